@@ -1,0 +1,131 @@
+# saslkit: one non-recursive Makefile for every program, test and page.
+# Targets: all check deps demo install fuzz bench clean
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR = $(PREFIX)/sbin
+MANDIR = $(PREFIX)/share/man
+
+CC ?= cc
+CLANG ?= clang
+PYTHON ?= /usr/bin/python3
+WARN = -Wall -Wextra -Werror
+CPPFLAGS += -D_GNU_SOURCE -Icommon
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2
+LDLIBS_COMMON = -ldb-5.3 -lcrypto
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+B = build
+BA = build/asan
+BF = build/fuzz
+
+COMMON_SRC = common/alloc.c common/b64.c common/conf.c common/err.c \
+	common/import.c common/log.c common/safefile.c common/sasldb.c \
+	common/sasldb_user.c common/sbuf.c common/scram.c
+SASLPASSWD_SRC = saslpasswd/main.c saslpasswd/cmd.c saslpasswd/import_cmd.c \
+	saslpasswd/shell.c
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+MANPAGES = $(wildcard man/*.[0-9])
+HEADERS = $(wildcard common/*.h saslpasswd/*.h)
+
+COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
+COMMON_OBJ_ASAN = $(COMMON_SRC:%.c=$(BA)/%.o)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+UNIT_BIN_ASAN = $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
+
+PROGRAMS = $(B)/bin/saslpasswd $(B)/tests/cyrus_peer
+
+.PHONY: all check deps demo install fuzz fuzz-build bench clean unit unit-asan \
+	integration lint
+
+all: $(PROGRAMS) $(UNIT_BIN)
+
+$(B)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BA)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c $< -o $@
+
+$(B)/libcommon.a: $(COMMON_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BA)/libcommon.a: $(COMMON_OBJ_ASAN)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/bin/saslpasswd: $(SASLPASSWD_SRC:%.c=$(B)/%.o) $(B)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -lreadline
+
+# a Cyrus-linked peer: libsasl2 with its own sasldb plugin, for the tests
+$(B)/tests/cyrus_peer: tests/integration/cyrus_peer.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lsasl2
+
+$(B)/tests/test_%: tests/unit/test_%.c $(B)/libcommon.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libcommon.a -lcmocka $(LDLIBS_COMMON)
+
+$(BA)/tests/test_%: tests/unit/test_%.c $(BA)/libcommon.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(BA)/libcommon.a -lcmocka $(LDLIBS_COMMON)
+
+$(BF)/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< \
+		$(COMMON_SRC) $(LDLIBS_COMMON)
+
+deps:
+	@sh scripts/deps.sh
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+unit-asan: $(UNIT_BIN_ASAN)
+	@set -e; for t in $(UNIT_BIN_ASAN); do echo "== $$t (asan+ubsan)"; \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+
+lint:
+	mandoc -Tlint -Wwarning $(MANPAGES)
+
+fuzz-build: $(FUZZ_BIN)
+
+# short runs from the seed corpora; `make fuzz FUZZ_TIME=600` for longer
+FUZZ_TIME ?= 20
+fuzz: fuzz-build
+	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
+		mkdir -p $(BF)/corpus/$$n; \
+		echo "== $$n ($(FUZZ_TIME)s)"; \
+		$$f -max_total_time=$(FUZZ_TIME) -max_len=8192 \
+			$(BF)/corpus/$$n tests/fuzz/corpus/$$n; done
+
+integration: all
+	$(PYTHON) -m pytest -q tests/integration
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) unit-asan
+	$(MAKE) lint
+	$(MAKE) fuzz FUZZ_TIME=10
+	$(MAKE) integration
+
+demo: deps
+	$(MAKE) all
+	sh scripts/demo.sh
+
+bench: deps
+	$(MAKE) all
+	sh bench/saslpasswd_bench.sh
+
+install: $(B)/bin/saslpasswd
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(B)/bin/saslpasswd $(DESTDIR)$(SBINDIR)/saslpasswd
+	install -m 0644 man/saslpasswd.8 $(DESTDIR)$(MANDIR)/man8/saslpasswd.8
+
+clean:
+	rm -rf build

@@ -1,0 +1,143 @@
+/*
+ * import.c: parser of the batch import format (see import.h).
+ * Reads untrusted bytes only with explicit lengths, and never copies a
+ * password anywhere but the record's wiping buffer.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "import.h"
+#include "sasldb.h"
+
+void
+import_record_init(struct import_record *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	sbuf_init(&rec->password, SASLDB_PASS_MAX + 1);
+}
+
+void
+import_record_clear(struct import_record *rec)
+{
+	sbuf_free(&rec->password);
+	explicit_bzero(rec->scram1, sizeof(rec->scram1));
+	explicit_bzero(rec->scram256, sizeof(rec->scram256));
+	rec->action = IMPORT_SKIP;
+	rec->user[0] = '\0';
+	sbuf_init(&rec->password, SASLDB_PASS_MAX + 1);
+}
+
+/* Copies the field [p, tab) into out when it fits and is printable. */
+static int
+import_field(const char *p, const char *end, char *out, size_t outsz)
+{
+	size_t n = (size_t)(end - p), i;
+
+	if (n == 0 || n >= outsz)
+		return SK_ERR_FORMAT;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+			return SK_ERR_FORMAT;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return SK_OK;
+}
+
+static int
+import_verifier(const char *p, const char *end, char *out, size_t outsz,
+    enum scram_hash want)
+{
+	struct scram_verifier v;
+	int r;
+
+	if (import_field(p, end, out, outsz) != SK_OK)
+		return SK_ERR_FORMAT;
+	r = scram_parse(out, strlen(out), &v);
+	if (r == SK_OK && v.hash != want)
+		r = SK_ERR_FORMAT;
+	scram_clear(&v);
+	return r;
+}
+
+static int
+import_fail(char *err, size_t errlen, const char *msg)
+{
+	snprintf(err, errlen, "%s", msg);
+	return SK_ERR_FORMAT;
+}
+
+int
+import_parse_line(const char *line, size_t len, struct import_record *rec,
+    char *err, size_t errlen)
+{
+	const char *end = line + len, *t1, *t2, *t3, *act;
+	size_t alen;
+
+	import_record_clear(rec);
+	if (len > 0 && line[len - 1] == '\r')
+		end--;
+	if (end == line || line[0] == '#')
+		return SK_OK;
+	if (memchr(line, '\0', (size_t)(end - line)) != NULL)
+		return import_fail(err, errlen, "NUL byte in line");
+	if ((t1 = memchr(line, '\t', (size_t)(end - line))) == NULL)
+		return import_fail(err, errlen, "expected user TAB action");
+	if (import_field(line, t1, rec->user, sizeof(rec->user)) != SK_OK)
+		return import_fail(err, errlen, "bad or too long user name");
+	act = t1 + 1;
+	t2 = memchr(act, '\t', (size_t)(end - act));
+	alen = (size_t)((t2 ? t2 : end) - act);
+	if (alen == 6 && memcmp(act, "delete", 6) == 0) {
+		if (t2 != NULL)
+			return import_fail(err, errlen, "delete takes no argument");
+		rec->action = IMPORT_DELETE;
+		return SK_OK;
+	}
+	if ((alen == 8 && memcmp(act, "password", 8) == 0) ||
+	    (alen == 9 && memcmp(act, "plaintext", 9) == 0)) {
+		if (t2 == NULL || t2 + 1 == end)
+			return import_fail(err, errlen, "empty password");
+		if (sbuf_put(&rec->password, t2 + 1, (size_t)(end - t2 - 1)) !=
+		    SK_OK || rec->password.len > SASLDB_PASS_MAX ||
+		    sbuf_terminate(&rec->password) != SK_OK)
+			return import_fail(err, errlen, "password too long");
+		rec->action = alen == 8 ? IMPORT_PASSWORD : IMPORT_PLAINTEXT;
+		return SK_OK;
+	}
+	if (alen == 9 && memcmp(act, "verifiers", 9) == 0) {
+		if (t2 == NULL ||
+		    (t3 = memchr(t2 + 1, '\t', (size_t)(end - t2 - 1))) == NULL)
+			return import_fail(err, errlen,
+			    "verifiers needs two fields");
+		if (import_verifier(t2 + 1, t3, rec->scram1, sizeof(rec->scram1),
+		    SCRAM_SHA1) != SK_OK ||
+		    import_verifier(t3 + 1, end, rec->scram256,
+		    sizeof(rec->scram256), SCRAM_SHA256) != SK_OK)
+			return import_fail(err, errlen, "malformed SCRAM-SHA-1 or "
+			    "SCRAM-SHA-256 verifier");
+		rec->action = IMPORT_VERIFIERS;
+		return SK_OK;
+	}
+	return import_fail(err, errlen, "unknown action (want password, "
+	    "plaintext, verifiers or delete)");
+}
+
+int
+import_read_line(FILE *fp, struct sbuf *line)
+{
+	int c, over = 0;
+
+	sbuf_reset(line);
+	while ((c = getc_unlocked(fp)) != EOF && c != '\n') {
+		if (over || sbuf_put_u8(line, (unsigned char)c) != SK_OK)
+			over = 1;
+	}
+	if (ferror(fp))
+		return SK_ERR_IO;
+	if (c == EOF && line->len == 0 && !over)
+		return SK_ERR_NOTFOUND;
+	if (over)
+		return SK_ERR_LIMIT;
+	return sbuf_terminate(line);
+}

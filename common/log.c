@@ -1,0 +1,105 @@
+/*
+ * log.c: one place for saslkit's log output.
+ * It must never log a secret; callers pass sanitised client strings.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "log.h"
+
+static const char *log_ident = "saslkit";
+static int log_foreground = 1;
+static enum log_level log_max = LOG_LVL_INFO;
+
+void
+log_init(const char *ident, int facility, int foreground)
+{
+	log_ident = ident;
+	log_foreground = foreground;
+	if (!foreground)
+		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+}
+
+void
+log_set_level(enum log_level level)
+{
+	log_max = level;
+}
+
+static void
+log_vwrite(enum log_level level, const char *fmt, va_list ap)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char msg[1024];
+
+	if (level > log_max)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_foreground)
+		fprintf(stderr, "%s: %s\n", log_ident, msg);
+	else
+		syslog(prio[level], "%s", msg);
+}
+
+#define LOG_FN(name, level)					\
+	void name(const char *fmt, ...)				\
+	{							\
+		va_list ap;					\
+		va_start(ap, fmt);				\
+		log_vwrite(level, fmt, ap);			\
+		va_end(ap);					\
+	}
+
+LOG_FN(log_error, LOG_LVL_ERROR)
+LOG_FN(log_warn, LOG_LVL_WARN)
+LOG_FN(log_info, LOG_LVL_INFO)
+LOG_FN(log_debug, LOG_LVL_DEBUG)
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LVL_ERROR, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+const char *
+log_sanitize(const char *in, size_t inlen, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	if (outlen == 0)
+		return out;
+	for (i = 0; i < inlen; i++) {
+		unsigned char c = (unsigned char)in[i];
+		int plain = c >= 0x20 && c < 0x7f && c != '\\';
+
+		if (o + (plain ? 1 : 4) > outlen - 1) {
+			/* truncated: end with "..." where it fits */
+			if (outlen >= 4) {
+				if (o > outlen - 4)
+					o = outlen - 4;
+				memcpy(out + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		if (plain) {
+			out[o++] = (char)c;
+			continue;
+		}
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[c >> 4];
+		out[o++] = hex[c & 15];
+	}
+	out[o] = '\0';
+	return out;
+}

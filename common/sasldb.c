@@ -1,0 +1,789 @@
+/*
+ * sasldb.c: Berkeley DB access to the sasldb2 file: the lock, the
+ * transactional environment and its recovery, property reads and writes,
+ * user deletion and the streaming listing.
+ * The only file that includes <db.h>. It must never log, exit, or return a
+ * value to the caller except through sasldb_get_prop's wiping buffer.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <db.h>
+
+#include "alloc.h"
+#include "err.h"
+#include "safefile.h"
+#include "sasldb.h"
+
+#define SASLDB_KEY_MAX (SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + SASLDB_PROP_MAX + 2)
+#define SASLDB_ENV_SUFFIX ".saslkit"
+#define SASLDB_CACHE_DEFAULT (8u << 20)
+
+struct sasldb {
+	DB_ENV *env;
+	DB *db;
+	DB_TXN *txn;		/* the open batch, or NULL */
+	int depth;		/* nesting of sasldb_batch_begin */
+	int failed;		/* an inner step of the batch failed */
+	int lockfd;
+	char dberr[256];	/* last message from Berkeley DB */
+};
+
+/* Properties in the order that picks the one key a user is listed under. */
+static const char *const sasldb_known[] = {
+	SASLDB_PROP_STAMP, SASLDB_PROP_PLAIN, SASLDB_PROP_SCRAM1,
+	SASLDB_PROP_SCRAM256, SASLDB_PROP_LEGACY, SASLDB_PROP_CRAM,
+	SASLDB_PROP_DIGEST, "cmusaslsecretOTP", "cmusaslsecretSRP",
+	SASLDB_PROP_DISABLED,
+};
+#define SASLDB_NKNOWN (sizeof(sasldb_known) / sizeof(sasldb_known[0]))
+
+static void
+sasldb_errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	struct sasldb *db = env->app_private;
+
+	(void)pfx;
+	if (db != NULL)
+		snprintf(db->dberr, sizeof(db->dberr), "%s", msg);
+}
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Takes the exclusive lock, waiting up to wait_ms unless authd holds it. */
+static int
+sasldb_lock(struct sasldb *db, const char *lockpath, const char *holder,
+    int wait_ms, char *holder_r, size_t holder_len)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	char who[128];
+	ssize_t n;
+	int waited = 0;
+
+	db->lockfd = open(lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (db->lockfd == -1)
+		return SK_ERR_IO;
+	while (flock(db->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			return SK_ERR_IO;
+		n = pread(db->lockfd, who, sizeof(who) - 1, 0);
+		who[n > 0 ? n : 0] = '\0';
+		who[strcspn(who, "\n")] = '\0';
+		if (holder_r != NULL)
+			snprintf(holder_r, holder_len, "%s",
+			    who[0] ? who : "unknown process");
+		if (strncmp(who, "authd ", 6) == 0 || waited >= wait_ms)
+			return SK_ERR_BUSY;
+		nanosleep(&ts, NULL);
+		waited += 50;
+	}
+	n = snprintf(who, sizeof(who), "%s pid %ld\n", holder ? holder : "saslkit",
+	    (long)getpid());
+	if (ftruncate(db->lockfd, 0) == -1 ||
+	    pwrite(db->lockfd, who, (size_t)n, 0) != n)
+		return SK_ERR_IO;
+	return SK_OK;
+}
+
+/* Creates or checks the private environment directory: a 0700 directory of ours. */
+static int
+sasldb_envdir(const char *envdir, int *created, char *err, size_t errlen)
+{
+	struct stat st;
+
+	*created = 0;
+	if (mkdir(envdir, 0700) == 0) {
+		*created = 1;
+		return SK_OK;
+	}
+	if (errno != EEXIST || lstat(envdir, &st) == -1) {
+		seterr(err, errlen, "%s: %s", envdir, strerror(errno));
+		return SK_ERR_IO;
+	}
+	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & 077) != 0) {
+		seterr(err, errlen, "unsafe directory %s: must be a directory "
+		    "owned by root with mode 0700; fix: chown root %s && "
+		    "chmod 0700 %s", envdir, envdir, envdir);
+		return SK_ERR_UNSAFE;
+	}
+	return SK_OK;
+}
+
+/* Splits path into an absolute directory and a base name. */
+static int
+sasldb_paths(const char *path, char *dir, char *base, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
+
+	if (strlen(path) >= sizeof(tmp) || (slash && slash[1] == '\0') ||
+	    path[0] == '\0') {
+		seterr(err, errlen, "%s: not a file name", path);
+		return SK_ERR_INVAL;
+	}
+	snprintf(tmp, sizeof(tmp), "%.*s", (int)(slash ? (dlen ? dlen : 1) : 1),
+	    slash ? path : ".");
+	if (realpath(tmp, dir) == NULL) {
+		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		return SK_ERR_IO;
+	}
+	snprintf(base, NAME_MAX + 1, "%s", slash ? slash + 1 : path);
+	return SK_OK;
+}
+
+/* Opens the environment with recovery, then the database. */
+static int
+sasldb_open_db(struct sasldb *db, const char *dir, const char *base,
+    const char *envdir, int newenv, const struct sasldb_open_opts *opts,
+    char *err, size_t errlen)
+{
+	u_int32_t fl = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
+	    DB_INIT_TXN | DB_RECOVER | DB_PRIVATE | DB_THREAD;
+	char full[PATH_MAX + NAME_MAX + 2];
+	struct stat st;
+	int r, exists;
+
+	snprintf(full, sizeof(full), "%s/%s", dir, base);
+	exists = stat(full, &st) == 0;
+	if (!exists && !opts->create) {
+		seterr(err, errlen, "%s: no such file", full);
+		return SK_ERR_NOTFOUND;
+	}
+	if ((r = db_env_create(&db->env, 0)) != 0)
+		goto dberr;
+	db->env->app_private = db;
+	db->env->set_errcall(db->env, sasldb_errcall);
+	if ((r = db->env->add_data_dir(db->env, dir)) != 0 ||
+	    (r = db->env->set_create_dir(db->env, dir)) != 0 ||
+	    (r = db->env->log_set_config(db->env, DB_LOG_AUTO_REMOVE, 1)) != 0 ||
+	    (r = db->env->set_lg_max(db->env, 1u << 20)) != 0 ||
+	    (r = db->env->set_cachesize(db->env, 0, opts->cache_bytes ?
+	    (u_int32_t)opts->cache_bytes : SASLDB_CACHE_DEFAULT, 1)) != 0 ||
+	    (r = db->env->set_lk_max_locks(db->env, 400000)) != 0 ||
+	    (r = db->env->set_lk_max_objects(db->env, 400000)) != 0 ||
+	    (r = db->env->open(db->env, envdir, fl, 0600)) != 0)
+		goto dberr;
+	/* a file last written outside this environment gets portable LSNs */
+	if (newenv && exists && (r = db->env->lsn_reset(db->env, base, 0)) != 0)
+		goto dberr;
+	if ((r = db_create(&db->db, db->env, 0)) != 0 ||
+	    (r = db->db->open(db->db, NULL, base, NULL, DB_HASH, DB_AUTO_COMMIT |
+	    DB_THREAD | (opts->create ? DB_CREATE : 0), 0600)) != 0)
+		goto dberr;
+	if ((r = db->env->txn_checkpoint(db->env, 0, 0, 0)) != 0)
+		goto dberr;
+	return SK_OK;
+dberr:
+	seterr(err, errlen, "%s: %s%s%s", full, db_strerror(r),
+	    db->dberr[0] ? ": " : "", db->dberr);
+	return SK_ERR_DB;
+}
+
+int
+sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
+    char *err, size_t errlen, char *holder_r, size_t holder_len)
+{
+	char dir[PATH_MAX], base[NAME_MAX + 1], full[PATH_MAX + NAME_MAX + 2];
+	char envdir[sizeof(full) + 16], lockpath[sizeof(envdir) + 8];
+	struct safefile_policy pol;
+	struct sasldb *db;
+	int r, newenv;
+
+	*db_r = NULL;
+	if ((r = sasldb_paths(opts->path, dir, base, err, errlen)) != SK_OK)
+		return r;
+	snprintf(full, sizeof(full), "%s/%s", dir, base);
+	safefile_policy_secret(&pol);
+	pol.owner = geteuid();
+	pol.missing_ok = opts->create;
+	if ((r = safefile_check(full, &pol, err, errlen)) != SK_OK)
+		return r;
+	snprintf(envdir, sizeof(envdir), "%s%s", full, SASLDB_ENV_SUFFIX);
+	snprintf(lockpath, sizeof(lockpath), "%s/lock", envdir);
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return SK_ERR_NOMEM;
+	db->lockfd = -1;
+	if ((r = sasldb_envdir(envdir, &newenv, err, errlen)) != SK_OK)
+		goto fail;
+	r = sasldb_lock(db, lockpath, opts->holder, opts->lock_wait_ms, holder_r,
+	    holder_len);
+	if (r == SK_ERR_BUSY) {
+		seterr(err, errlen, "%s is in use by %s", full,
+		    holder_r && holder_r[0] ? holder_r : "another process");
+		goto fail;
+	} else if (r != SK_OK) {
+		seterr(err, errlen, "%s/lock: %s", envdir, strerror(errno));
+		goto fail;
+	}
+	if ((r = sasldb_open_db(db, dir, base, envdir, newenv, opts, err,
+	    errlen)) != SK_OK)
+		goto fail;
+	*db_r = db;
+	return SK_OK;
+fail:
+	sasldb_close(db);
+	return r;
+}
+
+void
+sasldb_close(struct sasldb *db)
+{
+	if (db == NULL)
+		return;
+	if (db->txn != NULL)
+		db->txn->abort(db->txn);
+	if (db->db != NULL)
+		db->db->close(db->db, 0);
+	if (db->env != NULL) {
+		db->env->txn_checkpoint(db->env, 0, 0, DB_FORCE);
+		db->env->close(db->env, 0);
+	}
+	if (db->lockfd != -1)
+		close(db->lockfd);	/* releases the flock */
+	free(db);
+}
+
+int
+sasldb_batch_begin(struct sasldb *db)
+{
+	int r;
+
+	if (db->depth++ > 0)
+		return SK_OK;
+	db->failed = 0;
+	if ((r = db->env->txn_begin(db->env, NULL, &db->txn, 0)) != 0) {
+		db->depth = 0;
+		db->txn = NULL;
+		return SK_ERR_DB;
+	}
+	return SK_OK;
+}
+
+int
+sasldb_batch_commit(struct sasldb *db)
+{
+	DB_TXN *txn = db->txn;
+
+	if (db->depth == 0)
+		return SK_ERR_INVAL;
+	if (--db->depth > 0)
+		return db->failed ? SK_ERR_DB : SK_OK;
+	db->txn = NULL;
+	if (db->failed) {
+		txn->abort(txn);
+		return SK_ERR_DB;
+	}
+	/* a synchronous commit: the batch is on disk once this returns */
+	if (txn->commit(txn, 0) != 0)
+		return SK_ERR_DB;
+	/* push the pages into the file so that Cyrus's readers see them */
+	if (db->env->txn_checkpoint(db->env, 0, 0, 0) != 0)
+		return SK_ERR_DB;
+	return SK_OK;
+}
+
+void
+sasldb_batch_abort(struct sasldb *db)
+{
+	if (db->depth == 0)
+		return;
+	db->failed = 1;
+	if (--db->depth > 0)
+		return;
+	db->txn->abort(db->txn);
+	db->txn = NULL;
+}
+
+int
+sasldb_check_name(const char *s, size_t max, int allow_empty)
+{
+	size_t n = strlen(s), i;
+
+	if (n > max)
+		return SK_ERR_LIMIT;
+	if (n == 0 && !allow_empty)
+		return SK_ERR_INVAL;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return SK_ERR_INVAL;
+	return SK_OK;
+}
+
+/* Builds "authid\0realm\0prop" into buf (no trailing NUL); returns its length. */
+static int
+sasldb_key(const char *authid, const char *realm, const char *prop,
+    char *buf, size_t *len_r)
+{
+	size_t a = strlen(authid), r = strlen(realm), p = strlen(prop);
+
+	if (sasldb_check_name(authid, SASLDB_AUTHID_MAX, 0) != SK_OK ||
+	    sasldb_check_name(realm, SASLDB_REALM_MAX, 1) != SK_OK ||
+	    sasldb_check_name(prop, SASLDB_PROP_MAX, 0) != SK_OK)
+		return SK_ERR_INVAL;
+	memcpy(buf, authid, a + 1);
+	memcpy(buf + a + 1, realm, r + 1);
+	memcpy(buf + a + r + 2, prop, p);
+	*len_r = a + r + 2 + p;
+	return SK_OK;
+}
+
+int
+sasldb_get_prop(struct sasldb *db, const char *authid, const char *realm,
+    const char *prop, struct sbuf *out)
+{
+	char kbuf[SASLDB_KEY_MAX];
+	unsigned char vbuf[SASLDB_VALUE_MAX];
+	DBT key, val;
+	size_t klen;
+	int r;
+
+	if ((r = sasldb_key(authid, realm, prop, kbuf, &klen)) != SK_OK)
+		return r;
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = kbuf;
+	key.size = (u_int32_t)klen;
+	val.data = vbuf;
+	val.ulen = sizeof(vbuf);
+	val.flags = DB_DBT_USERMEM;
+	r = db->db->get(db->db, db->txn, &key, &val, 0);
+	if (r == DB_NOTFOUND)
+		return SK_ERR_NOTFOUND;
+	if (r == DB_BUFFER_SMALL)
+		return SK_ERR_LIMIT;
+	if (r != 0)
+		return SK_ERR_DB;
+	sbuf_reset(out);
+	r = sbuf_put(out, vbuf, val.size);
+	if (r == SK_OK)
+		r = sbuf_terminate(out);
+	explicit_bzero(vbuf, val.size);
+	return r;
+}
+
+int
+sasldb_put_prop(struct sasldb *db, const char *authid, const char *realm,
+    const char *prop, const void *value, size_t len)
+{
+	char kbuf[SASLDB_KEY_MAX];
+	DBT key, val;
+	size_t klen;
+	int r;
+
+	if ((r = sasldb_key(authid, realm, prop, kbuf, &klen)) != SK_OK)
+		return r;
+	if (value != NULL && len > SASLDB_VALUE_MAX)
+		return SK_ERR_LIMIT;
+	if ((r = sasldb_batch_begin(db)) != SK_OK)
+		return r;
+	memset(&key, 0, sizeof(key));
+	key.data = kbuf;
+	key.size = (u_int32_t)klen;
+	if (value != NULL) {
+		memset(&val, 0, sizeof(val));
+		val.data = (void *)value;
+		val.size = (u_int32_t)len;
+		r = db->db->put(db->db, db->txn, &key, &val, 0);
+	} else {
+		r = db->db->del(db->db, db->txn, &key, 0);
+		if (r == DB_NOTFOUND)
+			r = 0;
+	}
+	if (r != 0) {
+		sasldb_batch_abort(db);
+		return SK_ERR_DB;
+	}
+	return sasldb_batch_commit(db);
+}
+
+/* Does the user have this property? */
+static int
+sasldb_has(struct sasldb *db, DB_TXN *txn, const char *authid,
+    const char *realm, const char *prop)
+{
+	char kbuf[SASLDB_KEY_MAX];
+	DBT key;
+	size_t klen;
+
+	if (sasldb_key(authid, realm, prop, kbuf, &klen) != SK_OK)
+		return 0;
+	memset(&key, 0, sizeof(key));
+	key.data = kbuf;
+	key.size = (u_int32_t)klen;
+	return db->db->exists(db->db, txn, &key, 0) == 0;
+}
+
+int
+sasldb_user_exists(struct sasldb *db, const char *authid, const char *realm)
+{
+	size_t i;
+
+	for (i = 0; i < SASLDB_NKNOWN; i++)
+		if (sasldb_has(db, db->txn, authid, realm, sasldb_known[i]))
+			return SK_OK;
+	return SK_ERR_NOTFOUND;
+}
+
+/* A parsed key: pointers into the cursor's key buffer. */
+struct sasldb_keyparts {
+	const char *authid, *realm, *prop;
+};
+
+/* Splits a raw key; SK_ERR_FORMAT for anything but "a\0r\0p" with a and p non-empty. */
+static int
+sasldb_parse_key(const char *k, size_t len, char *copy, size_t copysz,
+    struct sasldb_keyparts *kp)
+{
+	const char *n1, *n2;
+
+	if (len == 0 || len >= copysz)
+		return SK_ERR_FORMAT;
+	memcpy(copy, k, len);
+	copy[len] = '\0';
+	if ((n1 = memchr(copy, '\0', len)) == NULL ||
+	    (n2 = memchr(n1 + 1, '\0', len - (size_t)(n1 + 1 - copy))) == NULL ||
+	    n2 + 1 >= copy + len || memchr(n2 + 1, '\0',
+	    len - (size_t)(n2 + 1 - copy)) != NULL || n1 == copy)
+		return SK_ERR_FORMAT;
+	kp->authid = copy;
+	kp->realm = n1 + 1;
+	kp->prop = n2 + 1;
+	return SK_OK;
+}
+
+/* Makes a cursor that reads keys only: values are never copied out. */
+static int
+sasldb_cursor(struct sasldb *db, DBC **c, DBT *key, DBT *val)
+{
+	memset(key, 0, sizeof(*key));
+	memset(val, 0, sizeof(*val));
+	key->flags = DB_DBT_REALLOC;
+	val->flags = DB_DBT_PARTIAL;	/* dlen 0: no value bytes */
+	return db->db->cursor(db->db, db->txn, c, 0) == 0 ? SK_OK : SK_ERR_DB;
+}
+
+int
+sasldb_delete_user(struct sasldb *db, const char *authid, const char *realm)
+{
+	char copy[SASLDB_KEY_MAX + 1];
+	struct sasldb_keyparts kp;
+	DBC *c = NULL;
+	DBT key, val;
+	int r, n = 0, dr;
+
+	if (sasldb_check_name(authid, SASLDB_AUTHID_MAX, 0) != SK_OK ||
+	    sasldb_check_name(realm, SASLDB_REALM_MAX, 1) != SK_OK)
+		return SK_ERR_INVAL;
+	if ((r = sasldb_batch_begin(db)) != SK_OK)
+		return r;
+	if ((r = sasldb_cursor(db, &c, &key, &val)) != SK_OK)
+		goto fail;
+	while ((dr = c->get(c, &key, &val, DB_NEXT | DB_RMW)) == 0) {
+		if (sasldb_parse_key(key.data, key.size, copy, sizeof(copy),
+		    &kp) != SK_OK || strcmp(kp.authid, authid) != 0 ||
+		    strcmp(kp.realm, realm) != 0)
+			continue;
+		if (c->del(c, 0) != 0) {
+			r = SK_ERR_DB;
+			goto fail;
+		}
+		n++;
+	}
+	if (dr != DB_NOTFOUND) {
+		r = SK_ERR_DB;
+		goto fail;
+	}
+	c->close(c);
+	free(key.data);
+	r = sasldb_batch_commit(db);
+	return r == SK_OK && n == 0 ? SK_ERR_NOTFOUND : r;
+fail:
+	if (c != NULL)
+		c->close(c);
+	free(key.data);
+	sasldb_batch_abort(db);
+	return r;
+}
+
+/* Users whose every key has a property outside sasldb_known. */
+struct sasldb_odd {
+	char **keys;		/* "authid\0realm\0prop" copies, NUL-terminated */
+	size_t n, cap;
+};
+
+static int
+sasldb_odd_add(struct sasldb_odd *o, const struct sasldb_keyparts *kp)
+{
+	size_t a = strlen(kp->authid), r = strlen(kp->realm), p = strlen(kp->prop);
+	char **nk, *k;
+
+	if (o->n == o->cap) {
+		size_t ncap = o->cap ? o->cap * 2 : 16;
+
+		if ((nk = alloc_rearray(o->keys, ncap, sizeof(*nk))) == NULL)
+			return SK_ERR_NOMEM;
+		o->keys = nk;
+		o->cap = ncap;
+	}
+	if ((k = malloc(a + r + p + 3)) == NULL)
+		return SK_ERR_NOMEM;
+	memcpy(k, kp->authid, a + 1);
+	memcpy(k + a + 1, kp->realm, r + 1);
+	memcpy(k + a + r + 2, kp->prop, p + 1);
+	o->keys[o->n++] = k;
+	return SK_OK;
+}
+
+/* Orders by authid, then realm, then property. */
+static int
+sasldb_odd_cmp(const void *x, const void *y)
+{
+	const char *a = *(char *const *)x, *b = *(char *const *)y;
+	int i, c;
+
+	for (i = 0; i < 3; i++) {
+		if ((c = strcmp(a, b)) != 0)
+			return c;
+		a += strlen(a) + 1;
+		b += strlen(b) + 1;
+	}
+	return 0;
+}
+
+static void
+sasldb_odd_sort(struct sasldb_odd *o)
+{
+	if (o->n > 1)
+		qsort(o->keys, o->n, sizeof(*o->keys), sasldb_odd_cmp);
+}
+
+static void
+sasldb_odd_free(struct sasldb_odd *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->n; i++)
+		free(o->keys[i]);
+	free(o->keys);
+}
+
+/* Is this (authid, realm) pair the same as the one stored in k? */
+static int
+sasldb_odd_same(const char *k, const char *authid, const char *realm)
+{
+	return strcmp(k, authid) == 0 && strcmp(k + strlen(k) + 1, realm) == 0;
+}
+
+struct sasldb_lister {
+	struct sasldb *db;
+	int with_props;
+	sasldb_user_fn *fn;
+	sasldb_warn_fn *warn;
+	void *ctx;
+	struct sasldb_odd odd;
+};
+
+/* Emits one user with its known properties, plus the odd ones in [lo, hi). */
+static int
+sasldb_emit(struct sasldb_lister *l, const char *authid, const char *realm,
+    size_t lo, size_t hi)
+{
+	const char *props[SASLDB_NKNOWN + 64];
+	size_t n = 0, i;
+
+	if (!l->with_props)
+		return l->fn(l->ctx, authid, realm, NULL, 0);
+	for (i = 0; i < SASLDB_NKNOWN; i++)
+		if (sasldb_has(l->db, l->db->txn, authid, realm, sasldb_known[i]))
+			props[n++] = sasldb_known[i];
+	for (i = lo; i < hi && n < sizeof(props) / sizeof(props[0]); i++) {
+		const char *k = l->odd.keys[i];
+
+		props[n++] = k + strlen(k) + 1 + strlen(k + strlen(k) + 1) + 1;
+	}
+	return l->fn(l->ctx, authid, realm, props, n);
+}
+
+/* Index of prop in sasldb_known, or SASLDB_NKNOWN. */
+static size_t
+sasldb_known_index(const char *prop)
+{
+	size_t i;
+
+	for (i = 0; i < SASLDB_NKNOWN; i++)
+		if (strcmp(prop, sasldb_known[i]) == 0)
+			break;
+	return i;
+}
+
+/* The range of odd keys for one user, by binary search. */
+static void
+sasldb_odd_range(const struct sasldb_odd *o, const char *authid,
+    const char *realm, size_t *lo_r, size_t *hi_r)
+{
+	size_t lo = 0, hi = o->n, mid;
+
+	while (lo < hi) {
+		const char *k;
+		int c;
+
+		mid = lo + (hi - lo) / 2;
+		k = o->keys[mid];
+		c = strcmp(k, authid);
+		if (c == 0)
+			c = strcmp(k + strlen(k) + 1, realm);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (hi = lo; hi < o->n && sasldb_odd_same(o->keys[hi], authid, realm);)
+		hi++;
+	*lo_r = lo;
+	*hi_r = hi;
+}
+
+/*
+ * One cursor pass. With collect, odd keys are gathered and malformed keys
+ * reported. With emit, a user is emitted at its first known property in
+ * sasldb_known order, so each one once, without remembering who was seen.
+ */
+static int
+sasldb_pass(struct sasldb_lister *l, int collect, int emit)
+{
+	char copy[SASLDB_KEY_MAX + 1], msg[160];
+	struct sasldb_keyparts kp;
+	DBC *c;
+	DBT key, val;
+	size_t idx, j, lo, hi;
+	int r = SK_OK, dr;
+
+	if ((r = sasldb_cursor(l->db, &c, &key, &val)) != SK_OK)
+		return r;
+	while ((dr = c->get(c, &key, &val, DB_NEXT)) == 0) {
+		if (sasldb_parse_key(key.data, key.size, copy, sizeof(copy),
+		    &kp) != SK_OK) {
+			if (collect && l->warn != NULL) {
+				snprintf(msg, sizeof(msg), "skipping a malformed "
+				    "key of %u bytes", key.size);
+				l->warn(l->ctx, msg);
+			}
+			continue;
+		}
+		idx = sasldb_known_index(kp.prop);
+		if (collect && idx == SASLDB_NKNOWN &&
+		    (r = sasldb_odd_add(&l->odd, &kp)) != SK_OK)
+			break;
+		if (!emit || idx == SASLDB_NKNOWN)
+			continue;	/* odd keys are emitted after the pass */
+		for (j = 0; j < idx; j++)
+			if (sasldb_has(l->db, l->db->txn, kp.authid, kp.realm,
+			    sasldb_known[j]))
+				break;
+		if (j < idx)
+			continue;
+		lo = hi = 0;
+		if (l->with_props)
+			sasldb_odd_range(&l->odd, kp.authid, kp.realm, &lo, &hi);
+		if ((r = sasldb_emit(l, kp.authid, kp.realm, lo, hi)) != 0)
+			break;
+	}
+	if (r == SK_OK && dr != DB_NOTFOUND)
+		r = SK_ERR_DB;
+	c->close(c);
+	free(key.data);
+	return r;
+}
+
+/* Emits the users that have only odd properties. */
+static int
+sasldb_emit_odd(struct sasldb_lister *l)
+{
+	size_t i = 0, j;
+	int r;
+
+	while (i < l->odd.n) {
+		const char *k = l->odd.keys[i], *realm = k + strlen(k) + 1;
+
+		for (j = i; j < l->odd.n && sasldb_odd_same(l->odd.keys[j], k,
+		    realm); j++)
+			;
+		if (sasldb_user_exists(l->db, k, realm) == SK_ERR_NOTFOUND &&
+		    (r = sasldb_emit(l, k, realm, i, j)) != 0)
+			return r;
+		i = j;
+	}
+	return SK_OK;
+}
+
+int
+sasldb_list(struct sasldb *db, int with_props, sasldb_user_fn *fn,
+    sasldb_warn_fn *warn, void *ctx)
+{
+	struct sasldb_lister l;
+	int r = SK_OK;
+
+	memset(&l, 0, sizeof(l));
+	l.db = db;
+	l.with_props = with_props;
+	l.fn = fn;
+	l.warn = warn;
+	l.ctx = ctx;
+	/* property lists need the odd keys before the first user is emitted */
+	if (with_props)
+		r = sasldb_pass(&l, 1, 0);
+	if (r == SK_OK) {
+		sasldb_odd_sort(&l.odd);
+		r = sasldb_pass(&l, !with_props, 1);
+	}
+	if (r == SK_OK) {
+		sasldb_odd_sort(&l.odd);
+		r = sasldb_emit_odd(&l);
+	}
+	sasldb_odd_free(&l.odd);
+	return r;
+}
+
+int
+sasldb_split_user(const char *spec, const char *def_realm, char *authid,
+    size_t authid_len, char *realm, size_t realm_len)
+{
+	const char *at = strchr(spec, '@');
+	size_t alen = at ? (size_t)(at - spec) : strlen(spec);
+	const char *r = at ? at + 1 : (def_realm ? def_realm : "");
+
+	if (alen == 0 || alen >= authid_len || alen > SASLDB_AUTHID_MAX)
+		return alen == 0 ? SK_ERR_INVAL : SK_ERR_LIMIT;
+	if (strlen(r) >= realm_len || strlen(r) > SASLDB_REALM_MAX)
+		return SK_ERR_LIMIT;
+	memcpy(authid, spec, alen);
+	authid[alen] = '\0';
+	strcpy(realm, r);
+	if (sasldb_check_name(authid, SASLDB_AUTHID_MAX, 0) != SK_OK ||
+	    sasldb_check_name(realm, SASLDB_REALM_MAX, 1) != SK_OK)
+		return SK_ERR_INVAL;
+	return SK_OK;
+}

@@ -1,0 +1,115 @@
+/*
+ * sasldb.h: the credential store, in Cyrus SASL 2.1.28's sasldb2 format
+ * (Berkeley DB DB_HASH, key "authid\0realm\0property", raw values), kept in
+ * a transactional environment beside the file so that every acknowledged
+ * write survives kill -9.
+ * This is the only module that includes <db.h>. It never logs and never
+ * exits; it never hands a stored secret to its caller except through
+ * sasldb_get_prop, which fills a wiping buffer.
+ */
+#ifndef SK_SASLDB_H
+#define SK_SASLDB_H
+
+#include <stddef.h>
+
+#include "sbuf.h"
+
+/* Property names in the file. Cyrus's own: */
+#define SASLDB_PROP_PLAIN	"userPassword"	/* plaintext, only when asked */
+#define SASLDB_PROP_SCRAM1	"authPassword"	/* SCRAM-SHA-1 verifier */
+#define SASLDB_PROP_LEGACY	"cmusaslsecretPLAIN"	/* SASLv1 secret, or our tripwire */
+#define SASLDB_PROP_CRAM	"cmusaslsecretCRAM-MD5"
+#define SASLDB_PROP_DIGEST	"cmusaslsecretDIGEST-MD5"
+/* saslkit's own: */
+#define SASLDB_PROP_SCRAM256	"saslkitSCRAM-SHA-256"	/* SCRAM-SHA-256 verifier */
+#define SASLDB_PROP_STAMP	"saslkitStamp"	/* binds verifiers to one password */
+#define SASLDB_PROP_DISABLED	"saslkitDisabled"	/* user may not log in */
+
+#define SASLDB_AUTHID_MAX	255
+#define SASLDB_REALM_MAX	255
+#define SASLDB_PROP_MAX		64
+#define SASLDB_VALUE_MAX	4096
+#define SASLDB_PASS_MAX		1024
+
+struct sasldb;
+
+struct sasldb_open_opts {
+	const char *path;	/* the sasldb2 file */
+	const char *holder;	/* who we are, recorded in the lock file */
+	int create;		/* create the file when missing */
+	int lock_wait_ms;	/* how long to wait for another saslpasswd */
+	size_t cache_bytes;	/* Berkeley DB cache; 0 for the default */
+};
+
+/*
+ * Opens the store: safe-file checks, the exclusive lock, recovery of the
+ * environment <path>.saslkit/, then the database. On failure err holds a
+ * message for the admin. SK_ERR_BUSY means another process holds the lock;
+ * holder_r (if not NULL, size holder_len) then names it, e.g. "authd pid 12".
+ */
+int sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
+    char *err, size_t errlen, char *holder_r, size_t holder_len);
+/* Checkpoints and closes. */
+void sasldb_close(struct sasldb *db);
+
+/*
+ * Batches: between sasldb_batch_begin and sasldb_batch_commit, every write
+ * joins one transaction; the batch is durable when commit returns SK_OK.
+ */
+int sasldb_batch_begin(struct sasldb *db);
+int sasldb_batch_commit(struct sasldb *db);
+void sasldb_batch_abort(struct sasldb *db);
+
+enum sasldb_plain { SASLDB_PLAIN_KEEP, SASLDB_PLAIN_YES, SASLDB_PLAIN_NO };
+
+struct sasldb_pass_opts {
+	unsigned iterations;	/* PBKDF2 rounds; 0 for SCRAM_ITER_DEFAULT */
+	enum sasldb_plain plain;
+};
+
+/* Stores fresh verifiers for pass (and plaintext when asked), in one transaction. */
+int sasldb_set_password(struct sasldb *db, const char *authid, const char *realm,
+    const char *pass, size_t passlen, const struct sasldb_pass_opts *opts);
+/* Stores precomputed verifiers (already validated strings), without plaintext. */
+int sasldb_set_verifiers(struct sasldb *db, const char *authid, const char *realm,
+    const char *scram1, const char *scram256);
+/* Removes every property of the user; SK_ERR_NOTFOUND when there was none. */
+int sasldb_delete_user(struct sasldb *db, const char *authid, const char *realm);
+/* SK_OK when the user has any property, SK_ERR_NOTFOUND otherwise. */
+int sasldb_user_exists(struct sasldb *db, const char *authid, const char *realm);
+/*
+ * Checks pass against whatever valid secret the user has: the verifiers of
+ * the current stamp, plaintext, or Cyrus's legacy secret. SK_OK on a match,
+ * SK_ERR_MISMATCH, or SK_ERR_NOTFOUND when the user has no usable secret.
+ */
+int sasldb_verify_password(struct sasldb *db, const char *authid,
+    const char *realm, const char *pass, size_t passlen);
+
+/* Reads one property value into out (a wiping buffer). */
+int sasldb_get_prop(struct sasldb *db, const char *authid, const char *realm,
+    const char *prop, struct sbuf *out);
+/* Writes (value != NULL) or deletes (value == NULL) one property. */
+int sasldb_put_prop(struct sasldb *db, const char *authid, const char *realm,
+    const char *prop, const void *value, size_t len);
+
+/*
+ * Called once per user; props lists the property names (never values) when
+ * the listing asked for them, else it is NULL and nprops 0.
+ * A non-zero return stops the listing and is returned by sasldb_list.
+ */
+typedef int sasldb_user_fn(void *ctx, const char *authid, const char *realm,
+    const char *const *props, size_t nprops);
+/* Called for each malformed key, which the listing then skips. */
+typedef void sasldb_warn_fn(void *ctx, const char *msg);
+
+/* Streams every user once, in the file's order. */
+int sasldb_list(struct sasldb *db, int with_props, sasldb_user_fn *fn,
+    sasldb_warn_fn *warn, void *ctx);
+
+/* Splits "user@realm" at the first '@' as Cyrus does; realm defaults to def. */
+int sasldb_split_user(const char *spec, const char *def_realm, char *authid,
+    size_t authid_len, char *realm, size_t realm_len);
+/* Checks that a name has no control characters and fits the bound. */
+int sasldb_check_name(const char *s, size_t max, int allow_empty);
+
+#endif

@@ -1,0 +1,439 @@
+/*
+ * sasldb_user.c: users on top of the property store: setting a password as
+ * salted verifiers under a stamp, and verifying a password against whatever
+ * valid secret the user has.
+ *
+ * The stamp ("saslkitStamp" = "v1:<token>:<plain binding>:<SHA-1 binding>")
+ * binds our verifiers to one password. Its token is also written as a
+ * tripwire into cmusaslsecretPLAIN, a property that Cyrus's saslpasswd2
+ * deletes on every set and every delete. When the tripwire is gone, or the
+ * plaintext changed, the verifiers we wrote are stale and ignored, so a
+ * password changed or a user deleted with saslpasswd2 never keeps working.
+ *
+ * Must never log, and must wipe every copy of a password or verifier.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "err.h"
+#include "sasldb.h"
+#include "scram.h"
+
+#define STAMP_TOKEN_BYTES	16
+#define STAMP_HEX		(2 * STAMP_TOKEN_BYTES)
+#define BINDING_HEX		64
+#define TRIPWIRE_PREFIX		"saslkit-tripwire:"
+#define LEGACY_LEN		33	/* Cyrus: 16 salt, NUL, 16 MD5 */
+
+struct stamp {
+	char token[STAMP_HEX + 1];
+	char plain[BINDING_HEX + 1];	/* "-" when no plaintext was stored */
+	char scram1[BINDING_HEX + 1];
+};
+
+/* The secrets of one user, each in a wiping buffer. */
+struct user_secrets {
+	struct sbuf plain, scram1, scram256, stamp, legacy;
+	int has_plain, has_scram1, has_scram256, has_stamp, has_legacy;
+};
+
+static void
+hex_encode(const unsigned char *in, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* binding = hex(SHA-256(token || value)), or "-" when there is no value. */
+static int
+stamp_binding(const char *token, const struct sbuf *val, int has, char *out)
+{
+	unsigned char md[32];
+	EVP_MD_CTX *ctx;
+	int ok;
+
+	if (!has) {
+		strcpy(out, "-");
+		return SK_OK;
+	}
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return SK_ERR_NOMEM;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	    EVP_DigestUpdate(ctx, token, strlen(token)) &&
+	    EVP_DigestUpdate(ctx, val->data, val->len) &&
+	    EVP_DigestFinal_ex(ctx, md, NULL);
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return SK_ERR_CRYPTO;
+	hex_encode(md, sizeof(md), out);
+	return SK_OK;
+}
+
+static int
+is_hex_field(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* Copies one ':'-terminated field of the stamp: "-" or exactly want hex digits. */
+static const char *
+stamp_field(const char *p, const char *end, char *out, size_t want, int dash_ok)
+{
+	const char *e = memchr(p, ':', (size_t)(end - p));
+	size_t n;
+
+	if (e == NULL)
+		e = end;
+	n = (size_t)(e - p);
+	if (dash_ok && n == 1 && *p == '-')
+		;
+	else if (n != want || !is_hex_field(p, n))
+		return NULL;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return e == end ? e : e + 1;
+}
+
+/* Parses "v1:<token>:<plain>:<scram1>". */
+static int
+stamp_parse(const struct sbuf *b, struct stamp *st)
+{
+	const char *p = (const char *)b->data, *end = p + b->len;
+
+	if (b->len < 3 || memcmp(p, "v1:", 3) != 0)
+		return SK_ERR_FORMAT;
+	p += 3;
+	if ((p = stamp_field(p, end, st->token, STAMP_HEX, 0)) == NULL ||
+	    p == end ||
+	    (p = stamp_field(p, end, st->plain, BINDING_HEX, 1)) == NULL ||
+	    p == end ||
+	    (p = stamp_field(p, end, st->scram1, BINDING_HEX, 1)) == NULL ||
+	    p != end || p[-1] == ':')
+		return SK_ERR_FORMAT;
+	return SK_OK;
+}
+
+static void
+secrets_init(struct user_secrets *s)
+{
+	memset(s, 0, sizeof(*s));
+	sbuf_init(&s->plain, SASLDB_VALUE_MAX);
+	sbuf_init(&s->scram1, SASLDB_VALUE_MAX);
+	sbuf_init(&s->scram256, SASLDB_VALUE_MAX);
+	sbuf_init(&s->stamp, SASLDB_VALUE_MAX);
+	sbuf_init(&s->legacy, SASLDB_VALUE_MAX);
+}
+
+static void
+secrets_free(struct user_secrets *s)
+{
+	sbuf_free(&s->plain);
+	sbuf_free(&s->scram1);
+	sbuf_free(&s->scram256);
+	sbuf_free(&s->stamp);
+	sbuf_free(&s->legacy);
+}
+
+/* Reads one property; *has tells whether it exists. */
+static int
+load_one(struct sasldb *db, const char *authid, const char *realm,
+    const char *prop, struct sbuf *b, int *has)
+{
+	int r = sasldb_get_prop(db, authid, realm, prop, b);
+
+	*has = r == SK_OK;
+	return r == SK_ERR_NOTFOUND ? SK_OK : r;
+}
+
+static int
+secrets_load(struct sasldb *db, const char *authid, const char *realm,
+    struct user_secrets *s)
+{
+	int r;
+
+	if ((r = load_one(db, authid, realm, SASLDB_PROP_PLAIN, &s->plain,
+	    &s->has_plain)) != SK_OK ||
+	    (r = load_one(db, authid, realm, SASLDB_PROP_SCRAM1, &s->scram1,
+	    &s->has_scram1)) != SK_OK ||
+	    (r = load_one(db, authid, realm, SASLDB_PROP_SCRAM256, &s->scram256,
+	    &s->has_scram256)) != SK_OK ||
+	    (r = load_one(db, authid, realm, SASLDB_PROP_STAMP, &s->stamp,
+	    &s->has_stamp)) != SK_OK ||
+	    (r = load_one(db, authid, realm, SASLDB_PROP_LEGACY, &s->legacy,
+	    &s->has_legacy)) != SK_OK)
+		return r;
+	return SK_OK;
+}
+
+/* Is the legacy property our tripwire for this token? */
+static int
+tripwire_matches(const struct user_secrets *s, const char *token)
+{
+	size_t pl = strlen(TRIPWIRE_PREFIX);
+
+	return s->has_legacy && s->legacy.len == pl + STAMP_HEX &&
+	    memcmp(s->legacy.data, TRIPWIRE_PREFIX, pl) == 0 &&
+	    memcmp(s->legacy.data + pl, token, STAMP_HEX) == 0;
+}
+
+/* Which stored secrets may vouch for a password. */
+struct usable {
+	int plain, scram256, scram1, legacy;
+};
+
+/*
+ * Decides which secrets are current. Our verifiers count only under a stamp
+ * whose tripwire and plaintext binding still hold; a SHA-1 verifier that we
+ * wrote is never trusted once the stamp is stale, but one that Cyrus wrote
+ * afterwards is.
+ */
+static int
+secrets_usable(const struct user_secrets *s, struct usable *u)
+{
+	char bind[BINDING_HEX + 1];
+	struct stamp st;
+	int r, valid = 0, ours = 0;
+
+	memset(u, 0, sizeof(*u));
+	if (s->has_stamp && stamp_parse(&s->stamp, &st) == SK_OK) {
+		if ((r = stamp_binding(st.token, &s->plain, s->has_plain,
+		    bind)) != SK_OK)
+			return r;
+		valid = tripwire_matches(s, st.token) && strcmp(bind, st.plain) == 0;
+		if ((r = stamp_binding(st.token, &s->scram1, s->has_scram1,
+		    bind)) != SK_OK)
+			return r;
+		ours = s->has_scram1 && strcmp(bind, st.scram1) == 0;
+		valid = valid && (ours || !s->has_scram1);
+	}
+	u->plain = s->has_plain;
+	u->scram256 = valid && s->has_scram256;
+	u->scram1 = s->has_scram1 && (valid || !ours);
+	u->legacy = s->has_legacy && s->legacy.len == LEGACY_LEN &&
+	    s->legacy.data[16] == '\0';
+	return SK_OK;
+}
+
+/* Constant-time equality of two byte strings of any lengths. */
+static int
+secret_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+	unsigned char ha[32], hb[32];
+	int eq;
+
+	if (!EVP_Digest(a, alen, ha, NULL, EVP_sha256(), NULL) ||
+	    !EVP_Digest(b, blen, hb, NULL, EVP_sha256(), NULL))
+		return SK_ERR_CRYPTO;
+	eq = CRYPTO_memcmp(ha, hb, sizeof(ha)) == 0 && alen == blen;
+	explicit_bzero(ha, sizeof(ha));
+	explicit_bzero(hb, sizeof(hb));
+	return eq ? SK_OK : SK_ERR_MISMATCH;
+}
+
+/* Cyrus's SASLv1 secret: salt[16] NUL MD5(salt, "sasldb", pass). */
+static int
+legacy_check(const struct sbuf *legacy, const char *pass, size_t passlen)
+{
+	unsigned char md[16];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	int ok;
+
+	if (ctx == NULL)
+		return SK_ERR_NOMEM;
+	ok = EVP_DigestInit_ex(ctx, EVP_md5(), NULL) &&
+	    EVP_DigestUpdate(ctx, legacy->data, 16) &&
+	    EVP_DigestUpdate(ctx, "sasldb", 6) &&
+	    EVP_DigestUpdate(ctx, pass, passlen) &&
+	    EVP_DigestFinal_ex(ctx, md, NULL);
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return SK_ERR_CRYPTO;
+	ok = CRYPTO_memcmp(md, legacy->data + 17, 16) == 0;
+	explicit_bzero(md, sizeof(md));
+	return ok ? SK_OK : SK_ERR_MISMATCH;
+}
+
+static int
+verifier_check(const struct sbuf *b, const char *pass, size_t passlen)
+{
+	struct scram_verifier v;
+	int r;
+
+	if (scram_parse((const char *)b->data, b->len, &v) != SK_OK)
+		return SK_ERR_NOTFOUND;
+	r = scram_check(&v, pass, passlen);
+	scram_clear(&v);
+	return r;
+}
+
+int
+sasldb_verify_password(struct sasldb *db, const char *authid,
+    const char *realm, const char *pass, size_t passlen)
+{
+	struct user_secrets s;
+	struct usable u;
+	int r;
+
+	secrets_init(&s);
+	if ((r = secrets_load(db, authid, realm, &s)) != SK_OK ||
+	    (r = secrets_usable(&s, &u)) != SK_OK)
+		goto out;
+	/* the first current secret decides, plaintext first as Cyrus does */
+	if (u.plain)
+		r = secret_equal(s.plain.data, s.plain.len, pass, passlen);
+	else if (u.scram256 && (r = verifier_check(&s.scram256, pass,
+	    passlen)) != SK_ERR_NOTFOUND)
+		;
+	else if (u.scram1 && (r = verifier_check(&s.scram1, pass,
+	    passlen)) != SK_ERR_NOTFOUND)
+		;
+	else if (u.legacy)
+		r = legacy_check(&s.legacy, pass, passlen);
+	else
+		r = SK_ERR_NOTFOUND;
+out:
+	secrets_free(&s);
+	return r;
+}
+
+/* Writes the verifiers, plaintext choice, tripwire and stamp in one batch. */
+static int
+store_secrets(struct sasldb *db, const char *authid, const char *realm,
+    const char *plain, size_t plainlen, const char *s1, const char *s256)
+{
+	unsigned char tok[STAMP_TOKEN_BYTES];
+	char trip[sizeof(TRIPWIRE_PREFIX) + STAMP_HEX];
+	char stampv[4 + STAMP_HEX + 2 * (BINDING_HEX + 1) + 1];
+	struct stamp st;
+	struct sbuf tmp;
+	int r;
+
+	if (RAND_bytes(tok, sizeof(tok)) != 1)
+		return SK_ERR_CRYPTO;
+	hex_encode(tok, sizeof(tok), st.token);
+	sbuf_init(&tmp, SASLDB_VALUE_MAX);
+	if ((r = (plain ? sbuf_put(&tmp, plain, plainlen) : SK_OK)) != SK_OK ||
+	    (r = stamp_binding(st.token, &tmp, plain != NULL, st.plain)) != SK_OK)
+		goto out;
+	sbuf_reset(&tmp);
+	if ((r = sbuf_put_str(&tmp, s1)) != SK_OK ||
+	    (r = stamp_binding(st.token, &tmp, 1, st.scram1)) != SK_OK)
+		goto out;
+	snprintf(trip, sizeof(trip), "%s%s", TRIPWIRE_PREFIX, st.token);
+	snprintf(stampv, sizeof(stampv), "v1:%s:%s:%s", st.token, st.plain,
+	    st.scram1);
+	if ((r = sasldb_batch_begin(db)) != SK_OK)
+		goto out;
+	if ((r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_SCRAM1, s1,
+	    strlen(s1))) != SK_OK ||
+	    (r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_SCRAM256, s256,
+	    strlen(s256))) != SK_OK ||
+	    (r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_PLAIN, plain,
+	    plainlen)) != SK_OK ||
+	    (r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_CRAM, NULL,
+	    0)) != SK_OK ||
+	    (r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_DIGEST, NULL,
+	    0)) != SK_OK ||
+	    (r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_LEGACY, trip,
+	    strlen(trip))) != SK_OK ||
+	    (r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_STAMP, stampv,
+	    strlen(stampv))) != SK_OK) {
+		sasldb_batch_abort(db);
+		goto out;
+	}
+	r = sasldb_batch_commit(db);
+out:
+	sbuf_free(&tmp);
+	return r;
+}
+
+/* Does the user have plaintext now? */
+static int
+has_plain(struct sasldb *db, const char *authid, const char *realm, int *has)
+{
+	struct sbuf b;
+	int r;
+
+	sbuf_init(&b, SASLDB_VALUE_MAX);
+	r = load_one(db, authid, realm, SASLDB_PROP_PLAIN, &b, has);
+	sbuf_free(&b);
+	return r;
+}
+
+int
+sasldb_set_password(struct sasldb *db, const char *authid, const char *realm,
+    const char *pass, size_t passlen, const struct sasldb_pass_opts *opts)
+{
+	unsigned iter = opts->iterations ? opts->iterations : SCRAM_ITER_DEFAULT;
+	char s1[SCRAM_VERIFIER_MAX], s256[SCRAM_VERIFIER_MAX];
+	struct scram_verifier v1, v256;
+	int r, plain = opts->plain == SASLDB_PLAIN_YES;
+
+	if (passlen == 0 || passlen > SASLDB_PASS_MAX ||
+	    memchr(pass, '\0', passlen) != NULL)
+		return SK_ERR_INVAL;
+	if (sasldb_check_name(authid, SASLDB_AUTHID_MAX, 0) != SK_OK ||
+	    sasldb_check_name(realm, SASLDB_REALM_MAX, 1) != SK_OK)
+		return SK_ERR_INVAL;
+	if ((r = scram_make(SCRAM_SHA1, pass, passlen, iter, &v1)) != SK_OK)
+		return r;
+	if ((r = scram_make(SCRAM_SHA256, pass, passlen, iter, &v256)) != SK_OK)
+		goto out;
+	if ((r = scram_format(&v1, s1, sizeof(s1))) != SK_OK ||
+	    (r = scram_format(&v256, s256, sizeof(s256))) != SK_OK)
+		goto out;
+	if ((r = sasldb_batch_begin(db)) != SK_OK)
+		goto out;
+	if (opts->plain == SASLDB_PLAIN_KEEP &&
+	    (r = has_plain(db, authid, realm, &plain)) != SK_OK) {
+		sasldb_batch_abort(db);
+		goto out;
+	}
+	r = store_secrets(db, authid, realm, plain ? pass : NULL,
+	    plain ? passlen : 0, s1, s256);
+	if (r != SK_OK)
+		sasldb_batch_abort(db);
+	else
+		r = sasldb_batch_commit(db);
+out:
+	scram_clear(&v1);
+	scram_clear(&v256);
+	explicit_bzero(s1, sizeof(s1));
+	explicit_bzero(s256, sizeof(s256));
+	return r;
+}
+
+int
+sasldb_set_verifiers(struct sasldb *db, const char *authid, const char *realm,
+    const char *scram1, const char *scram256)
+{
+	struct scram_verifier v;
+
+	if (scram_parse(scram1, strlen(scram1), &v) != SK_OK || v.hash != SCRAM_SHA1 ||
+	    scram_parse(scram256, strlen(scram256), &v) != SK_OK ||
+	    v.hash != SCRAM_SHA256) {
+		scram_clear(&v);
+		return SK_ERR_FORMAT;
+	}
+	scram_clear(&v);
+	if (sasldb_check_name(authid, SASLDB_AUTHID_MAX, 0) != SK_OK ||
+	    sasldb_check_name(realm, SASLDB_REALM_MAX, 1) != SK_OK)
+		return SK_ERR_INVAL;
+	/* any old plaintext belongs to another password: it goes */
+	return store_secrets(db, authid, realm, NULL, 0, scram1, scram256);
+}

@@ -1,0 +1,315 @@
+/*
+ * main.c: saslpasswd, a saslpasswd2-compatible manager of sasldb users.
+ * Flags follow Cyrus's saslpasswd2; -l, -L, -P, -i, -s and -t go beyond it.
+ * A password is read with echo off (twice) or as one line with -p, and is
+ * wiped as soon as it has been used.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <openssl/opensslv.h>
+#include <sasl/sasl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "err.h"
+#include "log.h"
+#include "saslpasswd.h"
+#include "scram.h"
+#include "version.h"
+
+#define DEFAULT_CONFDIR	"/etc/saslkit"
+#define DEFAULT_SASLDB	"/etc/sasldb2"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: saslpasswd [-v] [-c [-p] [-n | -P]] [-d] [-a app] [-f sasldb]"
+	    " [-u realm] user\n"
+	    "       saslpasswd -t [-p] [-f sasldb] [-u realm] user\n"
+	    "       saslpasswd -l | -L [-f sasldb]\n"
+	    "       saslpasswd -i file|- [-n | -P] [-f sasldb] [-u realm]\n"
+	    "       saslpasswd -s [-f sasldb] [-u realm]\n"
+	    "  -c  create (or change) the user      -d  delete the user\n"
+	    "  -p  read the password as one line from standard input\n"
+	    "  -n  store no plaintext userPassword  -P  store plaintext too\n"
+	    "  -l  list users  -L  list users with property names\n"
+	    "  -i  batch import   -s  interactive shell   -t  test a password\n"
+	    "  -I  PBKDF2 iterations  -C  configuration file  -v  version\n");
+	exit(EXIT_USAGE);
+}
+
+static void
+version(void)
+{
+	const char *impl;
+	int v;
+
+	sasl_version(&impl, &v);
+	printf("saslpasswd (saslkit) %s\n"
+	    "Built against SASL API version %u.%u.%u\n"
+	    "LibSasl version %u.%u.%u by \"%s\"\n%s\n", SASLKIT_VERSION,
+	    SASL_VERSION_MAJOR, SASL_VERSION_MINOR, SASL_VERSION_STEP,
+	    (unsigned)v >> 24, ((unsigned)v >> 16) & 0xff, (unsigned)v & 0xffff,
+	    impl, OPENSSL_VERSION_TEXT);
+	exit(0);
+}
+
+/* Strips a trailing LF and CR. */
+static size_t
+chomp(char *buf, size_t n)
+{
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return n;
+}
+
+int
+sp_read_pipe_password(char *buf, size_t bufsz, size_t *len_r)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getchar()) != EOF && c != '\n') {
+		if (n + 1 >= bufsz) {
+			explicit_bzero(buf, bufsz);
+			return SK_ERR_LIMIT;
+		}
+		buf[n++] = (char)c;
+	}
+	buf[n] = '\0';
+	*len_r = chomp(buf, n);
+	return SK_OK;
+}
+
+/* Reads one line from the terminal with echo off. */
+static int
+tty_line(const char *prompt, char *buf, size_t bufsz, size_t *len_r)
+{
+	struct termios old, quiet;
+	int tty = isatty(STDIN_FILENO), r;
+
+	fputs(prompt, stderr);
+	fflush(stderr);
+	if (tty && tcgetattr(STDIN_FILENO, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		quiet.c_lflag |= ECHONL;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	} else {
+		tty = 0;
+	}
+	r = sp_read_pipe_password(buf, bufsz, len_r);
+	if (tty)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	return r;
+}
+
+int
+sp_read_tty_password(const char *prompt, int confirm, char *buf, size_t bufsz,
+    size_t *len_r)
+{
+	char again[SASLDB_PASS_MAX + 2];
+	size_t n2;
+	int r, same;
+
+	if ((r = tty_line(prompt, buf, bufsz, len_r)) != SK_OK || !confirm)
+		return r;
+	if ((r = tty_line("Again (for verification): ", again, sizeof(again),
+	    &n2)) != SK_OK) {
+		explicit_bzero(buf, bufsz);
+		return r;
+	}
+	same = n2 == *len_r && memcmp(buf, again, n2) == 0;
+	explicit_bzero(again, sizeof(again));
+	if (!same) {
+		explicit_bzero(buf, bufsz);
+		return SK_ERR_MISMATCH;
+	}
+	return SK_OK;
+}
+
+/* Reads the password for a set or test, per -p. Returns an exit code. */
+static int
+get_password(int pipe_mode, int confirm, char *buf, size_t bufsz, size_t *len)
+{
+	int r;
+
+	if (!pipe_mode && !isatty(STDIN_FILENO))
+		pipe_mode = 1;	/* as saslpasswd2 does */
+	r = pipe_mode ? sp_read_pipe_password(buf, bufsz, len) :
+	    sp_read_tty_password("Password: ", confirm, buf, bufsz, len);
+	if (r == SK_ERR_MISMATCH) {
+		log_error("passwords don't match; nothing was changed");
+		return EXIT_DATAERR;
+	}
+	if (r != SK_OK) {
+		log_error("password longer than %d bytes", SASLDB_PASS_MAX);
+		return EXIT_DATAERR;
+	}
+	if (*len == 0) {
+		log_error("empty password: nothing was changed");
+		return EXIT_DATAERR;
+	}
+	return 0;
+}
+
+/* Loads the configuration: -C, else <confdir>/<app>.conf, else authd.conf. */
+static int
+load_conf(const char *file, const char *app, struct conf **c)
+{
+	const char *dir = getenv("SASLKIT_CONFDIR");
+	char path[PATH_MAX], err[512];
+	int r;
+
+	if (file == NULL) {
+		snprintf(path, sizeof(path), "%s/%s.conf", dir ? dir : DEFAULT_CONFDIR,
+		    app ? app : "authd");
+		file = path;
+	}
+	r = conf_load(file, c, err, sizeof(err));
+	if (r == SK_ERR_NOTFOUND && file == path) {
+		*c = conf_empty();
+		return *c ? 0 : EXIT_SOFTWARE;
+	}
+	if (r != SK_OK) {
+		log_error("%s", err);
+		return r == SK_ERR_NOTFOUND ? EXIT_NOINPUT : EXIT_DATAERR;
+	}
+	return 0;
+}
+
+/* Applies the configuration's sasldb_path, default_realm and iterations. */
+static int
+apply_conf(struct sp_ctx *sp, const struct conf *c, int have_iter,
+    char *host, size_t hostlen)
+{
+	char err[256];
+
+	if (sp->path == NULL)
+		sp->path = conf_get(c, "sasldb_path");
+	if (sp->path == NULL)
+		sp->path = DEFAULT_SASLDB;
+	if (sp->realm == NULL)
+		sp->realm = conf_get(c, "default_realm");
+	if (sp->realm == NULL) {
+		if (gethostname(host, hostlen - 1) == -1)
+			return EXIT_SOFTWARE;
+		host[hostlen - 1] = '\0';
+		sp->realm = host;
+	}
+	if (!have_iter && conf_get_uint(c, "scram_iterations", 1,
+	    SCRAM_ITER_MAX, SCRAM_ITER_DEFAULT, &sp->iterations, err,
+	    sizeof(err)) != SK_OK) {
+		log_error("%s", err);
+		return EXIT_DATAERR;
+	}
+	return 0;
+}
+
+static unsigned
+parse_iter(const char *s)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end || errno || n < 1 || n > SCRAM_ITER_MAX) {
+		log_error("-I %s: iterations must be a number from 1 to %d", s,
+		    SCRAM_ITER_MAX);
+		exit(EXIT_USAGE);
+	}
+	return (unsigned)n;
+}
+
+struct sp_flags {
+	int create, del, pipe, list, longlist, shell, test, have_iter;
+	const char *import, *conffile, *app;
+};
+
+/* Runs the one operation the flags ask for. */
+static int
+dispatch(struct sp_ctx *sp, const struct sp_flags *f, const char *user)
+{
+	char pass[SASLDB_PASS_MAX + 2];
+	size_t len = 0;
+	int r;
+
+	if (f->list || f->longlist)
+		return sp_cmd_list(sp, f->longlist);
+	if (f->import)
+		return sp_cmd_import(sp, f->import);
+	if (f->shell)
+		return sp_shell(sp);
+	if (f->del)
+		return sp_cmd_delete(sp, user);
+	if ((r = get_password(f->pipe, !f->test, pass, sizeof(pass), &len)) == 0)
+		r = f->test ? sp_cmd_test(sp, user, pass, len) :
+		    sp_cmd_set(sp, user, pass, len, 0);
+	explicit_bzero(pass, sizeof(pass));
+	return r;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sp_flags f;
+	struct sp_ctx sp;
+	struct conf *conf = NULL;
+	char host[256];
+	int c, r, modes;
+
+	log_init("saslpasswd", LOG_AUTH, 1);
+	memset(&f, 0, sizeof(f));
+	memset(&sp, 0, sizeof(sp));
+	sp.plain = SASLDB_PLAIN_KEEP;
+	while ((c = getopt(argc, argv, "vpcdnPf:u:a:lLi:stI:C:h")) != -1) {
+		switch (c) {
+		case 'v': version(); break;
+		case 'p': f.pipe = 1; break;
+		case 'c': f.create = 1; break;
+		case 'd': f.del = 1; break;
+		case 'n': sp.plain = SASLDB_PLAIN_NO; break;
+		case 'P': sp.plain = SASLDB_PLAIN_YES; break;
+		case 'f': sp.path = optarg; break;
+		case 'u': sp.realm = optarg; break;
+		case 'a':
+			if (strchr(optarg, '/') != NULL) {
+				log_error("appname must not contain /");
+				return EXIT_USAGE;
+			}
+			f.app = optarg;
+			break;
+		case 'l': f.list = 1; break;
+		case 'L': f.longlist = 1; break;
+		case 'i': f.import = optarg; break;
+		case 's': f.shell = 1; break;
+		case 't': f.test = 1; break;
+		case 'I': sp.iterations = parse_iter(optarg); f.have_iter = 1; break;
+		case 'C': f.conffile = optarg; break;
+		default: usage();
+		}
+	}
+	modes = f.del + (f.list || f.longlist) + (f.import != NULL) + f.shell + f.test;
+	if (modes > 1 || (f.create && modes > 0 && !f.import))
+		usage();
+	if (modes == 0 || f.del || f.test) {
+		if (optind != argc - 1)
+			usage();
+	} else if (optind != argc) {
+		usage();
+	}
+	if ((r = load_conf(f.conffile, f.app, &conf)) != 0 ||
+	    (r = apply_conf(&sp, conf, f.have_iter, host, sizeof(host))) != 0)
+		return r;
+	r = dispatch(&sp, &f, optind < argc ? argv[optind] : NULL);
+	sasldb_close(sp.db);
+	conf_free(conf);
+	return r;
+}
