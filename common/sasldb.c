@@ -447,13 +447,7 @@ sasldb_user_exists(struct sasldb *db, const char *authid, const char *realm)
 	return SK_ERR_NOTFOUND;
 }
 
-/* A parsed key: pointers into the cursor's key buffer. */
-struct sasldb_keyparts {
-	const char *authid, *realm, *prop;
-};
-
-/* Splits a raw key; SK_ERR_FORMAT for anything but "a\0r\0p" with a and p non-empty. */
-static int
+int
 sasldb_parse_key(const char *k, size_t len, char *copy, size_t copysz,
     struct sasldb_keyparts *kp)
 {

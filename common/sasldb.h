@@ -106,6 +106,19 @@ typedef void sasldb_warn_fn(void *ctx, const char *msg);
 int sasldb_list(struct sasldb *db, int with_props, sasldb_user_fn *fn,
     sasldb_warn_fn *warn, void *ctx);
 
+/* A parsed key: pointers into the caller's copy buffer. */
+struct sasldb_keyparts {
+	const char *authid, *realm, *prop;
+};
+
+/*
+ * Splits a raw key of len bytes, copying it into copy (copysz bytes).
+ * SK_ERR_FORMAT for anything but "authid\0realm\0prop" with a non-empty
+ * authid and property and no further NUL.
+ */
+int sasldb_parse_key(const char *k, size_t len, char *copy, size_t copysz,
+    struct sasldb_keyparts *kp);
+
 /* Splits "user@realm" at the first '@' as Cyrus does; realm defaults to def. */
 int sasldb_split_user(const char *spec, const char *def_realm, char *authid,
     size_t authid_len, char *realm, size_t realm_len);
