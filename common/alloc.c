@@ -11,6 +11,9 @@
 void *
 alloc_array(size_t nmemb, size_t size)
 {
+	/* our own check: calloc's is not the same everywhere (ASan aborts) */
+	if (size != 0 && nmemb > SIZE_MAX / size)
+		return NULL;
 	if (nmemb == 0 || size == 0)
 		nmemb = size = 1;
 	return calloc(nmemb, size);

@@ -69,23 +69,31 @@ fatal(const char *fmt, ...)
 	exit(1);
 }
 
+/* Bytes that one input byte takes in log_sanitize's output: 1 or 4 (\xNN). */
+static size_t
+log_width(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '\\' ? 1 : 4;
+}
+
 const char *
 log_sanitize(const char *in, size_t inlen, char *out, size_t outlen)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
+	size_t i, j, o = 0;
 
 	if (outlen == 0)
 		return out;
 	for (i = 0; i < inlen; i++) {
 		unsigned char c = (unsigned char)in[i];
-		int plain = c >= 0x20 && c < 0x7f && c != '\\';
+		int plain = log_width(c) == 1;
 
-		if (o + (plain ? 1 : 4) > outlen - 1) {
-			/* truncated: end with "..." where it fits */
+		if (o + log_width(c) > outlen - 1) {
+			/* truncated: "..." after the whole escapes that fit */
 			if (outlen >= 4) {
-				if (o > outlen - 4)
-					o = outlen - 4;
+				for (o = 0, j = 0; j < i && o +
+				    log_width((unsigned char)in[j]) <= outlen - 4; j++)
+					o += log_width((unsigned char)in[j]);
 				memcpy(out + o, "...", 3);
 				o += 3;
 			}

@@ -154,6 +154,28 @@ sasldb_paths(const char *path, char *dir, char *base, char *err, size_t errlen)
 	return SK_OK;
 }
 
+/*
+ * Gives a file written outside this environment portable LSNs. This runs in
+ * a private environment without a log, as db_load -r lsn does: a logging
+ * environment refuses a file whose LSNs lie past the end of its new log.
+ */
+static int
+sasldb_lsn_reset(struct sasldb *db, const char *dir, const char *base)
+{
+	DB_ENV *env;
+	int r;
+
+	if ((r = db_env_create(&env, 0)) != 0)
+		return r;
+	env->app_private = db;
+	env->set_errcall(env, sasldb_errcall);
+	if ((r = env->open(env, dir, DB_CREATE | DB_INIT_MPOOL | DB_PRIVATE,
+	    0600)) == 0)
+		r = env->lsn_reset(env, base, 0);
+	env->close(env, 0);
+	return r;
+}
+
 /* Opens the environment with recovery, then the database. */
 static int
 sasldb_open_db(struct sasldb *db, const char *dir, const char *base,
@@ -172,6 +194,9 @@ sasldb_open_db(struct sasldb *db, const char *dir, const char *base,
 		seterr(err, errlen, "%s: no such file", full);
 		return SK_ERR_NOTFOUND;
 	}
+	/* a file last written outside this environment gets portable LSNs */
+	if (newenv && exists && (r = sasldb_lsn_reset(db, dir, base)) != 0)
+		goto dberr;
 	if ((r = db_env_create(&db->env, 0)) != 0)
 		goto dberr;
 	db->env->app_private = db;
@@ -185,9 +210,6 @@ sasldb_open_db(struct sasldb *db, const char *dir, const char *base,
 	    (r = db->env->set_lk_max_locks(db->env, 400000)) != 0 ||
 	    (r = db->env->set_lk_max_objects(db->env, 400000)) != 0 ||
 	    (r = db->env->open(db->env, envdir, fl, 0600)) != 0)
-		goto dberr;
-	/* a file last written outside this environment gets portable LSNs */
-	if (newenv && exists && (r = db->env->lsn_reset(db->env, base, 0)) != 0)
 		goto dberr;
 	if ((r = db_create(&db->db, db->env, 0)) != 0 ||
 	    (r = db->db->open(db->db, NULL, base, NULL, DB_HASH, DB_AUTO_COMMIT |
@@ -216,6 +238,10 @@ sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
 	if ((r = sasldb_paths(opts->path, dir, base, err, errlen)) != SK_OK)
 		return r;
 	snprintf(full, sizeof(full), "%s/%s", dir, base);
+	if (!opts->create && access(full, F_OK) == -1 && errno == ENOENT) {
+		seterr(err, errlen, "%s: no such file", full);
+		return SK_ERR_NOTFOUND;
+	}
 	safefile_policy_secret(&pol);
 	pol.owner = geteuid();
 	pol.missing_ok = opts->create;
@@ -436,15 +462,16 @@ sasldb_has(struct sasldb *db, DB_TXN *txn, const char *authid,
 	return db->db->exists(db->db, txn, &key, 0) == 0;
 }
 
-int
-sasldb_user_exists(struct sasldb *db, const char *authid, const char *realm)
+/* Does the user have any property of sasldb_known? */
+static int
+sasldb_has_known(struct sasldb *db, const char *authid, const char *realm)
 {
 	size_t i;
 
 	for (i = 0; i < SASLDB_NKNOWN; i++)
 		if (sasldb_has(db, db->txn, authid, realm, sasldb_known[i]))
-			return SK_OK;
-	return SK_ERR_NOTFOUND;
+			return 1;
+	return 0;
 }
 
 int
@@ -477,6 +504,36 @@ sasldb_cursor(struct sasldb *db, DBC **c, DBT *key, DBT *val)
 	key->flags = DB_DBT_REALLOC;
 	val->flags = DB_DBT_PARTIAL;	/* dlen 0: no value bytes */
 	return db->db->cursor(db->db, db->txn, c, 0) == 0 ? SK_OK : SK_ERR_DB;
+}
+
+/* Does any key belong to the user? A full cursor pass, keys only. */
+static int
+sasldb_has_any(struct sasldb *db, const char *authid, const char *realm)
+{
+	char copy[SASLDB_KEY_MAX + 1];
+	struct sasldb_keyparts kp;
+	DBC *c;
+	DBT key, val;
+	int found = 0;
+
+	if (sasldb_cursor(db, &c, &key, &val) != SK_OK)
+		return 0;
+	while (!found && c->get(c, &key, &val, DB_NEXT) == 0)
+		found = sasldb_parse_key(key.data, key.size, copy, sizeof(copy),
+		    &kp) == SK_OK && strcmp(kp.authid, authid) == 0 &&
+		    strcmp(kp.realm, realm) == 0;
+	c->close(c);
+	free(key.data);
+	return found;
+}
+
+int
+sasldb_user_exists(struct sasldb *db, const char *authid, const char *realm)
+{
+	if (sasldb_has_known(db, authid, realm))
+		return SK_OK;
+	/* only properties outside the list, such as "fooBar": scan for them */
+	return sasldb_has_any(db, authid, realm) ? SK_OK : SK_ERR_NOTFOUND;
 }
 
 int
@@ -725,7 +782,7 @@ sasldb_emit_odd(struct sasldb_lister *l)
 		for (j = i; j < l->odd.n && sasldb_odd_same(l->odd.keys[j], k,
 		    realm); j++)
 			;
-		if (sasldb_user_exists(l->db, k, realm) == SK_ERR_NOTFOUND &&
+		if (!sasldb_has_known(l->db, k, realm) &&
 		    (r = sasldb_emit(l, k, realm, i, j)) != 0)
 			return r;
 		i = j;

@@ -7,8 +7,9 @@
  * binds our verifiers to one password. Its token is also written as a
  * tripwire into cmusaslsecretPLAIN, a property that Cyrus's saslpasswd2
  * deletes on every set and every delete. When the tripwire is gone, or the
- * plaintext changed, the verifiers we wrote are stale and ignored, so a
- * password changed or a user deleted with saslpasswd2 never keeps working.
+ * plaintext changed, the verifiers and plaintext we wrote are stale and
+ * ignored, so a password changed or a user deleted with saslpasswd2 never
+ * keeps working; a userPassword that Cyrus wrote afterwards is used.
  *
  * Must never log, and must wipe every copy of a password or verifier.
  */
@@ -207,21 +208,23 @@ secrets_usable(const struct user_secrets *s, struct usable *u)
 {
 	char bind[BINDING_HEX + 1];
 	struct stamp st;
-	int r, valid = 0, ours = 0;
+	int r, valid = 0, ours = 0, plain_ours = 0;
 
 	memset(u, 0, sizeof(*u));
 	if (s->has_stamp && stamp_parse(&s->stamp, &st) == SK_OK) {
 		if ((r = stamp_binding(st.token, &s->plain, s->has_plain,
 		    bind)) != SK_OK)
 			return r;
-		valid = tripwire_matches(s, st.token) && strcmp(bind, st.plain) == 0;
+		plain_ours = strcmp(bind, st.plain) == 0;
+		valid = tripwire_matches(s, st.token) && plain_ours;
 		if ((r = stamp_binding(st.token, &s->scram1, s->has_scram1,
 		    bind)) != SK_OK)
 			return r;
 		ours = s->has_scram1 && strcmp(bind, st.scram1) == 0;
 		valid = valid && (ours || !s->has_scram1);
 	}
-	u->plain = s->has_plain;
+	/* plaintext we wrote under a tripped stamp is as stale as our verifiers */
+	u->plain = s->has_plain && (valid || !plain_ours);
 	u->scram256 = valid && s->has_scram256;
 	u->scram1 = s->has_scram1 && (valid || !ours);
 	u->legacy = s->has_legacy && s->legacy.len == LEGACY_LEN &&

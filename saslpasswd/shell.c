@@ -17,13 +17,15 @@
 #include "saslpasswd.h"
 
 static const char *const shell_cmds[] = {
-	"add", "change", "delete", "list", "show", "test", "help", "quit", NULL
+	"add", "change", "delete", "list", "show", "test", "history", "help",
+	"quit", NULL
 };
 
 static struct sp_ctx *shell_sp;
 static char **shell_users;	/* completion candidates: "authid@realm" */
 static size_t shell_nusers, shell_capusers;
 static int shell_users_stale = 1;
+static int shell_tty;		/* readline only on a terminal */
 
 static int
 shell_collect(void *ctx, const char *authid, const char *realm,
@@ -117,6 +119,7 @@ shell_help(void)
 	    "  list [-l]     list users (-l: with property names)\n"
 	    "  show USER     list the property names of a user\n"
 	    "  test USER     check a password\n"
+	    "  history       show the commands typed so far\n"
 	    "  help, quit\n"
 	    "USER is name or name@realm; passwords are asked with echo off.\n");
 }
@@ -129,7 +132,7 @@ shell_password_cmd(const char *cmd, const char *user)
 	size_t len = 0;
 	int r, test = strcmp(cmd, "test") == 0;
 
-	r = isatty(STDIN_FILENO) ? sp_read_tty_password("Password: ", !test, pass,
+	r = shell_tty ? sp_read_tty_password("Password: ", !test, pass,
 	    sizeof(pass), &len) : sp_read_pipe_password(pass, sizeof(pass), &len);
 	if (r == SK_ERR_MISMATCH) {
 		printf("passwords don't match; nothing was changed\n");
@@ -148,6 +151,17 @@ shell_password_cmd(const char *cmd, const char *user)
 	return r;
 }
 
+/* Prints the history: command lines only, since passwords never pass readline. */
+static void
+shell_history(void)
+{
+	HIST_ENTRY **h = history_list();
+	int i;
+
+	for (i = 0; h != NULL && h[i] != NULL; i++)
+		printf("%5d  %s\n", i + history_base, h[i]->line);
+}
+
 /* Runs one command line; returns -1 to leave the shell. */
 static int
 shell_run(char *line)
@@ -163,6 +177,8 @@ shell_run(char *line)
 		return -1;
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "?") == 0) {
 		shell_help();
+	} else if (strcmp(cmd, "history") == 0) {
+		shell_history();
 	} else if (strcmp(cmd, "list") == 0) {
 		if (extra != NULL || (arg != NULL && strcmp(arg, "-l") != 0))
 			printf("usage: list [-l]\n");
@@ -183,11 +199,38 @@ shell_run(char *line)
 		r = shell_password_cmd(cmd, arg);
 		shell_users_stale = 1;
 	}
-	if (r == 0 && strcmp(cmd, "test") != 0 && strcmp(cmd, "help") != 0 &&
-	    strcmp(cmd, "list") != 0 && strcmp(cmd, "show") != 0)
+	if (r == 0 && (strcmp(cmd, "add") == 0 || strcmp(cmd, "change") == 0 ||
+	    strcmp(cmd, "delete") == 0))
 		printf("ok\n");
 	fflush(stdout);
 	return r;
+}
+
+/*
+ * Reads one command: readline on a terminal, else a bounded line from
+ * stdio, which the password reads share, so that piped input stays in order.
+ */
+static char *
+shell_readline(void)
+{
+	char buf[1024];
+	size_t n;
+
+	if (shell_tty)
+		return readline("saslpasswd> ");
+	if (fgets(buf, sizeof(buf), stdin) == NULL)
+		return NULL;
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] != '\n' && !feof(stdin)) {
+		int c;
+
+		while ((c = getchar()) != EOF && c != '\n')
+			;	/* an over-long command is dropped whole */
+		printf("command longer than %zu bytes ignored\n", sizeof(buf) - 2);
+		return strdup("");
+	}
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return strdup(buf);
 }
 
 int
@@ -203,8 +246,10 @@ sp_shell(struct sp_ctx *sp)
 	rl_attempted_completion_function = shell_complete;
 	if (isatty(STDIN_FILENO))
 		printf("saslpasswd shell on %s; type help\n", sp->path);
-	while ((line = readline("saslpasswd> ")) != NULL) {
-		if (line[strspn(line, " \t")] != '\0')
+	fflush(stdout);
+	shell_tty = isatty(STDIN_FILENO);
+	while ((line = shell_readline()) != NULL) {
+		if (shell_tty && line[strspn(line, " \t")] != '\0')
 			add_history(line);	/* a command line: no password */
 		r = shell_run(line);
 		free(line);
