@@ -36,6 +36,8 @@ struct sasldb {
 	int depth;		/* nesting of sasldb_batch_begin */
 	int failed;		/* an inner step of the batch failed */
 	int lockfd;
+	int clean;		/* every transaction ended; checkpoint on close */
+	char cleanpath[PATH_MAX + NAME_MAX + 32];
 	char dberr[256];	/* last message from Berkeley DB */
 };
 
@@ -176,20 +178,61 @@ sasldb_lsn_reset(struct sasldb *db, const char *dir, const char *base)
 	return r;
 }
 
-/* Opens the environment with recovery, then the database. */
+/*
+ * Removes the clean-shutdown mark, durably. Returns 1 when it was there
+ * (the log needs no recovery), 0 when not, -1 on error.
+ */
+static int
+sasldb_take_clean_mark(struct sasldb *db, const char *envdir)
+{
+	int dfd;
+
+	snprintf(db->cleanpath, sizeof(db->cleanpath), "%s/clean", envdir);
+	if (unlink(db->cleanpath) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if ((dfd = open(envdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fsync(dfd) == -1) {
+		close(dfd);
+		return -1;
+	}
+	close(dfd);
+	return 1;
+}
+
+/* Marks a clean shutdown: everything is checkpointed into the file. */
+static void
+sasldb_put_clean_mark(struct sasldb *db)
+{
+	int fd = open(db->cleanpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600);
+
+	/* no fsync: the data was synced before, and a lost mark only costs a recovery */
+	if (fd != -1)
+		close(fd);
+}
+
+/* Opens the environment (with recovery after a crash), then the database. */
 static int
 sasldb_open_db(struct sasldb *db, const char *dir, const char *base,
     const char *envdir, int newenv, const struct sasldb_open_opts *opts,
     char *err, size_t errlen)
 {
 	u_int32_t fl = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-	    DB_INIT_TXN | DB_RECOVER | DB_PRIVATE | DB_THREAD;
+	    DB_INIT_TXN | DB_PRIVATE | DB_THREAD;
 	char full[PATH_MAX + NAME_MAX + 2];
 	struct stat st;
 	int r, exists;
 
 	snprintf(full, sizeof(full), "%s/%s", dir, base);
 	exists = stat(full, &st) == 0;
+	/* recovery runs unless the last holder closed cleanly */
+	if ((r = sasldb_take_clean_mark(db, envdir)) < 0) {
+		seterr(err, errlen, "%s: %s", envdir, strerror(errno));
+		return SK_ERR_IO;
+	}
+	if (r == 0)
+		fl |= DB_RECOVER;
 	if (!exists && !opts->create) {
 		seterr(err, errlen, "%s: no such file", full);
 		return SK_ERR_NOTFOUND;
@@ -215,7 +258,8 @@ sasldb_open_db(struct sasldb *db, const char *dir, const char *base,
 	    (r = db->db->open(db->db, NULL, base, NULL, DB_HASH, DB_AUTO_COMMIT |
 	    DB_THREAD | (opts->create ? DB_CREATE : 0), 0600)) != 0)
 		goto dberr;
-	if ((r = db->env->txn_checkpoint(db->env, 0, 0, 0)) != 0)
+	if ((fl & DB_RECOVER) && (r = db->env->txn_checkpoint(db->env, 0, 0,
+	    0)) != 0)
 		goto dberr;
 	return SK_OK;
 dberr:
@@ -267,6 +311,7 @@ sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
 	if ((r = sasldb_open_db(db, dir, base, envdir, newenv, opts, err,
 	    errlen)) != SK_OK)
 		goto fail;
+	db->clean = 1;
 	*db_r = db;
 	return SK_OK;
 fail:
@@ -281,11 +326,16 @@ sasldb_close(struct sasldb *db)
 		return;
 	if (db->txn != NULL)
 		db->txn->abort(db->txn);
-	if (db->db != NULL)
-		db->db->close(db->db, 0);
+	if (db->db != NULL && db->db->close(db->db, 0) != 0)
+		db->clean = 0;
 	if (db->env != NULL) {
-		db->env->txn_checkpoint(db->env, 0, 0, DB_FORCE);
-		db->env->close(db->env, 0);
+		/* every commit checkpointed already; this catches an abort */
+		if (db->env->txn_checkpoint(db->env, 0, 0, 0) != 0)
+			db->clean = 0;
+		if (db->env->close(db->env, 0) != 0)
+			db->clean = 0;
+		if (db->clean)
+			sasldb_put_clean_mark(db);
 	}
 	if (db->lockfd != -1)
 		close(db->lockfd);	/* releases the flock */

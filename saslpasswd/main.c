@@ -94,8 +94,7 @@ tty_line(const char *prompt, char *buf, size_t bufsz, size_t *len_r)
 	struct termios old, quiet;
 	int tty = isatty(STDIN_FILENO), r;
 
-	fputs(prompt, stderr);
-	fflush(stderr);
+	/* echo goes off before the prompt shows, so nothing typed is echoed */
 	if (tty && tcgetattr(STDIN_FILENO, &old) == 0) {
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
@@ -104,9 +103,11 @@ tty_line(const char *prompt, char *buf, size_t bufsz, size_t *len_r)
 	} else {
 		tty = 0;
 	}
+	fputs(prompt, stderr);
+	fflush(stderr);
 	r = sp_read_pipe_password(buf, bufsz, len_r);
 	if (tty)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
 	return r;
 }
 
