@@ -219,7 +219,7 @@ sasldb_open_db(struct sasldb *db, const char *dir, const char *base,
     char *err, size_t errlen)
 {
 	u_int32_t fl = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-	    DB_INIT_TXN | DB_PRIVATE | DB_THREAD;
+	    DB_INIT_TXN | DB_PRIVATE | (opts->threaded ? DB_THREAD : 0);
 	char full[PATH_MAX + NAME_MAX + 2];
 	struct stat st;
 	int r, exists;
@@ -256,7 +256,12 @@ sasldb_open_db(struct sasldb *db, const char *dir, const char *base,
 		goto dberr;
 	if ((r = db_create(&db->db, db->env, 0)) != 0 ||
 	    (r = db->db->open(db->db, NULL, base, NULL, DB_HASH, DB_AUTO_COMMIT |
-	    DB_THREAD | (opts->create ? DB_CREATE : 0), 0600)) != 0)
+	    (opts->threaded ? DB_THREAD : 0) | (opts->create ? DB_CREATE : 0),
+	    0600)) != 0)
+		goto dberr;
+	/* one thread under the exclusive flock: page locks buy nothing */
+	if (!opts->threaded &&
+	    (r = db->env->set_flags(db->env, DB_NOLOCKING, 1)) != 0)
 		goto dberr;
 	if ((fl & DB_RECOVER) && (r = db->env->txn_checkpoint(db->env, 0, 0,
 	    0)) != 0)

@@ -39,6 +39,7 @@ struct sasldb_open_opts {
 	int create;		/* create the file when missing */
 	int lock_wait_ms;	/* how long to wait for another saslpasswd */
 	size_t cache_bytes;	/* Berkeley DB cache; 0 for the default */
+	int threaded;		/* handles shared by threads (authd) */
 };
 
 /*
