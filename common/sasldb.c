@@ -331,6 +331,9 @@ sasldb_close(struct sasldb *db)
 		return;
 	if (db->txn != NULL)
 		db->txn->abort(db->txn);
+	/* the handle lock taken at open must be released with locking on */
+	if (db->env != NULL)
+		db->env->set_flags(db->env, DB_NOLOCKING, 0);
 	if (db->db != NULL && db->db->close(db->db, 0) != 0)
 		db->clean = 0;
 	if (db->env != NULL) {

@@ -247,3 +247,18 @@ def test_prompt_mismatch_fails(db):
     os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 65
     assert not db.exists()
+
+
+def test_clean_close_marks_environment(db):
+    """A clean close leaves the mark that lets the next open skip recovery;
+    the mark is gone while a holder has the file open."""
+    assert sp(db, "-p", "-c", "alice", input="pw\n").returncode == 0
+    env = str(db) + ".saslkit"
+    assert os.path.exists(env + "/clean")
+    pid, fd = spawn_tty([SASLPASSWD, "-f", str(db), "-u", REALM, "-s"])
+    read_until(fd, "saslpasswd> ")
+    assert not os.path.exists(env + "/clean")
+    os.write(fd, b"quit\r")
+    os.waitpid(pid, 0)
+    os.close(fd)
+    assert os.path.exists(env + "/clean")
