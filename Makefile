@@ -59,7 +59,7 @@ $(BA)/libcommon.a: $(COMMON_OBJ_ASAN)
 
 $(B)/bin/saslpasswd: $(SASLPASSWD_SRC:%.c=$(B)/%.o) $(B)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -lreadline
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -lreadline -lpthread
 
 # a Cyrus-linked peer: libsasl2 with its own sasldb plugin, for the tests
 $(B)/tests/cyrus_peer: tests/integration/cyrus_peer.c

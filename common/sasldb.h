@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "sbuf.h"
+#include "scram.h"
 
 /* Property names in the file. Cyrus's own: */
 #define SASLDB_PROP_PLAIN	"userPassword"	/* plaintext, only when asked */
@@ -71,6 +72,24 @@ struct sasldb_pass_opts {
 /* Stores fresh verifiers for pass (and plaintext when asked), in one transaction. */
 int sasldb_set_password(struct sasldb *db, const char *authid, const char *realm,
     const char *pass, size_t passlen, const struct sasldb_pass_opts *opts);
+
+/* The two verifier strings of one password. Secret: clear after use. */
+struct sasldb_verifiers {
+	char scram1[SCRAM_VERIFIER_MAX];
+	char scram256[SCRAM_VERIFIER_MAX];
+};
+
+/*
+ * The slow half of sasldb_set_password (PBKDF2), touching no store, so
+ * that batches can run it on every core. iterations 0 means the default.
+ */
+int sasldb_make_verifiers(const char *pass, size_t passlen, unsigned iterations,
+    struct sasldb_verifiers *v);
+/* The fast half: stores v, made from pass, with plaintext as opts say. */
+int sasldb_store_password(struct sasldb *db, const char *authid,
+    const char *realm, const char *pass, size_t passlen,
+    enum sasldb_plain plain, const struct sasldb_verifiers *v);
+void sasldb_verifiers_clear(struct sasldb_verifiers *v);
 /* Stores precomputed verifiers (already validated strings), without plaintext. */
 int sasldb_set_verifiers(struct sasldb *db, const char *authid, const char *realm,
     const char *scram1, const char *scram256);

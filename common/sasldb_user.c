@@ -378,46 +378,87 @@ has_plain(struct sasldb *db, const char *authid, const char *realm, int *has)
 	return r;
 }
 
-int
-sasldb_set_password(struct sasldb *db, const char *authid, const char *realm,
-    const char *pass, size_t passlen, const struct sasldb_pass_opts *opts)
+/* Checks what every password write needs: a sane password and names. */
+static int
+check_password_args(const char *authid, const char *realm, const char *pass,
+    size_t passlen)
 {
-	unsigned iter = opts->iterations ? opts->iterations : SCRAM_ITER_DEFAULT;
-	char s1[SCRAM_VERIFIER_MAX], s256[SCRAM_VERIFIER_MAX];
-	struct scram_verifier v1, v256;
-	int r, plain = opts->plain == SASLDB_PLAIN_YES;
-
 	if (passlen == 0 || passlen > SASLDB_PASS_MAX ||
 	    memchr(pass, '\0', passlen) != NULL)
 		return SK_ERR_INVAL;
 	if (sasldb_check_name(authid, SASLDB_AUTHID_MAX, 0) != SK_OK ||
 	    sasldb_check_name(realm, SASLDB_REALM_MAX, 1) != SK_OK)
 		return SK_ERR_INVAL;
-	if ((r = scram_make(SCRAM_SHA1, pass, passlen, iter, &v1)) != SK_OK)
-		return r;
-	if ((r = scram_make(SCRAM_SHA256, pass, passlen, iter, &v256)) != SK_OK)
-		goto out;
-	if ((r = scram_format(&v1, s1, sizeof(s1))) != SK_OK ||
-	    (r = scram_format(&v256, s256, sizeof(s256))) != SK_OK)
-		goto out;
-	if ((r = sasldb_batch_begin(db)) != SK_OK)
-		goto out;
-	if (opts->plain == SASLDB_PLAIN_KEEP &&
-	    (r = has_plain(db, authid, realm, &plain)) != SK_OK) {
-		sasldb_batch_abort(db);
-		goto out;
-	}
-	r = store_secrets(db, authid, realm, plain ? pass : NULL,
-	    plain ? passlen : 0, s1, s256);
-	if (r != SK_OK)
-		sasldb_batch_abort(db);
-	else
-		r = sasldb_batch_commit(db);
-out:
+	return SK_OK;
+}
+
+int
+sasldb_make_verifiers(const char *pass, size_t passlen, unsigned iterations,
+    struct sasldb_verifiers *v)
+{
+	unsigned iter = iterations ? iterations : SCRAM_ITER_DEFAULT;
+	struct scram_verifier v1, v256;
+	int r;
+
+	if (passlen == 0 || passlen > SASLDB_PASS_MAX ||
+	    memchr(pass, '\0', passlen) != NULL)
+		return SK_ERR_INVAL;
+	if ((r = scram_make(SCRAM_SHA1, pass, passlen, iter, &v1)) == SK_OK &&
+	    (r = scram_make(SCRAM_SHA256, pass, passlen, iter, &v256)) == SK_OK &&
+	    (r = scram_format(&v1, v->scram1, sizeof(v->scram1))) == SK_OK)
+		r = scram_format(&v256, v->scram256, sizeof(v->scram256));
 	scram_clear(&v1);
 	scram_clear(&v256);
-	explicit_bzero(s1, sizeof(s1));
-	explicit_bzero(s256, sizeof(s256));
+	if (r != SK_OK)
+		sasldb_verifiers_clear(v);
+	return r;
+}
+
+void
+sasldb_verifiers_clear(struct sasldb_verifiers *v)
+{
+	explicit_bzero(v, sizeof(*v));
+}
+
+int
+sasldb_store_password(struct sasldb *db, const char *authid, const char *realm,
+    const char *pass, size_t passlen, enum sasldb_plain plain,
+    const struct sasldb_verifiers *v)
+{
+	int r, keep = plain == SASLDB_PLAIN_YES;
+
+	if ((r = check_password_args(authid, realm, pass, passlen)) != SK_OK)
+		return r;
+	if ((r = sasldb_batch_begin(db)) != SK_OK)
+		return r;
+	if (plain == SASLDB_PLAIN_KEEP &&
+	    (r = has_plain(db, authid, realm, &keep)) != SK_OK) {
+		sasldb_batch_abort(db);
+		return r;
+	}
+	r = store_secrets(db, authid, realm, keep ? pass : NULL,
+	    keep ? passlen : 0, v->scram1, v->scram256);
+	if (r != SK_OK) {
+		sasldb_batch_abort(db);
+		return r;
+	}
+	return sasldb_batch_commit(db);
+}
+
+int
+sasldb_set_password(struct sasldb *db, const char *authid, const char *realm,
+    const char *pass, size_t passlen, const struct sasldb_pass_opts *opts)
+{
+	struct sasldb_verifiers v;
+	int r;
+
+	if ((r = check_password_args(authid, realm, pass, passlen)) != SK_OK)
+		return r;
+	if ((r = sasldb_make_verifiers(pass, passlen, opts->iterations,
+	    &v)) == SK_OK)
+		r = sasldb_store_password(db, authid, realm, pass, passlen,
+		    opts->plain, &v);
+	sasldb_verifiers_clear(&v);
 	return r;
 }
 

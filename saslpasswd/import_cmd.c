@@ -2,21 +2,26 @@
  * import_cmd.c: saslpasswd -i, the batch import: the whole input is
  * validated before anything is written, then applied in transactions.
  * Standard input is staged in memory (memfd), never on disk, since it
- * holds passwords.
+ * holds passwords. PBKDF2 for a batch runs on every core; only the main
+ * thread touches the store.
  */
 #include <sys/mman.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "err.h"
 #include "import.h"
 #include "log.h"
 #include "saslpasswd.h"
 
 #define IMPORT_BATCH 1000	/* records per transaction */
+#define IMPORT_THREADS_MAX 16	/* PBKDF2 workers */
 
 /* Copies stdin into an anonymous memory file so it can be read twice. */
 static FILE *
@@ -81,13 +86,63 @@ import_validate(FILE *fp, const char *name, unsigned long *records)
 	return bad;
 }
 
+/* One record of a batch, with the verifiers computed for it. */
+struct import_job {
+	struct import_record rec;
+	unsigned long lineno;
+	struct sasldb_verifiers v;
+	int r;
+};
+
+struct import_pool {
+	struct import_job *jobs;
+	size_t n;
+	size_t next;		/* taken atomically by the workers */
+	unsigned iterations;
+};
+
+/* Computes the verifiers of the batch's passwords, job by job. */
+static void *
+import_worker(void *arg)
+{
+	struct import_pool *p = arg;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < p->n) {
+		struct import_job *j = &p->jobs[i];
+
+		if (j->rec.action == IMPORT_PASSWORD ||
+		    j->rec.action == IMPORT_PLAINTEXT)
+			j->r = sasldb_make_verifiers((const char *)j->rec.password.data,
+			    j->rec.password.len, p->iterations, &j->v);
+	}
+	return NULL;
+}
+
+/* Runs PBKDF2 for a batch on every core. */
+static void
+import_make_verifiers(struct import_job *jobs, size_t n, unsigned iterations)
+{
+	struct import_pool pool = { jobs, n, 0, iterations };
+	pthread_t th[IMPORT_THREADS_MAX];
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nth = cores < 1 ? 1 : cores > IMPORT_THREADS_MAX ?
+	    IMPORT_THREADS_MAX : (size_t)cores, i, started = 0;
+
+	for (i = 1; i < nth; i++)
+		if (pthread_create(&th[started], NULL, import_worker, &pool) == 0)
+			started++;
+	import_worker(&pool);
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+}
+
 /* Applies one parsed record inside the open batch. */
 static int
-import_apply(struct sp_ctx *sp, const struct import_record *rec,
-    const char *name, unsigned long lineno)
+import_apply(struct sp_ctx *sp, const struct import_job *j, const char *name)
 {
 	char authid[SASLDB_AUTHID_MAX + 1], realm[SASLDB_REALM_MAX + 1];
-	struct sasldb_pass_opts o;
+	const struct import_record *rec = &j->rec;
 	int r;
 
 	r = sasldb_split_user(rec->user, sp->realm, authid, sizeof(authid),
@@ -97,11 +152,12 @@ import_apply(struct sp_ctx *sp, const struct import_record *rec,
 	switch (rec->action) {
 	case IMPORT_PASSWORD:
 	case IMPORT_PLAINTEXT:
-		o.iterations = sp->iterations;
-		o.plain = rec->action == IMPORT_PLAINTEXT ? SASLDB_PLAIN_YES :
-		    sp->plain;
-		return sasldb_set_password(sp->db, authid, realm,
-		    (const char *)rec->password.data, rec->password.len, &o);
+		if (j->r != SK_OK)
+			return j->r;
+		return sasldb_store_password(sp->db, authid, realm,
+		    (const char *)rec->password.data, rec->password.len,
+		    rec->action == IMPORT_PLAINTEXT ? SASLDB_PLAIN_YES : sp->plain,
+		    &j->v);
 	case IMPORT_VERIFIERS:
 		return sasldb_set_verifiers(sp->db, authid, realm, rec->scram1,
 		    rec->scram256);
@@ -109,7 +165,7 @@ import_apply(struct sp_ctx *sp, const struct import_record *rec,
 		r = sasldb_delete_user(sp->db, authid, realm);
 		if (r == SK_ERR_NOTFOUND) {
 			log_warn("%s:%lu: %s@%s: no such user, skipped", name,
-			    lineno, authid, realm);
+			    j->lineno, authid, realm);
 			r = SK_OK;
 		}
 		return r;
@@ -119,40 +175,75 @@ import_apply(struct sp_ctx *sp, const struct import_record *rec,
 	return SK_OK;
 }
 
-/* Pass 2: applies the records in batches. */
+/* Reads up to IMPORT_BATCH records (already validated) into jobs. */
+static size_t
+import_fill(FILE *fp, struct sbuf *line, struct import_job *jobs,
+    unsigned long *lineno)
+{
+	char err[160];
+	size_t n = 0;
+
+	while (n < IMPORT_BATCH && import_read_line(fp, line) == SK_OK) {
+		++*lineno;
+		if (import_parse_line((const char *)line->data, line->len,
+		    &jobs[n].rec, err, sizeof(err)) != SK_OK ||
+		    jobs[n].rec.action == IMPORT_SKIP)
+			continue;
+		jobs[n].lineno = *lineno;
+		jobs[n].r = SK_OK;
+		n++;
+	}
+	return n;
+}
+
+/* Writes one batch in one transaction. */
+static int
+import_write(struct sp_ctx *sp, struct import_job *jobs, size_t n,
+    const char *name)
+{
+	size_t i;
+	int r;
+
+	if ((r = sasldb_batch_begin(sp->db)) != SK_OK)
+		return r;
+	for (i = 0; i < n; i++) {
+		if ((r = import_apply(sp, &jobs[i], name)) != SK_OK) {
+			log_error("%s:%lu: %s", name, jobs[i].lineno,
+			    sk_strerror(r));
+			sasldb_batch_abort(sp->db);
+			return r;
+		}
+	}
+	return sasldb_batch_commit(sp->db);
+}
+
+/* Pass 2: applies the records in batches, with PBKDF2 on every core. */
 static int
 import_run(struct sp_ctx *sp, FILE *fp, const char *name)
 {
-	struct import_record rec;
+	struct import_job *jobs;
 	struct sbuf line;
-	unsigned long lineno = 0, done = 0, inbatch = 0;
-	char err[160];
+	unsigned long lineno = 0, done = 0;
+	size_t n, i;
 	int r = SK_OK;
 
-	sbuf_init(&line, IMPORT_LINE_MAX);
-	import_record_init(&rec);
-	while (r == SK_OK && import_read_line(fp, &line) == SK_OK) {
-		lineno++;
-		if (import_parse_line((const char *)line.data, line.len, &rec, err,
-		    sizeof(err)) != SK_OK || rec.action == IMPORT_SKIP)
-			continue;
-		if (inbatch == 0 && (r = sasldb_batch_begin(sp->db)) != SK_OK)
-			break;
-		if ((r = import_apply(sp, &rec, name, lineno)) != SK_OK) {
-			log_error("%s:%lu: %s", name, lineno, sk_strerror(r));
-			sasldb_batch_abort(sp->db);
-			inbatch = 0;
-			break;
-		}
-		if (++inbatch == IMPORT_BATCH) {
-			if ((r = sasldb_batch_commit(sp->db)) == SK_OK)
-				done += inbatch;
-			inbatch = 0;
-		}
+	if ((jobs = alloc_array(IMPORT_BATCH, sizeof(*jobs))) == NULL) {
+		log_error("out of memory");
+		return EXIT_SOFTWARE;
 	}
-	if (r == SK_OK && inbatch > 0 && (r = sasldb_batch_commit(sp->db)) == SK_OK)
-		done += inbatch;
-	import_record_clear(&rec);
+	for (i = 0; i < IMPORT_BATCH; i++)
+		import_record_init(&jobs[i].rec);
+	sbuf_init(&line, IMPORT_LINE_MAX);
+	while (r == SK_OK && (n = import_fill(fp, &line, jobs, &lineno)) > 0) {
+		import_make_verifiers(jobs, n, sp->iterations);
+		if ((r = import_write(sp, jobs, n, name)) == SK_OK)
+			done += n;
+		for (i = 0; i < n; i++)
+			sasldb_verifiers_clear(&jobs[i].v);
+	}
+	for (i = 0; i < IMPORT_BATCH; i++)
+		import_record_clear(&jobs[i].rec);
+	free(jobs);
 	sbuf_free(&line);
 	if (r != SK_OK) {
 		log_error("%s: import stopped: %lu records were committed before "
