@@ -39,7 +39,7 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
 PROGRAMS = $(B)/bin/saslpasswd $(B)/tests/cyrus_peer
 
 .PHONY: all check deps demo install fuzz fuzz-build bench clean unit unit-asan \
-	integration lint
+	integration integration-asan lint
 
 all: $(PROGRAMS) $(UNIT_BIN)
 
@@ -60,6 +60,10 @@ $(BA)/libcommon.a: $(COMMON_OBJ_ASAN)
 $(B)/bin/saslpasswd: $(SASLPASSWD_SRC:%.c=$(B)/%.o) $(B)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -lreadline -lpthread
+
+$(BA)/bin/saslpasswd: $(SASLPASSWD_SRC:%.c=$(BA)/%.o) $(BA)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -lreadline -lpthread
 
 # a Cyrus-linked peer: libsasl2 with its own sasldb plugin, for the tests
 $(B)/tests/cyrus_peer: tests/integration/cyrus_peer.c
@@ -106,6 +110,11 @@ fuzz: fuzz-build
 integration: all
 	$(PYTHON) -m pytest -q tests/integration
 
+# the same suite against saslpasswd built with ASan+UBSan
+integration-asan: all $(BA)/bin/saslpasswd
+	SASLKIT_BINDIR=$(BA)/bin ASAN_OPTIONS=detect_leaks=1 \
+		$(PYTHON) -m pytest -q tests/integration
+
 check: deps
 	$(MAKE) all
 	$(MAKE) unit
@@ -113,6 +122,7 @@ check: deps
 	$(MAKE) lint
 	$(MAKE) fuzz FUZZ_TIME=10
 	$(MAKE) integration
+	$(MAKE) integration-asan
 
 demo: deps
 	$(MAKE) all

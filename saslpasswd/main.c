@@ -306,10 +306,10 @@ main(int argc, char *argv[])
 	} else if (optind != argc) {
 		usage();
 	}
-	if ((r = load_conf(f.conffile, f.app, &conf)) != 0 ||
-	    (r = apply_conf(&sp, conf, f.have_iter, host, sizeof(host))) != 0)
+	if ((r = load_conf(f.conffile, f.app, &conf)) != 0)
 		return r;
-	r = dispatch(&sp, &f, optind < argc ? argv[optind] : NULL);
+	if ((r = apply_conf(&sp, conf, f.have_iter, host, sizeof(host))) == 0)
+		r = dispatch(&sp, &f, optind < argc ? argv[optind] : NULL);
 	sasldb_close(sp.db);
 	conf_free(conf);
 	return r;

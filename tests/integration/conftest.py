@@ -7,7 +7,9 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build")
-SASLPASSWD = os.path.join(BUILD, "bin", "saslpasswd")
+# SASLKIT_BINDIR points the suite at another build, such as the ASan one
+SASLPASSWD = os.path.join(os.environ.get("SASLKIT_BINDIR", os.path.join(BUILD, "bin")),
+                          "saslpasswd")
 CYRUS_PEER = os.path.join(BUILD, "tests", "cyrus_peer")
 REALM = "example.org"
 
