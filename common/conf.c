@@ -83,7 +83,7 @@ conf_line(struct conf *c, const char *p, const char *end, unsigned lineno,
 	for (v = p + 1; v < end && conf_is_space(*v); v++)
 		;
 	for (p = v; p < end; p++) {
-		if ((unsigned char)*p < 0x20 && *p != '\t') {
+		if (((unsigned char)*p < 0x20 && *p != '\t') || *p == 0x7f) {
 			snprintf(err, errlen, "line %u: control character in value",
 			    lineno);
 			return SK_ERR_FORMAT;

@@ -27,8 +27,9 @@ sbuf_free(struct sbuf *b)
 void
 sbuf_reset(struct sbuf *b)
 {
+	/* bytes past len+1 were never written: growth zeroes them */
 	if (b->data != NULL)
-		explicit_bzero(b->data, b->cap);
+		explicit_bzero(b->data, b->len < b->cap ? b->len + 1 : b->cap);
 	b->len = b->off = 0;
 }
 

@@ -145,6 +145,7 @@ test_control_chars(void **state)
 	parse_fails("a: 1\nb: x\x01y\n", SK_ERR_FORMAT, "line 2");
 	parse_fails("b: x\ry\n", SK_ERR_FORMAT, "control");
 	parse_fails("b: \x1b[31m\n", SK_ERR_FORMAT, "control");
+	parse_fails("b: a\x7f" "b\n", SK_ERR_FORMAT, "control");
 	/* a control character in the key is a malformed line */
 	parse_fails("k\x01: v\n", SK_ERR_FORMAT, "line 1");
 	/* NUL counted in the length */
