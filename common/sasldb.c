@@ -28,6 +28,7 @@
 #define SASLDB_KEY_MAX (SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + SASLDB_PROP_MAX + 2)
 #define SASLDB_ENV_SUFFIX ".saslkit"
 #define SASLDB_CACHE_DEFAULT (8u << 20)
+#define SASLDB_LOCKS_THREADED 50000	/* page locks when threads share the store */
 
 struct sasldb {
 	DB_ENV *env;
@@ -250,8 +251,10 @@ sasldb_open_db(struct sasldb *db, const char *dir, const char *base,
 	    (r = db->env->set_lg_max(db->env, 1u << 20)) != 0 ||
 	    (r = db->env->set_cachesize(db->env, 0, opts->cache_bytes ?
 	    (u_int32_t)opts->cache_bytes : SASLDB_CACHE_DEFAULT, 1)) != 0 ||
-	    (r = db->env->set_lk_max_locks(db->env, 400000)) != 0 ||
-	    (r = db->env->set_lk_max_objects(db->env, 400000)) != 0 ||
+	    /* locks are set up front: size them for a 1,000-user batch */
+	    (opts->threaded && ((r = db->env->set_lk_max_locks(db->env,
+	    SASLDB_LOCKS_THREADED)) != 0 || (r = db->env->set_lk_max_objects(
+	    db->env, SASLDB_LOCKS_THREADED)) != 0)) ||
 	    (r = db->env->open(db->env, envdir, fl, 0600)) != 0)
 		goto dberr;
 	if ((r = db_create(&db->db, db->env, 0)) != 0 ||
