@@ -24,6 +24,7 @@
 #include "err.h"
 #include "safefile.h"
 #include "sasldb.h"
+#include "strset.h"
 
 #define SASLDB_KEY_MAX (SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + SASLDB_PROP_MAX + 2)
 #define SASLDB_ENV_SUFFIX ".saslkit"
@@ -640,6 +641,18 @@ fail:
 	return r;
 }
 
+/* Reports a malformed key, which the listing then skips. */
+static void
+sasldb_warn_key(sasldb_warn_fn *warn, void *ctx, u_int32_t size)
+{
+	char msg[80];
+
+	if (warn == NULL)
+		return;
+	snprintf(msg, sizeof(msg), "skipping a malformed key of %u bytes", size);
+	warn(ctx, msg);
+}
+
 /* Users whose every key has a property outside sasldb_known. */
 struct sasldb_odd {
 	char **keys;		/* "authid\0realm\0prop" copies, NUL-terminated */
@@ -711,12 +724,32 @@ sasldb_odd_same(const char *k, const char *authid, const char *realm)
 
 struct sasldb_lister {
 	struct sasldb *db;
+	DBC *look;		/* a cursor kept for point lookups */
 	int with_props;
 	sasldb_user_fn *fn;
 	sasldb_warn_fn *warn;
 	void *ctx;
 	struct sasldb_odd odd;
 };
+
+/* Does the user have prop? Through the lister's own cursor, set up once. */
+static int
+lister_has(struct sasldb_lister *l, const char *authid, const char *realm,
+    const char *prop)
+{
+	char kbuf[SASLDB_KEY_MAX];
+	DBT key, val;
+	size_t klen;
+
+	if (sasldb_key(authid, realm, prop, kbuf, &klen) != SK_OK)
+		return 0;
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = kbuf;
+	key.size = (u_int32_t)klen;
+	val.flags = DB_DBT_PARTIAL;	/* dlen 0: no value bytes */
+	return l->look->get(l->look, &key, &val, DB_SET) == 0;
+}
 
 /* Emits one user with its known properties, plus the odd ones in [lo, hi). */
 static int
@@ -729,7 +762,7 @@ sasldb_emit(struct sasldb_lister *l, const char *authid, const char *realm,
 	if (!l->with_props)
 		return l->fn(l->ctx, authid, realm, NULL, 0);
 	for (i = 0; i < SASLDB_NKNOWN; i++)
-		if (sasldb_has(l->db, l->db->txn, authid, realm, sasldb_known[i]))
+		if (lister_has(l, authid, realm, sasldb_known[i]))
 			props[n++] = sasldb_known[i];
 	for (i = lo; i < hi && n < sizeof(props) / sizeof(props[0]); i++) {
 		const char *k = l->odd.keys[i];
@@ -786,7 +819,7 @@ sasldb_odd_range(const struct sasldb_odd *o, const char *authid,
 static int
 sasldb_pass(struct sasldb_lister *l, int collect, int emit)
 {
-	char copy[SASLDB_KEY_MAX + 1], msg[160];
+	char copy[SASLDB_KEY_MAX + 1];
 	struct sasldb_keyparts kp;
 	DBC *c;
 	DBT key, val;
@@ -798,11 +831,8 @@ sasldb_pass(struct sasldb_lister *l, int collect, int emit)
 	while ((dr = c->get(c, &key, &val, DB_NEXT)) == 0) {
 		if (sasldb_parse_key(key.data, key.size, copy, sizeof(copy),
 		    &kp) != SK_OK) {
-			if (collect && l->warn != NULL) {
-				snprintf(msg, sizeof(msg), "skipping a malformed "
-				    "key of %u bytes", key.size);
-				l->warn(l->ctx, msg);
-			}
+			if (collect)
+				sasldb_warn_key(l->warn, l->ctx, key.size);
 			continue;
 		}
 		idx = sasldb_known_index(kp.prop);
@@ -812,8 +842,7 @@ sasldb_pass(struct sasldb_lister *l, int collect, int emit)
 		if (!emit || idx == SASLDB_NKNOWN)
 			continue;	/* odd keys are emitted after the pass */
 		for (j = 0; j < idx; j++)
-			if (sasldb_has(l->db, l->db->txn, kp.authid, kp.realm,
-			    sasldb_known[j]))
+			if (lister_has(l, kp.authid, kp.realm, sasldb_known[j]))
 				break;
 		if (j < idx)
 			continue;
@@ -851,6 +880,45 @@ sasldb_emit_odd(struct sasldb_lister *l)
 	return SK_OK;
 }
 
+/*
+ * Lists user names only, in one cursor pass: a user is emitted at the
+ * first of its keys, and remembered (names only) so it is emitted once.
+ */
+static int
+sasldb_list_names(struct sasldb *db, sasldb_user_fn *fn, sasldb_warn_fn *warn,
+    void *ctx)
+{
+	char copy[SASLDB_KEY_MAX + 1];
+	struct sasldb_keyparts kp;
+	struct strset seen;
+	DBC *c;
+	DBT key, val;
+	int r, dr;
+
+	if ((r = sasldb_cursor(db, &c, &key, &val)) != SK_OK)
+		return r;
+	strset_init(&seen);
+	while ((dr = c->get(c, &key, &val, DB_NEXT)) == 0) {
+		if (sasldb_parse_key(key.data, key.size, copy, sizeof(copy),
+		    &kp) != SK_OK) {
+			sasldb_warn_key(warn, ctx, key.size);
+			continue;
+		}
+		/* "authid\0realm" is the copy up to the property */
+		r = strset_add(&seen, copy, (size_t)(kp.prop - 1 - copy));
+		if (r == 1)
+			r = fn(ctx, kp.authid, kp.realm, NULL, 0);
+		if (r != 0)
+			break;
+	}
+	if (r == SK_OK && dr != DB_NOTFOUND)
+		r = SK_ERR_DB;
+	strset_free(&seen);
+	c->close(c);
+	free(key.data);
+	return r;
+}
+
 int
 sasldb_list(struct sasldb *db, int with_props, sasldb_user_fn *fn,
     sasldb_warn_fn *warn, void *ctx)
@@ -864,18 +932,26 @@ sasldb_list(struct sasldb *db, int with_props, sasldb_user_fn *fn,
 	l.fn = fn;
 	l.warn = warn;
 	l.ctx = ctx;
-	/* property lists need the odd keys before the first user is emitted */
-	if (with_props)
-		r = sasldb_pass(&l, 1, 0);
+	if (!with_props)
+		return sasldb_list_names(db, fn, warn, ctx);
+	if (db->db->cursor(db->db, db->txn, &l.look, 0) != 0)
+		return SK_ERR_DB;
+	/*
+	 * Property lists need the odd keys before the first user is emitted.
+	 * Then each user is emitted at its first known property in
+	 * sasldb_known order, found by point lookups: no name is remembered.
+	 */
+	r = sasldb_pass(&l, 1, 0);
 	if (r == SK_OK) {
 		sasldb_odd_sort(&l.odd);
-		r = sasldb_pass(&l, !with_props, 1);
+		r = sasldb_pass(&l, 0, 1);
 	}
 	if (r == SK_OK) {
 		sasldb_odd_sort(&l.odd);
 		r = sasldb_emit_odd(&l);
 	}
 	sasldb_odd_free(&l.odd);
+	l.look->close(l.look);
 	return r;
 }
 
