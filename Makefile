@@ -70,15 +70,15 @@ $(B)/tests/cyrus_peer: tests/integration/cyrus_peer.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lsasl2
 
-$(B)/tests/test_%: tests/unit/test_%.c $(B)/libcommon.a $(HEADERS)
+$(B)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(B)/libcommon.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libcommon.a -lcmocka $(LDLIBS_COMMON)
 
-$(BA)/tests/test_%: tests/unit/test_%.c $(BA)/libcommon.a $(HEADERS)
+$(BA)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(BA)/libcommon.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(BA)/libcommon.a -lcmocka $(LDLIBS_COMMON)
 
-$(BF)/fuzz_%: tests/fuzz/fuzz_%.c $(COMMON_SRC) $(HEADERS)
+$(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(COMMON_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< \
 		$(COMMON_SRC) $(LDLIBS_COMMON)

@@ -32,16 +32,9 @@
 #include "sasldb.h"
 #include "sbuf.h"
 #include "scram.h"
+#include "fuzz.h"
 
 #define SHORT_LINE_MAX	64	/* a second, tiny line bound */
-
-#define FUZZ_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		abort();						\
-	}								\
-} while (0)
 
 /* No byte below 0x20 and no DEL, as import.c requires of a user. */
 static int

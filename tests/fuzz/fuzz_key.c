@@ -23,14 +23,7 @@
 
 #include "err.h"
 #include "sasldb.h"
-
-#define FUZZ_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 /* As sasldb.c sizes its copies: SASLDB_KEY_MAX + 1. */
 #define KEY_COPY_MAX	(SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + \

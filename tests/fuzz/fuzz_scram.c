@@ -29,14 +29,7 @@
 #include "b64.h"
 #include "err.h"
 #include "scram.h"
-
-#define FUZZ_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 #define GUARD_LEN	64
 #define GUARD_BYTE	0xa5

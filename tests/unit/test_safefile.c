@@ -11,7 +11,6 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 
 #include "err.h"
 #include "safefile.h"
+#include "unit.h"
 
 #define OTHER_ID 4242	/* a uid and gid that no file here has */
 
@@ -29,15 +29,6 @@ struct fx {
 	char err[1024];
 	struct safefile_policy pol;
 };
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
 
 static int
 setup(void **state)
@@ -60,7 +51,7 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	int r = nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	int r = unit_rm_tree(f->dir);
 
 	free(f);
 	return r;

@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 #include "err.h"
 #include "sasldb.h"
 #include "scram.h"
+#include "unit.h"
 
 #define NUSERS 50
 
@@ -44,15 +44,6 @@ static const char *const all_props[] = {
 	SASLDB_PROP_STAMP, SASLDB_PROP_DISABLED,
 };
 #define NPROPS (sizeof(all_props) / sizeof(all_props[0]))
-
-static int
-rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
 
 static int
 fx_open_as(struct fx *f, int create, const char *holder, int wait_ms,
@@ -102,7 +93,7 @@ setup(void **state)
 	if (fx_open(f, 1, &f->db) != SK_OK) {
 		/* cmocka skips the teardown when the setup fails */
 		fprintf(stderr, "sasldb_open: %s\n", f->err);
-		nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		unit_rm_tree(f->dir);
 		free(f);
 		return -1;
 	}
@@ -119,7 +110,7 @@ teardown(void **state)
 	if (f == NULL)
 		return 0;
 	sasldb_close(f->db);
-	r = nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	r = unit_rm_tree(f->dir);
 	free(f);
 	return r;
 }
@@ -786,7 +777,7 @@ test_reopen_without_env(void **state)
 	sasldb_close(f->db);
 	f->db = NULL;
 	snprintf(env, sizeof(env), "%s.saslkit", f->path);
-	assert_int_equal(nftw(env, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(unit_rm_tree(env), 0);
 	reopen(f);
 	assert_int_equal(verify(f, "user7", "odd.example", "user7"), SK_OK);
 	assert_int_equal(set_pw(f, "new", "", "pw", SASLDB_PLAIN_NO), SK_OK);
@@ -811,7 +802,7 @@ test_list_malformed(void **state)
 	f->db = NULL;
 	/* as another tool would: straight into the file, without our environment */
 	snprintf(env, sizeof(env), "%s.saslkit", f->path);
-	assert_int_equal(nftw(env, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(unit_rm_tree(env), 0);
 	assert_int_equal(db_create(&raw, NULL, 0), 0);
 	assert_int_equal(raw->open(raw, NULL, f->path, NULL, DB_HASH, 0, 0600),
 	    0);
