@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <openssl/opensslv.h>
 #include <sasl/sasl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,16 +88,36 @@ sp_read_pipe_password(char *buf, size_t bufsz, size_t *len_r)
 	return SK_OK;
 }
 
+static struct termios tty_saved;	/* the terminal as the user had it */
+static const int tty_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
+#define TTY_NSIG (sizeof(tty_signals) / sizeof(tty_signals[0]))
+
+/* A signal at the prompt: give the terminal its echo back, then die of it. */
+static void
+tty_restore_and_raise(int sig)
+{
+	tcsetattr(STDIN_FILENO, TCSANOW, &tty_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 /* Reads one line from the terminal with echo off. */
 static int
 tty_line(const char *prompt, char *buf, size_t bufsz, size_t *len_r)
 {
-	struct termios old, quiet;
+	struct sigaction sa, prev[TTY_NSIG];
+	struct termios quiet;
 	int tty = isatty(STDIN_FILENO), r;
+	size_t i;
 
 	/* echo goes off before the prompt shows, so nothing typed is echoed */
-	if (tty && tcgetattr(STDIN_FILENO, &old) == 0) {
-		quiet = old;
+	if (tty && tcgetattr(STDIN_FILENO, &tty_saved) == 0) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = tty_restore_and_raise;
+		sigemptyset(&sa.sa_mask);
+		for (i = 0; i < TTY_NSIG; i++)
+			sigaction(tty_signals[i], &sa, &prev[i]);
+		quiet = tty_saved;
 		quiet.c_lflag &= ~(tcflag_t)ECHO;
 		quiet.c_lflag |= ECHONL;
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
@@ -106,8 +127,11 @@ tty_line(const char *prompt, char *buf, size_t bufsz, size_t *len_r)
 	fputs(prompt, stderr);
 	fflush(stderr);
 	r = sp_read_pipe_password(buf, bufsz, len_r);
-	if (tty)
-		tcsetattr(STDIN_FILENO, TCSANOW, &old);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &tty_saved);
+		for (i = 0; i < TTY_NSIG; i++)
+			sigaction(tty_signals[i], &prev[i], NULL);
+	}
 	return r;
 }
 

@@ -262,3 +262,17 @@ def test_clean_close_marks_environment(db):
     os.waitpid(pid, 0)
     os.close(fd)
     assert os.path.exists(env + "/clean")
+
+
+def test_interrupt_at_prompt_restores_echo(db):
+    """Ctrl-C at the password prompt leaves the terminal echoing again."""
+    import termios
+    pid, fd = spawn_tty([SASLPASSWD, "-f", str(db), "-u", REALM, "-c", "tty"])
+    read_until(fd, "Password:")
+    assert not termios.tcgetattr(fd)[3] & termios.ECHO
+    os.write(fd, b"\x03")
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == 2
+    assert termios.tcgetattr(fd)[3] & termios.ECHO
+    os.close(fd)
+    assert not db.exists()
