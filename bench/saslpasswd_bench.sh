@@ -11,7 +11,6 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-SP="$top/build/bin/saslpasswd"
 N_CREATE=${N_CREATE:-10000}
 N_LIST=${N_LIST:-100000}
 SCALE=${SCALE:-0}
@@ -19,6 +18,9 @@ SCALE_USERS=${SCALE_USERS:-1000000}
 box=$(mktemp -d /tmp/saslkit-bench.XXXXXX)
 chmod 0700 "$box"
 trap 'rm -rf "$box"' EXIT
+# a copy, so that a rebuild during the run cannot change what is measured
+cp "$top/build/bin/saslpasswd" "$box/saslpasswd"
+SP="$box/saslpasswd"
 export SASLKIT_CONFDIR="$box"
 R=bench.example
 
