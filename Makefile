@@ -22,7 +22,7 @@ BF = build/fuzz
 
 COMMON_SRC = common/alloc.c common/b64.c common/conf.c common/err.c \
 	common/import.c common/log.c common/safefile.c common/sasldb.c \
-	common/sasldb_user.c common/sbuf.c common/scram.c common/strset.c
+	common/sasldb_user.c common/sbuf.c common/scram.c common/stamp.c common/strset.c
 SASLPASSWD_SRC = saslpasswd/main.c saslpasswd/cmd.c saslpasswd/import_cmd.c \
 	saslpasswd/shell.c
 UNIT_SRC = $(wildcard tests/unit/test_*.c)

@@ -18,23 +18,13 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include "err.h"
 #include "sasldb.h"
 #include "scram.h"
+#include "stamp.h"
 
-#define STAMP_TOKEN_BYTES	16
-#define STAMP_HEX		(2 * STAMP_TOKEN_BYTES)
-#define BINDING_HEX		64
-#define TRIPWIRE_PREFIX		"saslkit-tripwire:"
-#define LEGACY_LEN		33	/* Cyrus: 16 salt, NUL, 16 MD5 */
-
-struct stamp {
-	char token[STAMP_HEX + 1];
-	char plain[BINDING_HEX + 1];	/* "-" when no plaintext was stored */
-	char scram1[BINDING_HEX + 1];
-};
+#define LEGACY_LEN	33	/* Cyrus: 16 salt, NUL, 16 MD5 */
 
 /* The secrets of one user, each in a wiping buffer. */
 struct user_secrets {
@@ -42,91 +32,11 @@ struct user_secrets {
 	int has_plain, has_scram1, has_scram256, has_stamp, has_legacy;
 };
 
-static void
-hex_encode(const unsigned char *in, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-/* binding = hex(SHA-256(token || value)), or "-" when there is no value. */
+/* The binding of a loaded property, "-" when it is absent. */
 static int
-stamp_binding(const char *token, const struct sbuf *val, int has, char *out)
+bind_prop(const char *token, const struct sbuf *b, int has, char *out)
 {
-	unsigned char md[32];
-	EVP_MD_CTX *ctx;
-	int ok;
-
-	if (!has) {
-		strcpy(out, "-");
-		return SK_OK;
-	}
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return SK_ERR_NOMEM;
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
-	    EVP_DigestUpdate(ctx, token, strlen(token)) &&
-	    EVP_DigestUpdate(ctx, val->data, val->len) &&
-	    EVP_DigestFinal_ex(ctx, md, NULL);
-	EVP_MD_CTX_free(ctx);
-	if (!ok)
-		return SK_ERR_CRYPTO;
-	hex_encode(md, sizeof(md), out);
-	return SK_OK;
-}
-
-static int
-is_hex_field(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-/* Copies one ':'-terminated field of the stamp: "-" or exactly want hex digits. */
-static const char *
-stamp_field(const char *p, const char *end, char *out, size_t want, int dash_ok)
-{
-	const char *e = memchr(p, ':', (size_t)(end - p));
-	size_t n;
-
-	if (e == NULL)
-		e = end;
-	n = (size_t)(e - p);
-	if (dash_ok && n == 1 && *p == '-')
-		;
-	else if (n != want || !is_hex_field(p, n))
-		return NULL;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return e == end ? e : e + 1;
-}
-
-/* Parses "v1:<token>:<plain>:<scram1>". */
-static int
-stamp_parse(const struct sbuf *b, struct stamp *st)
-{
-	const char *p = (const char *)b->data, *end = p + b->len;
-
-	if (b->len < 3 || memcmp(p, "v1:", 3) != 0)
-		return SK_ERR_FORMAT;
-	p += 3;
-	if ((p = stamp_field(p, end, st->token, STAMP_HEX, 0)) == NULL ||
-	    p == end ||
-	    (p = stamp_field(p, end, st->plain, BINDING_HEX, 1)) == NULL ||
-	    p == end ||
-	    (p = stamp_field(p, end, st->scram1, BINDING_HEX, 1)) == NULL ||
-	    p != end || p[-1] == ':')
-		return SK_ERR_FORMAT;
-	return SK_OK;
+	return stamp_binding(token, has ? b->data : NULL, b->len, out);
 }
 
 static void
@@ -181,17 +91,6 @@ secrets_load(struct sasldb *db, const char *authid, const char *realm,
 	return SK_OK;
 }
 
-/* Is the legacy property our tripwire for this token? */
-static int
-tripwire_matches(const struct user_secrets *s, const char *token)
-{
-	size_t pl = strlen(TRIPWIRE_PREFIX);
-
-	return s->has_legacy && s->legacy.len == pl + STAMP_HEX &&
-	    memcmp(s->legacy.data, TRIPWIRE_PREFIX, pl) == 0 &&
-	    memcmp(s->legacy.data + pl, token, STAMP_HEX) == 0;
-}
-
 /* Which stored secrets may vouch for a password. */
 struct usable {
 	int plain, scram256, scram1, legacy;
@@ -206,18 +105,20 @@ struct usable {
 static int
 secrets_usable(const struct user_secrets *s, struct usable *u)
 {
-	char bind[BINDING_HEX + 1];
+	char bind[STAMP_BINDING_HEX + 1];
 	struct stamp st;
 	int r, valid = 0, ours = 0, plain_ours = 0;
 
 	memset(u, 0, sizeof(*u));
-	if (s->has_stamp && stamp_parse(&s->stamp, &st) == SK_OK) {
-		if ((r = stamp_binding(st.token, &s->plain, s->has_plain,
+	if (s->has_stamp && stamp_parse(s->stamp.data, s->stamp.len,
+	    &st) == SK_OK) {
+		if ((r = bind_prop(st.token, &s->plain, s->has_plain,
 		    bind)) != SK_OK)
 			return r;
 		plain_ours = strcmp(bind, st.plain) == 0;
-		valid = tripwire_matches(s, st.token) && plain_ours;
-		if ((r = stamp_binding(st.token, &s->scram1, s->has_scram1,
+		valid = s->has_legacy && stamp_tripwire_matches(&st,
+		    s->legacy.data, s->legacy.len) && plain_ours;
+		if ((r = bind_prop(st.token, &s->scram1, s->has_scram1,
 		    bind)) != SK_OK)
 			return r;
 		ours = s->has_scram1 && strcmp(bind, st.scram1) == 0;
@@ -319,29 +220,18 @@ static int
 store_secrets(struct sasldb *db, const char *authid, const char *realm,
     const char *plain, size_t plainlen, const char *s1, const char *s256)
 {
-	unsigned char tok[STAMP_TOKEN_BYTES];
-	char trip[sizeof(TRIPWIRE_PREFIX) + STAMP_HEX];
-	char stampv[4 + STAMP_HEX + 2 * (BINDING_HEX + 1) + 1];
+	char trip[STAMP_TRIPWIRE_LEN + 1], stampv[STAMP_VALUE_MAX + 1];
 	struct stamp st;
-	struct sbuf tmp;
 	int r;
 
-	if (RAND_bytes(tok, sizeof(tok)) != 1)
-		return SK_ERR_CRYPTO;
-	hex_encode(tok, sizeof(tok), st.token);
-	sbuf_init(&tmp, SASLDB_VALUE_MAX);
-	if ((r = (plain ? sbuf_put(&tmp, plain, plainlen) : SK_OK)) != SK_OK ||
-	    (r = stamp_binding(st.token, &tmp, plain != NULL, st.plain)) != SK_OK)
-		goto out;
-	sbuf_reset(&tmp);
-	if ((r = sbuf_put_str(&tmp, s1)) != SK_OK ||
-	    (r = stamp_binding(st.token, &tmp, 1, st.scram1)) != SK_OK)
-		goto out;
-	snprintf(trip, sizeof(trip), "%s%s", TRIPWIRE_PREFIX, st.token);
-	snprintf(stampv, sizeof(stampv), "v1:%s:%s:%s", st.token, st.plain,
-	    st.scram1);
+	if ((r = stamp_new(&st)) != SK_OK ||
+	    (r = stamp_binding(st.token, plain, plainlen, st.plain)) != SK_OK ||
+	    (r = stamp_binding(st.token, s1, strlen(s1), st.scram1)) != SK_OK)
+		return r;
+	stamp_tripwire(&st, trip);
+	stamp_format(&st, stampv);
 	if ((r = sasldb_batch_begin(db)) != SK_OK)
-		goto out;
+		return r;
 	if ((r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_SCRAM1, s1,
 	    strlen(s1))) != SK_OK ||
 	    (r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_SCRAM256, s256,
@@ -357,12 +247,9 @@ store_secrets(struct sasldb *db, const char *authid, const char *realm,
 	    (r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_STAMP, stampv,
 	    strlen(stampv))) != SK_OK) {
 		sasldb_batch_abort(db);
-		goto out;
+		return r;
 	}
-	r = sasldb_batch_commit(db);
-out:
-	sbuf_free(&tmp);
-	return r;
+	return sasldb_batch_commit(db);
 }
 
 /* Does the user have plaintext now? */
