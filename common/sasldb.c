@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,7 +39,13 @@ struct sasldb {
 	int depth;		/* nesting of sasldb_batch_begin */
 	int failed;		/* an inner step of the batch failed */
 	int lockfd;
-	int clean;		/* every transaction ended; checkpoint on close */
+	int locked;		/* we hold the flock on lockfd */
+	int clean;		/* no failure that calls for recovery */
+	struct sasldb_open_opts opts;
+	struct stat seen;	/* the file as we last left it */
+	char dir[PATH_MAX], base[NAME_MAX + 1];
+	char full[PATH_MAX + NAME_MAX + 2];
+	char envdir[PATH_MAX + NAME_MAX + 16];
 	char cleanpath[PATH_MAX + NAME_MAX + 32];
 	char dberr[256];	/* last message from Berkeley DB */
 };
@@ -47,7 +54,7 @@ struct sasldb {
 static const char *const sasldb_known[] = {
 	SASLDB_PROP_STAMP, SASLDB_PROP_PLAIN, SASLDB_PROP_SCRAM1,
 	SASLDB_PROP_SCRAM256, SASLDB_PROP_LEGACY, SASLDB_PROP_CRAM,
-	SASLDB_PROP_DIGEST, "cmusaslsecretOTP", "cmusaslsecretSRP",
+	SASLDB_PROP_DIGEST, SASLDB_PROP_OTP, SASLDB_PROP_SRP,
 	SASLDB_PROP_DISABLED,
 };
 #define SASLDB_NKNOWN (sizeof(sasldb_known) / sizeof(sasldb_known[0]))
@@ -74,6 +81,17 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Does the lock record name a live authd? A dead one's record is stale. */
+static int
+sasldb_authd_holds(const char *who)
+{
+	long pid;
+
+	if (sscanf(who, "authd pid %ld", &pid) != 1 || pid <= 0)
+		return 0;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
 /* Takes the exclusive lock, waiting up to wait_ms unless authd holds it. */
 static int
 sasldb_lock(struct sasldb *db, const char *lockpath, const char *holder,
@@ -97,30 +115,28 @@ sasldb_lock(struct sasldb *db, const char *lockpath, const char *holder,
 		if (holder_r != NULL)
 			snprintf(holder_r, holder_len, "%s",
 			    who[0] ? who : "unknown process");
-		if (strncmp(who, "authd ", 6) == 0 || waited >= wait_ms)
+		if (sasldb_authd_holds(who) || waited >= wait_ms)
 			return SK_ERR_BUSY;
 		nanosleep(&ts, NULL);
 		waited += 50;
 	}
-	n = snprintf(who, sizeof(who), "%s pid %ld\n", holder ? holder : "saslkit",
-	    (long)getpid());
-	if (ftruncate(db->lockfd, 0) == -1 ||
-	    pwrite(db->lockfd, who, (size_t)n, 0) != n)
+	n = snprintf(who, sizeof(who), "%.64s pid %ld\n", holder ? holder :
+	    "saslkit", (long)getpid());
+	db->locked = 1;
+	if (pwrite(db->lockfd, who, (size_t)n, 0) != n ||
+	    ftruncate(db->lockfd, n) == -1)
 		return SK_ERR_IO;
 	return SK_OK;
 }
 
 /* Creates or checks the private environment directory: a 0700 directory of ours. */
 static int
-sasldb_envdir(const char *envdir, int *created, char *err, size_t errlen)
+sasldb_envdir(const char *envdir, char *err, size_t errlen)
 {
 	struct stat st;
 
-	*created = 0;
-	if (mkdir(envdir, 0700) == 0) {
-		*created = 1;
+	if (mkdir(envdir, 0700) == 0)
 		return SK_OK;
-	}
 	if (errno != EEXIST || lstat(envdir, &st) == -1) {
 		seterr(err, errlen, "%s: %s", envdir, strerror(errno));
 		return SK_ERR_IO;
@@ -185,14 +201,13 @@ sasldb_lsn_reset(struct sasldb *db, const char *dir, const char *base)
  * (the log needs no recovery), 0 when not, -1 on error.
  */
 static int
-sasldb_take_clean_mark(struct sasldb *db, const char *envdir)
+sasldb_take_clean_mark(struct sasldb *db)
 {
 	int dfd;
 
-	snprintf(db->cleanpath, sizeof(db->cleanpath), "%s/clean", envdir);
 	if (unlink(db->cleanpath) == -1)
 		return errno == ENOENT ? 0 : -1;
-	if ((dfd = open(envdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+	if ((dfd = open(db->envdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	if (fsync(dfd) == -1) {
 		close(dfd);
@@ -214,40 +229,69 @@ sasldb_put_clean_mark(struct sasldb *db)
 		close(fd);
 }
 
+/*
+ * Makes the file's page LSNs valid in this environment, once per file: a
+ * file written elsewhere (restored, copied, or whose environment was
+ * removed) is reset, then "lsn-ok" records which file (device and inode)
+ * was. The reset is idempotent, so a crash before the record only repeats it.
+ */
+static int
+sasldb_lsn_adopt(struct sasldb *db, const struct stat *st)
+{
+	char path[sizeof(db->envdir) + 8], want[64], have[64];
+	ssize_t n;
+	int fd, r;
+
+	snprintf(path, sizeof(path), "%s/lsn-ok", db->envdir);
+	snprintf(want, sizeof(want), "%lu %lu\n", (unsigned long)st->st_dev,
+	    (unsigned long)st->st_ino);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, have, sizeof(have) - 1);
+		close(fd);
+		if (n == (ssize_t)strlen(want) && memcmp(have, want, (size_t)n) == 0)
+			return 0;
+	}
+	if ((r = sasldb_lsn_reset(db, db->dir, db->base)) != 0)
+		return r;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
+		return errno;
+	n = write(fd, want, strlen(want));
+	r = (n == (ssize_t)strlen(want) && fsync(fd) == 0) ? 0 : EIO;
+	close(fd);
+	return r;
+}
+
 /* Opens the environment (with recovery after a crash), then the database. */
 static int
-sasldb_open_db(struct sasldb *db, const char *dir, const char *base,
-    const char *envdir, int newenv, const struct sasldb_open_opts *opts,
-    char *err, size_t errlen)
+sasldb_open_db(struct sasldb *db, char *err, size_t errlen)
 {
+	const struct sasldb_open_opts *opts = &db->opts;
 	u_int32_t fl = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
 	    DB_INIT_TXN | DB_PRIVATE | (opts->threaded ? DB_THREAD : 0);
-	char full[PATH_MAX + NAME_MAX + 2];
 	struct stat st;
 	int r, exists;
 
-	snprintf(full, sizeof(full), "%s/%s", dir, base);
-	exists = stat(full, &st) == 0;
+	db->dberr[0] = '\0';
+	exists = stat(db->full, &st) == 0;
 	/* recovery runs unless the last holder closed cleanly */
-	if ((r = sasldb_take_clean_mark(db, envdir)) < 0) {
-		seterr(err, errlen, "%s: %s", envdir, strerror(errno));
+	if ((r = sasldb_take_clean_mark(db)) < 0) {
+		seterr(err, errlen, "%s: %s", db->envdir, strerror(errno));
 		return SK_ERR_IO;
 	}
 	if (r == 0)
 		fl |= DB_RECOVER;
 	if (!exists && !opts->create) {
-		seterr(err, errlen, "%s: no such file", full);
+		seterr(err, errlen, "%s: no such file", db->full);
 		return SK_ERR_NOTFOUND;
 	}
-	/* a file last written outside this environment gets portable LSNs */
-	if (newenv && exists && (r = sasldb_lsn_reset(db, dir, base)) != 0)
+	if (exists && (r = sasldb_lsn_adopt(db, &st)) != 0)
 		goto dberr;
 	if ((r = db_env_create(&db->env, 0)) != 0)
 		goto dberr;
 	db->env->app_private = db;
 	db->env->set_errcall(db->env, sasldb_errcall);
-	if ((r = db->env->add_data_dir(db->env, dir)) != 0 ||
-	    (r = db->env->set_create_dir(db->env, dir)) != 0 ||
+	if ((r = db->env->add_data_dir(db->env, db->dir)) != 0 ||
+	    (r = db->env->set_create_dir(db->env, db->dir)) != 0 ||
 	    (r = db->env->log_set_config(db->env, DB_LOG_AUTO_REMOVE, 1)) != 0 ||
 	    (r = db->env->set_lg_max(db->env, 1u << 20)) != 0 ||
 	    (r = db->env->set_cachesize(db->env, 0, opts->cache_bytes ?
@@ -256,12 +300,12 @@ sasldb_open_db(struct sasldb *db, const char *dir, const char *base,
 	    (opts->threaded && ((r = db->env->set_lk_max_locks(db->env,
 	    SASLDB_LOCKS_THREADED)) != 0 || (r = db->env->set_lk_max_objects(
 	    db->env, SASLDB_LOCKS_THREADED)) != 0)) ||
-	    (r = db->env->open(db->env, envdir, fl, 0600)) != 0)
+	    (r = db->env->open(db->env, db->envdir, fl, 0600)) != 0)
 		goto dberr;
 	if ((r = db_create(&db->db, db->env, 0)) != 0 ||
-	    (r = db->db->open(db->db, NULL, base, NULL, DB_HASH, DB_AUTO_COMMIT |
-	    (opts->threaded ? DB_THREAD : 0) | (opts->create ? DB_CREATE : 0),
-	    0600)) != 0)
+	    (r = db->db->open(db->db, NULL, db->base, NULL, DB_HASH,
+	    DB_AUTO_COMMIT | (opts->threaded ? DB_THREAD : 0) |
+	    (opts->create ? DB_CREATE : 0), 0600)) != 0)
 		goto dberr;
 	/* one thread under the exclusive flock: page locks buy nothing */
 	if (!opts->threaded &&
@@ -270,9 +314,17 @@ sasldb_open_db(struct sasldb *db, const char *dir, const char *base,
 	if ((fl & DB_RECOVER) && (r = db->env->txn_checkpoint(db->env, 0, 0,
 	    0)) != 0)
 		goto dberr;
+	/* a file this environment created has its LSNs already */
+	if (!exists && stat(db->full, &st) == 0 &&
+	    (r = sasldb_lsn_adopt(db, &st)) != 0)
+		goto dberr;
+	if (stat(db->full, &db->seen) == -1) {
+		r = errno;
+		goto dberr;
+	}
 	return SK_OK;
 dberr:
-	seterr(err, errlen, "%s: %s%s%s", full, db_strerror(r),
+	seterr(err, errlen, "%s: %s%s%s", db->full, db_strerror(r),
 	    db->dberr[0] ? ": " : "", db->dberr);
 	return SK_ERR_DB;
 }
@@ -281,44 +333,47 @@ int
 sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
     char *err, size_t errlen, char *holder_r, size_t holder_len)
 {
-	char dir[PATH_MAX], base[NAME_MAX + 1], full[PATH_MAX + NAME_MAX + 2];
-	char envdir[sizeof(full) + 16], lockpath[sizeof(envdir) + 8];
+	char lockpath[PATH_MAX + NAME_MAX + 32];
 	struct safefile_policy pol;
 	struct sasldb *db;
-	int r, newenv;
+	int r;
 
 	*db_r = NULL;
-	if ((r = sasldb_paths(opts->path, dir, base, err, errlen)) != SK_OK)
-		return r;
-	snprintf(full, sizeof(full), "%s/%s", dir, base);
-	if (!opts->create && access(full, F_OK) == -1 && errno == ENOENT) {
-		seterr(err, errlen, "%s: no such file", full);
-		return SK_ERR_NOTFOUND;
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return SK_ERR_NOMEM;
+	db->lockfd = -1;
+	db->opts = *opts;
+	db->opts.holder = NULL;
+	if ((r = sasldb_paths(opts->path, db->dir, db->base, err, errlen)) != SK_OK)
+		goto fail;
+	snprintf(db->full, sizeof(db->full), "%s/%s", db->dir, db->base);
+	if (!opts->create && access(db->full, F_OK) == -1 && errno == ENOENT) {
+		seterr(err, errlen, "%s: no such file", db->full);
+		r = SK_ERR_NOTFOUND;
+		goto fail;
 	}
 	safefile_policy_secret(&pol);
 	pol.owner = geteuid();
 	pol.missing_ok = opts->create;
-	if ((r = safefile_check(full, &pol, err, errlen)) != SK_OK)
-		return r;
-	snprintf(envdir, sizeof(envdir), "%s%s", full, SASLDB_ENV_SUFFIX);
-	snprintf(lockpath, sizeof(lockpath), "%s/lock", envdir);
-	if ((db = calloc(1, sizeof(*db))) == NULL)
-		return SK_ERR_NOMEM;
-	db->lockfd = -1;
-	if ((r = sasldb_envdir(envdir, &newenv, err, errlen)) != SK_OK)
+	if ((r = safefile_check(db->full, &pol, err, errlen)) != SK_OK)
+		goto fail;
+	snprintf(db->envdir, sizeof(db->envdir), "%s%s", db->full,
+	    SASLDB_ENV_SUFFIX);
+	snprintf(db->cleanpath, sizeof(db->cleanpath), "%s/clean", db->envdir);
+	snprintf(lockpath, sizeof(lockpath), "%s/lock", db->envdir);
+	if ((r = sasldb_envdir(db->envdir, err, errlen)) != SK_OK)
 		goto fail;
 	r = sasldb_lock(db, lockpath, opts->holder, opts->lock_wait_ms, holder_r,
 	    holder_len);
 	if (r == SK_ERR_BUSY) {
-		seterr(err, errlen, "%s is in use by %s", full,
+		seterr(err, errlen, "%s is in use by %s", db->full,
 		    holder_r && holder_r[0] ? holder_r : "another process");
 		goto fail;
 	} else if (r != SK_OK) {
-		seterr(err, errlen, "%s/lock: %s", envdir, strerror(errno));
+		seterr(err, errlen, "%s: %s", lockpath, strerror(errno));
 		goto fail;
 	}
-	if ((r = sasldb_open_db(db, dir, base, envdir, newenv, opts, err,
-	    errlen)) != SK_OK)
+	if ((r = sasldb_open_db(db, err, errlen)) != SK_OK)
 		goto fail;
 	db->clean = 1;
 	*db_r = db;
@@ -328,30 +383,80 @@ fail:
 	return r;
 }
 
+/* Closes the database and environment; 1 when everything closed cleanly. */
+static int
+sasldb_env_close(struct sasldb *db)
+{
+	int ok = db->env != NULL;
+
+	if (db->txn != NULL) {
+		db->txn->abort(db->txn);
+		db->txn = NULL;
+		db->depth = 0;
+	}
+	/* the handle lock taken at open must be released with locking on */
+	if (db->env != NULL)
+		db->env->set_flags(db->env, DB_NOLOCKING, 0);
+	if (db->db != NULL && db->db->close(db->db, 0) != 0)
+		ok = 0;
+	db->db = NULL;
+	if (db->env != NULL) {
+		/* every commit checkpointed already; this catches an abort */
+		if (db->env->txn_checkpoint(db->env, 0, 0, 0) != 0)
+			ok = 0;
+		if (db->env->close(db->env, 0) != 0)
+			ok = 0;
+	}
+	db->env = NULL;
+	return ok;
+}
+
 void
 sasldb_close(struct sasldb *db)
 {
 	if (db == NULL)
 		return;
-	if (db->txn != NULL)
-		db->txn->abort(db->txn);
-	/* the handle lock taken at open must be released with locking on */
-	if (db->env != NULL)
-		db->env->set_flags(db->env, DB_NOLOCKING, 0);
-	if (db->db != NULL && db->db->close(db->db, 0) != 0)
-		db->clean = 0;
-	if (db->env != NULL) {
-		/* every commit checkpointed already; this catches an abort */
-		if (db->env->txn_checkpoint(db->env, 0, 0, 0) != 0)
-			db->clean = 0;
-		if (db->env->close(db->env, 0) != 0)
-			db->clean = 0;
-		if (db->clean)
-			sasldb_put_clean_mark(db);
-	}
-	if (db->lockfd != -1)
+	if (sasldb_env_close(db) && db->clean)
+		sasldb_put_clean_mark(db);
+	if (db->lockfd != -1) {
+		/* no stale holder record once we are gone; the flock is what counts */
+		if (db->locked)
+			(void)!ftruncate(db->lockfd, 0);
 		close(db->lockfd);	/* releases the flock */
+	}
 	free(db);
+}
+
+/* Is the file as we left it (device, inode, size, modification time)? */
+static int
+sasldb_same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/*
+ * Between batches, notices a file changed by another program (Cyrus's
+ * saslpasswd2 takes no lock) and drops every cached page by reopening, so
+ * that a later write never puts back a page that program replaced.
+ */
+static int
+sasldb_fresh(struct sasldb *db)
+{
+	char err[256];
+	struct stat st;
+
+	if (db->txn != NULL)
+		return SK_OK;
+	if (stat(db->full, &st) == -1)
+		return SK_ERR_IO;
+	if (sasldb_same_file(&st, &db->seen))
+		return SK_OK;
+	if (!sasldb_env_close(db))
+		return SK_ERR_DB;
+	sasldb_put_clean_mark(db);
+	return sasldb_open_db(db, err, sizeof(err));
 }
 
 int
@@ -359,8 +464,13 @@ sasldb_batch_begin(struct sasldb *db)
 {
 	int r;
 
-	if (db->depth++ > 0)
+	if (db->depth > 0) {
+		db->depth++;
 		return SK_OK;
+	}
+	if ((r = sasldb_fresh(db)) != SK_OK)
+		return r;
+	db->depth = 1;
 	db->failed = 0;
 	if ((r = db->env->txn_begin(db->env, NULL, &db->txn, 0)) != 0) {
 		db->depth = 0;
@@ -387,9 +497,14 @@ sasldb_batch_commit(struct sasldb *db)
 	/* a synchronous commit: the batch is on disk once this returns */
 	if (txn->commit(txn, 0) != 0)
 		return SK_ERR_DB;
-	/* push the pages into the file so that Cyrus's readers see them */
+	/*
+	 * Push the pages into the file so that Cyrus's readers see them. The
+	 * batch is durable already: if this fails, recovery will finish it.
+	 */
 	if (db->env->txn_checkpoint(db->env, 0, 0, 0) != 0)
-		return SK_ERR_DB;
+		db->clean = 0;
+	if (stat(db->full, &db->seen) == -1)
+		memset(&db->seen, 0, sizeof(db->seen));
 	return SK_OK;
 }
 
@@ -448,7 +563,8 @@ sasldb_get_prop(struct sasldb *db, const char *authid, const char *realm,
 	size_t klen;
 	int r;
 
-	if ((r = sasldb_key(authid, realm, prop, kbuf, &klen)) != SK_OK)
+	if ((r = sasldb_key(authid, realm, prop, kbuf, &klen)) != SK_OK ||
+	    (r = sasldb_fresh(db)) != SK_OK)
 		return r;
 	memset(&key, 0, sizeof(key));
 	memset(&val, 0, sizeof(val));
@@ -592,6 +708,8 @@ sasldb_has_any(struct sasldb *db, const char *authid, const char *realm)
 int
 sasldb_user_exists(struct sasldb *db, const char *authid, const char *realm)
 {
+	if (sasldb_fresh(db) != SK_OK)
+		return SK_ERR_DB;
 	if (sasldb_has_known(db, authid, realm))
 		return SK_OK;
 	/* only properties outside the list, such as "fooBar": scan for them */
@@ -932,6 +1050,8 @@ sasldb_list(struct sasldb *db, int with_props, sasldb_user_fn *fn,
 	l.fn = fn;
 	l.warn = warn;
 	l.ctx = ctx;
+	if ((r = sasldb_fresh(db)) != SK_OK)
+		return r;
 	if (!with_props)
 		return sasldb_list_names(db, fn, warn, ctx);
 	if (db->db->cursor(db->db, db->txn, &l.look, 0) != 0)

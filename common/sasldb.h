@@ -21,6 +21,8 @@
 #define SASLDB_PROP_LEGACY	"cmusaslsecretPLAIN"	/* SASLv1 secret, or our tripwire */
 #define SASLDB_PROP_CRAM	"cmusaslsecretCRAM-MD5"
 #define SASLDB_PROP_DIGEST	"cmusaslsecretDIGEST-MD5"
+#define SASLDB_PROP_OTP		"cmusaslsecretOTP"	/* derived from a password */
+#define SASLDB_PROP_SRP		"cmusaslsecretSRP"
 /* saslkit's own: */
 #define SASLDB_PROP_SCRAM256	"saslkitSCRAM-SHA-256"	/* SCRAM-SHA-256 verifier */
 #define SASLDB_PROP_STAMP	"saslkitStamp"	/* binds verifiers to one password */

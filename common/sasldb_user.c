@@ -242,6 +242,10 @@ store_secrets(struct sasldb *db, const char *authid, const char *realm,
 	    0)) != SK_OK ||
 	    (r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_DIGEST, NULL,
 	    0)) != SK_OK ||
+	    (r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_OTP, NULL,
+	    0)) != SK_OK ||
+	    (r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_SRP, NULL,
+	    0)) != SK_OK ||
 	    (r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_LEGACY, trip,
 	    strlen(trip))) != SK_OK ||
 	    (r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_STAMP, stampv,

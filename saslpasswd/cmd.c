@@ -95,6 +95,12 @@ sp_cmd_set(struct sp_ctx *sp, const char *user, const char *pass,
 		log_error("empty password: nothing was changed");
 		return EXIT_DATAERR;
 	}
+	/* refuse a bad password before the file is created or opened */
+	if (passlen > SASLDB_PASS_MAX || memchr(pass, '\0', passlen) != NULL) {
+		log_error("password too long or has a NUL byte: nothing was "
+		    "changed");
+		return EXIT_DATAERR;
+	}
 	if ((r = sp_open(sp, 1)) != 0)
 		return r;
 	if (must_exist && sasldb_user_exists(sp->db, authid, realm) != SK_OK) {

@@ -6,6 +6,7 @@
  * thread touches the store.
  */
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -23,28 +24,63 @@
 #define IMPORT_BATCH 1000	/* records per transaction */
 #define IMPORT_THREADS_MAX 16	/* PBKDF2 workers */
 
-/* Copies stdin into an anonymous memory file so it can be read twice. */
+/* stdio's buffer for the import, wiped when the import ends */
+static char import_iobuf[65536];
+
+/*
+ * Copies a stream that cannot be read twice (stdin, a pipe, a FIFO) into an
+ * anonymous memory file. Takes ownership of in.
+ */
 static FILE *
-import_stage_stdin(void)
+import_stage(FILE *in)
 {
 	char buf[65536];
 	size_t n;
-	FILE *fp;
-	int fd;
+	FILE *fp = NULL;
+	int fd, ok;
 
-	if ((fd = memfd_create("saslpasswd-import", MFD_CLOEXEC)) == -1 ||
+	if ((fd = memfd_create("saslpasswd-import", MFD_CLOEXEC)) != -1 &&
 	    (fp = fdopen(fd, "w+")) == NULL)
-		return NULL;
-	while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+		close(fd);
+	while (fp != NULL && (n = fread(buf, 1, sizeof(buf), in)) > 0)
 		if (fwrite(buf, 1, n, fp) != n)
 			break;
 	explicit_bzero(buf, sizeof(buf));
-	if (ferror(stdin) || ferror(fp) || fflush(fp) == EOF) {
-		fclose(fp);
+	ok = fp != NULL && !ferror(in) && !ferror(fp) && fflush(fp) != EOF;
+	if (in != stdin)
+		fclose(in);
+	if (!ok) {
+		if (fp != NULL)
+			fclose(fp);
 		return NULL;
 	}
 	rewind(fp);
 	return fp;
+}
+
+/* Opens the input so that it can be read twice, with a buffer we wipe. */
+static FILE *
+import_open(const char *file)
+{
+	struct stat st;
+	FILE *fp;
+
+	if (strcmp(file, "-") == 0)
+		fp = import_stage(stdin);
+	else if ((fp = fopen(file, "r")) != NULL &&
+	    (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)))
+		fp = import_stage(fp);
+	if (fp != NULL)
+		setvbuf(fp, import_iobuf, _IOFBF, sizeof(import_iobuf));
+	return fp;
+}
+
+/* Closes the input and wipes what stdio held of it. */
+static void
+import_close(FILE *fp)
+{
+	fclose(fp);
+	explicit_bzero(import_iobuf, sizeof(import_iobuf));
 }
 
 /* Pass 1: every line must parse. Returns the number of bad lines. */
@@ -219,7 +255,7 @@ import_write(struct sp_ctx *sp, struct import_job *jobs, size_t n,
 
 /* Pass 2: applies the records in batches, with PBKDF2 on every core. */
 static int
-import_run(struct sp_ctx *sp, FILE *fp, const char *name)
+import_run(struct sp_ctx *sp, FILE *fp, const char *name, unsigned long records)
 {
 	struct import_job *jobs;
 	struct sbuf line;
@@ -245,6 +281,11 @@ import_run(struct sp_ctx *sp, FILE *fp, const char *name)
 		import_record_clear(&jobs[i].rec);
 	free(jobs);
 	sbuf_free(&line);
+	if (r == SK_OK && done != records) {
+		log_error("%s: the input changed while it was imported: %lu of "
+		    "%lu records were committed", name, done, records);
+		return EXIT_IOERR;
+	}
 	if (r != SK_OK) {
 		log_error("%s: import stopped: %lu records were committed before "
 		    "the failing batch, which was rolled back", name, done);
@@ -262,19 +303,23 @@ sp_cmd_import(struct sp_ctx *sp, const char *file)
 	FILE *fp;
 	int r;
 
-	fp = strcmp(file, "-") == 0 ? import_stage_stdin() : fopen(file, "r");
-	if (fp == NULL) {
+	if ((fp = import_open(file)) == NULL) {
 		log_error("%s: %s", name, strerror(errno));
 		return errno == ENOENT ? EXIT_NOINPUT : EXIT_IOERR;
 	}
 	if ((bad = import_validate(fp, name, &records)) > 0) {
 		log_error("%s: %lu bad lines: nothing was imported", name, bad);
-		fclose(fp);
+		import_close(fp);
 		return EXIT_DATAERR;
 	}
-	rewind(fp);
+	if (fseek(fp, 0, SEEK_SET) == -1) {
+		log_error("%s: cannot read the input twice: %s", name,
+		    strerror(errno));
+		import_close(fp);
+		return EXIT_IOERR;
+	}
 	if ((r = sp_open(sp, 1)) == 0)
-		r = import_run(sp, fp, name);
-	fclose(fp);
+		r = import_run(sp, fp, name, records);
+	import_close(fp);
 	return r;
 }

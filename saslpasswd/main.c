@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <syslog.h>
 #include <termios.h>
 #include <unistd.h>
@@ -78,6 +80,9 @@ sp_read_pipe_password(char *buf, size_t bufsz, size_t *len_r)
 
 	while ((c = getchar()) != EOF && c != '\n') {
 		if (n + 1 >= bufsz) {
+			/* the whole line goes, so no tail is read as a command */
+			while ((c = getchar()) != EOF && c != '\n')
+				;
 			explicit_bzero(buf, bufsz);
 			return SK_ERR_LIMIT;
 		}
@@ -281,6 +286,20 @@ dispatch(struct sp_ctx *sp, const struct sp_flags *f, const char *user)
 	return r;
 }
 
+/*
+ * No core dump may hold a password, and stdin is unbuffered so that none
+ * lingers in stdio's buffer: each byte goes straight to a wiped buffer.
+ */
+static void
+harden(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	setvbuf(stdin, NULL, _IONBF, 0);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -291,6 +310,7 @@ main(int argc, char *argv[])
 	int c, r, modes;
 
 	log_init("saslpasswd", LOG_AUTH, 1);
+	harden();
 	memset(&f, 0, sizeof(f));
 	memset(&sp, 0, sizeof(sp));
 	sp.plain = SASLDB_PLAIN_KEEP;

@@ -182,12 +182,14 @@ def test_refused_while_authd_holds_the_file(db):
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
-        os.write(fd, b"authd pid 4242\n")
+        # a live process stands in for authd: this test's own
+        me = "authd pid %d" % os.getpid()
+        os.write(fd, (me + "\n").encode())
         t0 = time.monotonic()
         r = sp(db, "-p", "bob", input="pw\n")
         assert time.monotonic() - t0 < 5
         assert r.returncode == 75
-        assert "authd pid 4242" in r.stderr and "admin socket" in r.stderr
+        assert me in r.stderr and "admin socket" in r.stderr
     finally:
         os.close(fd)
     assert sp(db, "-p", "bob", input="pw\n").returncode == 0
@@ -276,3 +278,47 @@ def test_interrupt_at_prompt_restores_echo(db):
     assert termios.tcgetattr(fd)[3] & termios.ECHO
     os.close(fd)
     assert not db.exists()
+
+
+def test_overlong_password_line_is_consumed_whole(db):
+    """The tail of a too-long password line is never read as a command."""
+    assert sp(db, "-p", "-c", "alice", input="pw\n").returncode == 0
+    r = sp(db, "-s", input="add bob\n" + "Z" * 1100 + "delete alice\nquit\n")
+    assert "too long" in r.stdout
+    assert "alice@example.org" in sp(db, "-l").stdout
+    assert "delete alice" not in r.stdout + r.stderr
+
+
+def test_bad_password_creates_no_file(db):
+    r = sp(db, "-p", "-c", "alice", input="a\0b\n")
+    assert r.returncode == 65
+    assert not db.exists()
+    assert not os.path.exists(str(db) + ".saslkit")
+
+
+def test_environment_lost_or_file_restored(db, tmp_path):
+    """A file whose environment directory is gone (or was copied from
+    another host) opens again; so does one interrupted right after mkdir."""
+    for u in range(30):
+        assert sp(db, "-p", "-c", "u%d" % u, input="pw%d\n" % u).returncode == 0
+    env = str(db) + ".saslkit"
+    import shutil
+    shutil.rmtree(env)
+    os.mkdir(env, 0o700)        # as if killed right after creating it
+    r = sp(db, "-l")
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.split()) == 30
+    copy = tmp_path / "elsewhere"
+    copy.mkdir(mode=0o700)
+    shutil.copy(db, copy / "db")
+    assert sp(copy / "db", "-p", "-c", "new", input="n\n").returncode == 0
+    assert sp(copy / "db", "-t", "-p", "u7", input="pw7\n").returncode == 0
+
+
+def test_import_from_a_pipe_path(db):
+    """-i /dev/stdin (a pipe that cannot be read twice) imports everything."""
+    r = sp(db, "-i", "/dev/stdin", input="p1\tpassword\tx\np2\tpassword\ty\n")
+    assert r.returncode == 0, r.stderr
+    assert "imported 2 records" in r.stderr
+    assert sorted(sp(db, "-l").stdout.split()) == ["p1@example.org",
+                                                   "p2@example.org"]

@@ -121,3 +121,34 @@ def test_cyrus_legacy_plain_secret_verifies(db, tmp_path):
     os.chmod(db, 0o600)
     assert sp(db, "-t", "-p", "old", input="legacy!\n").returncode == 0
     assert sp(db, "-t", "-p", "old", input="legacy?\n").returncode == 1
+
+
+def test_cyrus_change_while_saslkit_holds_the_file(db):
+    """saslpasswd2 takes no lock: a change it makes while a saslkit process
+    has the file open must not be undone by saslkit's cached pages."""
+    from conftest import SASLPASSWD
+    from test_cli import read_until, spawn_tty
+    assert sp(db, "-p", "-c", "alice", input="old-pw\n").returncode == 0
+    pid, fd = spawn_tty([SASLPASSWD, "-f", str(db), "-u", REALM, "-s"])
+    read_until(fd, "saslpasswd> ")
+    os.write(fd, b"list -l\r")
+    read_until(fd, "saslpasswd> ")
+    assert cyrus_saslpasswd2(db, "alice", "new-pw").returncode == 0
+    # the next write in the open shell must keep Cyrus's change
+    os.write(fd, b"add bob\r")
+    read_until(fd, "Password:")
+    os.write(fd, b"bob-pw\r")
+    read_until(fd, "Again")
+    os.write(fd, b"bob-pw\r")
+    assert "ok" in read_until(fd, "saslpasswd> ")
+    os.write(fd, b"test alice\r")
+    read_until(fd, "Password:")
+    os.write(fd, b"new-pw\r")
+    assert "password OK" in read_until(fd, "saslpasswd> ")
+    os.write(fd, b"quit\r")
+    os.waitpid(pid, 0)
+    os.close(fd)
+    os.chmod(db, 0o600)
+    assert sp(db, "-t", "-p", "alice", input="old-pw\n").returncode == 1
+    assert sp(db, "-t", "-p", "alice", input="new-pw\n").returncode == 0
+    assert sp(db, "-t", "-p", "bob", input="bob-pw\n").returncode == 0
