@@ -1,5 +1,6 @@
 # saslkit: one non-recursive Makefile for every program, test and page.
-# Targets: all check deps demo install fuzz bench clean
+# Targets: all check deps demo install fuzz bench clean. No recursive make:
+# check, demo and bench list their steps as prerequisites, made in order.
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -115,21 +116,14 @@ integration-asan: all $(BA)/bin/saslpasswd
 	SASLKIT_BINDIR=$(BA)/bin ASAN_OPTIONS=detect_leaks=1 \
 		$(PYTHON) -m pytest -q tests/integration
 
-check: deps
-	$(MAKE) all
-	$(MAKE) unit
-	$(MAKE) unit-asan
-	$(MAKE) lint
-	$(MAKE) fuzz FUZZ_TIME=10
-	$(MAKE) integration
-	$(MAKE) integration-asan
+# deps comes first: prerequisites are made in order (run these without -j)
+check: FUZZ_TIME = 10
+check: deps all unit unit-asan lint fuzz integration integration-asan
 
-demo: deps
-	$(MAKE) all
+demo: deps all
 	sh scripts/demo.sh
 
-bench: deps
-	$(MAKE) all
+bench: deps all
 	sh bench/saslpasswd_bench.sh
 
 install: $(B)/bin/saslpasswd
