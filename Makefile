@@ -22,8 +22,10 @@ BA = build/asan
 BF = build/fuzz
 
 COMMON_SRC = common/alloc.c common/b64.c common/conf.c common/err.c \
-	common/import.c common/log.c common/safefile.c common/sasldb.c \
-	common/sasldb_user.c common/sbuf.c common/scram.c common/stamp.c common/strset.c
+	common/import.c common/line.c common/log.c common/mux_proto.c \
+	common/peercred.c common/safefile.c common/sasldb.c \
+	common/sasldb_user.c common/sbuf.c common/scram.c common/stamp.c \
+	common/strset.c
 SASLPASSWD_SRC = saslpasswd/main.c saslpasswd/cmd.c saslpasswd/import_cmd.c \
 	saslpasswd/shell.c
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -105,7 +107,7 @@ fuzz: fuzz-build
 	@set -e; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
 		mkdir -p $(BF)/corpus/$$n; \
 		echo "== $$n ($(FUZZ_TIME)s)"; \
-		$$f -max_total_time=$(FUZZ_TIME) -max_len=8192 \
+		$$f -max_total_time=$(FUZZ_TIME) -max_len=8192 -artifact_prefix=$(BF)/ \
 			$(BF)/corpus/$$n tests/fuzz/corpus/$$n; done
 
 integration: all

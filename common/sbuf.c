@@ -17,6 +17,14 @@ sbuf_init(struct sbuf *b, size_t max)
 }
 
 void
+sbuf_view(struct sbuf *b, const void *p, size_t n)
+{
+	memset(b, 0, sizeof(*b));
+	b->data = (unsigned char *)p;
+	b->len = b->cap = b->max = n;
+}
+
+void
 sbuf_free(struct sbuf *b)
 {
 	freezero(b->data, b->cap);

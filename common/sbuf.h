@@ -21,6 +21,11 @@ struct sbuf {
 
 /* Prepares an empty buffer that will never hold more than max bytes. */
 void sbuf_init(struct sbuf *b, size_t max);
+/*
+ * Makes b a read-only view of n bytes owned by the caller, for the get
+ * functions: never put into it, reset or free it.
+ */
+void sbuf_view(struct sbuf *b, const void *p, size_t n);
 /* Wipes and frees the contents; the buffer may be reused after sbuf_init. */
 void sbuf_free(struct sbuf *b);
 /* Wipes the contents and empties the buffer, keeping its allocation. */
