@@ -75,11 +75,11 @@ $(B)/tests/cyrus_peer: tests/integration/cyrus_peer.c
 
 $(B)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(B)/libcommon.a $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libcommon.a -lcmocka $(LDLIBS_COMMON)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libcommon.a -lcmocka $(LDLIBS_COMMON) -lpthread
 
 $(BA)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(BA)/libcommon.a $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(BA)/libcommon.a -lcmocka $(LDLIBS_COMMON)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(BA)/libcommon.a -lcmocka $(LDLIBS_COMMON) -lpthread
 
 $(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(COMMON_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -37,6 +38,7 @@ struct sasldb {
 	DB *db;
 	DB_TXN *txn;		/* the open batch, or NULL */
 	int depth;		/* nesting of sasldb_batch_begin */
+	pthread_rwlock_t rw;	/* readers, or the one thread in a batch */
 	int failed;		/* an inner step of the batch failed */
 	int lockfd;
 	int locked;		/* we hold the flock on lockfd */
@@ -49,6 +51,14 @@ struct sasldb {
 	char cleanpath[PATH_MAX + NAME_MAX + 32];
 	char dberr[256];	/* last message from Berkeley DB */
 };
+
+/* The handle whose batch this thread runs, if any (see sasldb_read_begin). */
+static __thread struct sasldb *sasldb_mine;
+/* The handle this thread holds a sasldb_read_lock on, and its nesting. */
+static __thread struct sasldb *sasldb_reading;
+static __thread int sasldb_reading_depth;
+
+static void sasldb_batch_end(struct sasldb *db);
 
 /* Properties in the order that picks the one key a user is listed under. */
 static const char *const sasldb_known[] = {
@@ -342,6 +352,7 @@ sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return SK_ERR_NOMEM;
 	db->lockfd = -1;
+	pthread_rwlock_init(&db->rw, NULL);
 	db->opts = *opts;
 	db->opts.holder = NULL;
 	if ((r = sasldb_paths(opts->path, db->dir, db->base, err, errlen)) != SK_OK)
@@ -416,6 +427,11 @@ sasldb_close(struct sasldb *db)
 {
 	if (db == NULL)
 		return;
+	if (sasldb_mine == db) {
+		/* closed inside this thread's batch: it is rolled back */
+		db->txn->abort(db->txn);
+		sasldb_batch_end(db);
+	}
 	if (sasldb_env_close(db) && db->clean)
 		sasldb_put_clean_mark(db);
 	if (db->lockfd != -1) {
@@ -424,6 +440,7 @@ sasldb_close(struct sasldb *db)
 			(void)!ftruncate(db->lockfd, 0);
 		close(db->lockfd);	/* releases the flock */
 	}
+	pthread_rwlock_destroy(&db->rw);
 	free(db);
 }
 
@@ -459,65 +476,164 @@ sasldb_fresh(struct sasldb *db)
 	return sasldb_open_db(db, err, sizeof(err));
 }
 
+/*
+ * Threads: a batch holds the write lock from begin to commit, and its
+ * thread (sasldb_mine) alone uses the transaction. Every other access
+ * holds the read lock, outside any transaction, and first makes sure the
+ * file was not changed behind our back.
+ */
+/* The transaction this thread must use: its own batch's, or none. */
+static DB_TXN *
+sasldb_txn(struct sasldb *db)
+{
+	return sasldb_mine == db ? db->txn : NULL;
+}
+
+/* Has another program changed the file since we last looked? */
+static int
+sasldb_changed(struct sasldb *db)
+{
+	struct stat st;
+
+	return stat(db->full, &st) == -1 || !sasldb_same_file(&st, &db->seen);
+}
+
+/* Starts a read: the read lock, after reopening if the file changed. */
+static int
+sasldb_read_begin(struct sasldb *db)
+{
+	int r;
+
+	if (sasldb_mine == db)
+		return SK_OK;	/* inside our own batch */
+	if (sasldb_reading == db) {
+		sasldb_reading_depth++;	/* inside sasldb_read_lock */
+		return SK_OK;
+	}
+	pthread_rwlock_rdlock(&db->rw);
+	if (!sasldb_changed(db))
+		return SK_OK;
+	pthread_rwlock_unlock(&db->rw);
+	pthread_rwlock_wrlock(&db->rw);
+	r = sasldb_fresh(db);
+	pthread_rwlock_unlock(&db->rw);
+	if (r != SK_OK)
+		return r;
+	pthread_rwlock_rdlock(&db->rw);
+	return SK_OK;
+}
+
+static void
+sasldb_read_end(struct sasldb *db)
+{
+	if (sasldb_mine == db)
+		return;
+	if (sasldb_reading == db && sasldb_reading_depth > 0) {
+		sasldb_reading_depth--;
+		return;
+	}
+	pthread_rwlock_unlock(&db->rw);
+}
+
+int
+sasldb_read_lock(struct sasldb *db)
+{
+	int r;
+
+	if (sasldb_mine == db || sasldb_reading == db)
+		return SK_ERR_INVAL;
+	if ((r = sasldb_read_begin(db)) != SK_OK)
+		return r;
+	sasldb_reading = db;
+	sasldb_reading_depth = 0;
+	return SK_OK;
+}
+
+void
+sasldb_read_unlock(struct sasldb *db)
+{
+	if (sasldb_reading != db)
+		return;
+	sasldb_reading = NULL;
+	pthread_rwlock_unlock(&db->rw);
+}
+
 int
 sasldb_batch_begin(struct sasldb *db)
 {
 	int r;
 
-	if (db->depth > 0) {
+	if (sasldb_mine == db) {
 		db->depth++;
 		return SK_OK;
 	}
-	if ((r = sasldb_fresh(db)) != SK_OK)
+	pthread_rwlock_wrlock(&db->rw);
+	if ((r = sasldb_fresh(db)) != SK_OK) {
+		pthread_rwlock_unlock(&db->rw);
 		return r;
-	db->depth = 1;
-	db->failed = 0;
+	}
 	if ((r = db->env->txn_begin(db->env, NULL, &db->txn, 0)) != 0) {
-		db->depth = 0;
 		db->txn = NULL;
+		pthread_rwlock_unlock(&db->rw);
 		return SK_ERR_DB;
 	}
+	sasldb_mine = db;
+	db->depth = 1;
+	db->failed = 0;
 	return SK_OK;
+}
+
+/* Ends this thread's batch: no transaction, and the write lock goes. */
+static void
+sasldb_batch_end(struct sasldb *db)
+{
+	db->txn = NULL;
+	db->depth = 0;
+	sasldb_mine = NULL;
+	pthread_rwlock_unlock(&db->rw);
 }
 
 int
 sasldb_batch_commit(struct sasldb *db)
 {
 	DB_TXN *txn = db->txn;
+	int r = SK_OK;
 
-	if (db->depth == 0)
+	if (sasldb_mine != db || db->depth == 0)
 		return SK_ERR_INVAL;
 	if (--db->depth > 0)
 		return db->failed ? SK_ERR_DB : SK_OK;
-	db->txn = NULL;
 	if (db->failed) {
 		txn->abort(txn);
-		return SK_ERR_DB;
+		r = SK_ERR_DB;
+	} else if (txn->commit(txn, 0) != 0) {
+		/* a synchronous commit: the batch is on disk once it returns */
+		r = SK_ERR_DB;
+	} else {
+		/*
+		 * Push the pages into the file so that Cyrus's readers see
+		 * them. The batch is durable already: if this fails,
+		 * recovery will finish it.
+		 */
+		if (db->env->txn_checkpoint(db->env, 0, 0, 0) != 0)
+			db->clean = 0;
+		if (stat(db->full, &db->seen) == -1)
+			memset(&db->seen, 0, sizeof(db->seen));
 	}
-	/* a synchronous commit: the batch is on disk once this returns */
-	if (txn->commit(txn, 0) != 0)
-		return SK_ERR_DB;
-	/*
-	 * Push the pages into the file so that Cyrus's readers see them. The
-	 * batch is durable already: if this fails, recovery will finish it.
-	 */
-	if (db->env->txn_checkpoint(db->env, 0, 0, 0) != 0)
-		db->clean = 0;
-	if (stat(db->full, &db->seen) == -1)
-		memset(&db->seen, 0, sizeof(db->seen));
-	return SK_OK;
+	sasldb_batch_end(db);
+	return r;
 }
 
 void
 sasldb_batch_abort(struct sasldb *db)
 {
-	if (db->depth == 0)
+	if (sasldb_mine != db || db->depth == 0)
 		return;
 	db->failed = 1;
 	if (--db->depth > 0)
 		return;
 	db->txn->abort(db->txn);
-	db->txn = NULL;
+	sasldb_batch_end(db);
 }
 
 int
@@ -564,7 +680,7 @@ sasldb_get_prop(struct sasldb *db, const char *authid, const char *realm,
 	int r;
 
 	if ((r = sasldb_key(authid, realm, prop, kbuf, &klen)) != SK_OK ||
-	    (r = sasldb_fresh(db)) != SK_OK)
+	    (r = sasldb_read_begin(db)) != SK_OK)
 		return r;
 	memset(&key, 0, sizeof(key));
 	memset(&val, 0, sizeof(val));
@@ -573,7 +689,8 @@ sasldb_get_prop(struct sasldb *db, const char *authid, const char *realm,
 	val.data = vbuf;
 	val.ulen = sizeof(vbuf);
 	val.flags = DB_DBT_USERMEM;
-	r = db->db->get(db->db, db->txn, &key, &val, 0);
+	r = db->db->get(db->db, sasldb_txn(db), &key, &val, 0);
+	sasldb_read_end(db);
 	if (r == DB_NOTFOUND)
 		return SK_ERR_NOTFOUND;
 	if (r == DB_BUFFER_SMALL)
@@ -647,7 +764,7 @@ sasldb_has_known(struct sasldb *db, const char *authid, const char *realm)
 	size_t i;
 
 	for (i = 0; i < SASLDB_NKNOWN; i++)
-		if (sasldb_has(db, db->txn, authid, realm, sasldb_known[i]))
+		if (sasldb_has(db, sasldb_txn(db), authid, realm, sasldb_known[i]))
 			return 1;
 	return 0;
 }
@@ -681,7 +798,8 @@ sasldb_cursor(struct sasldb *db, DBC **c, DBT *key, DBT *val)
 	memset(val, 0, sizeof(*val));
 	key->flags = DB_DBT_REALLOC;
 	val->flags = DB_DBT_PARTIAL;	/* dlen 0: no value bytes */
-	return db->db->cursor(db->db, db->txn, c, 0) == 0 ? SK_OK : SK_ERR_DB;
+	return db->db->cursor(db->db, sasldb_txn(db), c, 0) == 0 ? SK_OK :
+	    SK_ERR_DB;
 }
 
 /* Does any key belong to the user? A full cursor pass, keys only. */
@@ -708,12 +826,15 @@ sasldb_has_any(struct sasldb *db, const char *authid, const char *realm)
 int
 sasldb_user_exists(struct sasldb *db, const char *authid, const char *realm)
 {
-	if (sasldb_fresh(db) != SK_OK)
+	int found;
+
+	if (sasldb_read_begin(db) != SK_OK)
 		return SK_ERR_DB;
-	if (sasldb_has_known(db, authid, realm))
-		return SK_OK;
 	/* only properties outside the list, such as "fooBar": scan for them */
-	return sasldb_has_any(db, authid, realm) ? SK_OK : SK_ERR_NOTFOUND;
+	found = sasldb_has_known(db, authid, realm) ||
+	    sasldb_has_any(db, authid, realm);
+	sasldb_read_end(db);
+	return found ? SK_OK : SK_ERR_NOTFOUND;
 }
 
 int
@@ -1050,12 +1171,17 @@ sasldb_list(struct sasldb *db, int with_props, sasldb_user_fn *fn,
 	l.fn = fn;
 	l.warn = warn;
 	l.ctx = ctx;
-	if ((r = sasldb_fresh(db)) != SK_OK)
+	if ((r = sasldb_read_begin(db)) != SK_OK)
 		return r;
-	if (!with_props)
-		return sasldb_list_names(db, fn, warn, ctx);
-	if (db->db->cursor(db->db, db->txn, &l.look, 0) != 0)
+	if (!with_props) {
+		r = sasldb_list_names(db, fn, warn, ctx);
+		sasldb_read_end(db);
+		return r;
+	}
+	if (db->db->cursor(db->db, sasldb_txn(db), &l.look, 0) != 0) {
+		sasldb_read_end(db);
 		return SK_ERR_DB;
+	}
 	/*
 	 * Property lists need the odd keys before the first user is emitted.
 	 * Then each user is emitted at its first known property in
@@ -1072,6 +1198,7 @@ sasldb_list(struct sasldb *db, int with_props, sasldb_user_fn *fn,
 	}
 	sasldb_odd_free(&l.odd);
 	l.look->close(l.look);
+	sasldb_read_end(db);
 	return r;
 }
 

@@ -107,6 +107,14 @@ int sasldb_user_exists(struct sasldb *db, const char *authid, const char *realm)
 int sasldb_verify_password(struct sasldb *db, const char *authid,
     const char *realm, const char *pass, size_t passlen);
 
+/*
+ * Between these, this thread's reads see one state of the store: writers
+ * wait. For reading several properties of a user consistently; not to be
+ * taken inside a batch, nor twice.
+ */
+int sasldb_read_lock(struct sasldb *db);
+void sasldb_read_unlock(struct sasldb *db);
+
 /* Reads one property value into out (a wiping buffer). */
 int sasldb_get_prop(struct sasldb *db, const char *authid, const char *realm,
     const char *prop, struct sbuf *out);

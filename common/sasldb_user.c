@@ -194,8 +194,14 @@ sasldb_verify_password(struct sasldb *db, const char *authid,
 	int r;
 
 	secrets_init(&s);
-	if ((r = secrets_load(db, authid, realm, &s)) != SK_OK ||
-	    (r = secrets_usable(&s, &u)) != SK_OK)
+	/* one consistent state of the user's properties, then no lock */
+	if ((r = sasldb_read_lock(db)) == SK_OK) {
+		r = secrets_load(db, authid, realm, &s);
+		sasldb_read_unlock(db);
+	} else if (r == SK_ERR_INVAL) {
+		r = secrets_load(db, authid, realm, &s);	/* in a batch */
+	}
+	if (r != SK_OK || (r = secrets_usable(&s, &u)) != SK_OK)
 		goto out;
 	/* the first current secret decides, plaintext first as Cyrus does */
 	if (u.plain)

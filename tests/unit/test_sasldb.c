@@ -8,6 +8,7 @@
  */
 #include <stdarg.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -1116,6 +1117,78 @@ test_parse_key(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* Shared by the threads of test_threaded: readers verify while one writes. */
+struct th_state {
+	struct sasldb *db;
+	volatile int stop;
+	int errors;		/* results that are neither OK nor MISMATCH */
+	int oks;
+};
+
+static void *
+th_reader(void *arg)
+{
+	struct th_state *st = arg;
+	int r;
+
+	while (!st->stop) {
+		r = sasldb_verify_password(st->db, "tom", "r", "pw-b", 4);
+		if (r == SK_OK)
+			__atomic_add_fetch(&st->oks, 1, __ATOMIC_RELAXED);
+		else if (r != SK_ERR_MISMATCH)
+			__atomic_add_fetch(&st->errors, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/*
+ * A threaded store (authd's): readers in three threads verify while the
+ * main thread changes the password back and forth in batches. Every read
+ * sees a whole password, never a half-written one or a DB error.
+ */
+static void
+test_threaded(void **state)
+{
+	struct fx *f = *state;
+	struct sasldb_open_opts o;
+	struct sasldb_pass_opts po = { 1, SASLDB_PLAIN_NO };
+	struct th_state st;
+	pthread_t th[3];
+	int i;
+
+	sasldb_close(f->db);	/* the fixture's handle: reopen as authd would */
+	f->db = NULL;
+	memset(&o, 0, sizeof(o));
+	o.path = f->path;
+	o.holder = "authd";
+	o.create = 1;
+	o.threaded = 1;
+	assert_int_equal(sasldb_open(&o, &f->db, f->err, sizeof(f->err), NULL,
+	    0), SK_OK);
+	assert_int_equal(sasldb_set_password(f->db, "tom", "r", "pw-a", 4, &po),
+	    SK_OK);
+	memset(&st, 0, sizeof(st));
+	st.db = f->db;
+	for (i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, th_reader, &st), 0);
+	for (i = 0; i < 40; i++) {
+		const char *pw = i % 2 ? "pw-a" : "pw-b";
+
+		assert_int_equal(sasldb_batch_begin(f->db), SK_OK);
+		assert_int_equal(sasldb_set_password(f->db, "tom", "r", pw, 4,
+		    &po), SK_OK);
+		assert_int_equal(sasldb_set_password(f->db, "other", "r", pw, 4,
+		    &po), SK_OK);
+		assert_int_equal(sasldb_batch_commit(f->db), SK_OK);
+	}
+	st.stop = 1;
+	for (i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(st.errors, 0);
+	assert_true(st.oks > 0);
+	assert_int_equal(verify(f, "tom", "r", "pw-a"), SK_OK);
+}
+
 int
 main(void)
 {
@@ -1124,6 +1197,7 @@ main(void)
 		T(test_open_unsafe),
 		T(test_busy),
 		T(test_busy_authd),
+		T(test_threaded),
 		T(test_wait_for_release),
 		T(test_set_verify),
 		T(test_set_invalid),
