@@ -28,10 +28,12 @@ COMMON_SRC = common/alloc.c common/b64.c common/conf.c common/err.c \
 	common/strset.c
 SASLPASSWD_SRC = saslpasswd/main.c saslpasswd/cmd.c saslpasswd/import_cmd.c \
 	saslpasswd/shell.c
+AUTHD_SRC = authd/main.c authd/config.c authd/listen.c authd/mux.c \
+	authd/pool.c authd/verify.c
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 MANPAGES = $(wildcard man/*.[0-9])
-HEADERS = $(wildcard common/*.h saslpasswd/*.h)
+HEADERS = $(wildcard common/*.h saslpasswd/*.h authd/*.h)
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
 COMMON_OBJ_ASAN = $(COMMON_SRC:%.c=$(BA)/%.o)
@@ -39,7 +41,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_BIN_ASAN = $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
 
-PROGRAMS = $(B)/bin/saslpasswd $(B)/tests/cyrus_peer
+PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/tests/cyrus_peer
 
 .PHONY: all check deps demo install fuzz fuzz-build bench clean unit unit-asan \
 	integration integration-asan lint
@@ -67,6 +69,14 @@ $(B)/bin/saslpasswd: $(SASLPASSWD_SRC:%.c=$(B)/%.o) $(B)/libcommon.a
 $(BA)/bin/saslpasswd: $(SASLPASSWD_SRC:%.c=$(BA)/%.o) $(BA)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -lreadline -lpthread
+
+$(B)/bin/authd: $(AUTHD_SRC:%.c=$(B)/%.o) $(B)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -levent -levent_pthreads -lpthread
+
+$(BA)/bin/authd: $(AUTHD_SRC:%.c=$(BA)/%.o) $(BA)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_COMMON) -levent -levent_pthreads -lpthread
 
 # a Cyrus-linked peer: libsasl2 with its own sasldb plugin, for the tests
 $(B)/tests/cyrus_peer: tests/integration/cyrus_peer.c
@@ -114,7 +124,7 @@ integration: all
 	$(PYTHON) -m pytest -q tests/integration
 
 # the same suite against saslpasswd built with ASan+UBSan
-integration-asan: all $(BA)/bin/saslpasswd
+integration-asan: all $(BA)/bin/saslpasswd $(BA)/bin/authd
 	SASLKIT_BINDIR=$(BA)/bin ASAN_OPTIONS=detect_leaks=1 \
 		$(PYTHON) -m pytest -q tests/integration
 
@@ -128,10 +138,13 @@ demo: deps all
 bench: deps all
 	sh bench/saslpasswd_bench.sh
 
-install: $(B)/bin/saslpasswd
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+install: $(B)/bin/saslpasswd $(B)/bin/authd
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/bin/saslpasswd $(DESTDIR)$(SBINDIR)/saslpasswd
-	install -m 0644 man/saslpasswd.8 $(DESTDIR)$(MANDIR)/man8/saslpasswd.8
+	install -m 0755 $(B)/bin/authd $(DESTDIR)$(SBINDIR)/authd
+	install -m 0644 man/saslpasswd.8 man/authd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/authd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 
 clean:
 	rm -rf build

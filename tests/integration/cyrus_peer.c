@@ -3,6 +3,8 @@
  * auxprop plugin reads the given file, and an in-process libsasl2 client
  * logs in with the given mechanism.
  * usage: cyrus_peer SASLDB MECH USER PASSWORD REALM
+ * With CYRUS_PEER_SASLAUTHD=SOCKET, PLAIN is checked through a saslauthd
+ * socket instead (pwcheck_method: saslauthd), as Cyrus-linked servers do.
  * exit: 0 authenticated, 1 refused, 2 setup error.
  */
 #include <stdio.h>
@@ -24,12 +26,16 @@ getopt_cb(void *ctx, const char *plugin, const char *opt, const char **res,
     unsigned *len)
 {
 	(void)ctx; (void)plugin;
+	const char *mux = getenv("CYRUS_PEER_SASLAUTHD");
+
 	if (strcmp(opt, "sasldb_path") == 0)
 		*res = dbpath;
 	else if (strcmp(opt, "auxprop_plugin") == 0)
 		*res = "sasldb";
 	else if (strcmp(opt, "pwcheck_method") == 0)
-		*res = "auxprop";
+		*res = mux ? "saslauthd" : "auxprop";
+	else if (strcmp(opt, "saslauthd_path") == 0 && mux != NULL)
+		*res = mux;
 	else if (strcmp(opt, "mech_list") == 0)
 		*res = mech;
 	else

@@ -1,0 +1,83 @@
+/*
+ * authd.h: what authd's modules share: the configuration, the worker pool
+ * and the listeners. authd runs as root; it is the only process of ours
+ * that opens the sasldb, and it never sends a stored secret to a client.
+ */
+#ifndef AUTHD_H
+#define AUTHD_H
+
+#include <sys/types.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "peercred.h"
+#include "sasldb.h"
+
+#define AUTHD_DEFAULT_CONF	"/etc/saslkit/authd.conf"
+
+struct authd_conf {
+	const char *sasldb_path;
+	const char *default_realm;
+	const char *pidfile;
+	const char *mux_socket;		/* NULL: the listener is off */
+	mode_t mux_mode;
+	gid_t mux_gid;
+	unsigned workers;
+	unsigned io_timeout;		/* seconds */
+	unsigned max_connections;
+	struct conf *raw;
+	char host[256];			/* default realm when unset */
+};
+
+/* Reads and checks the configuration file; err names the problem. */
+int authd_conf_load(const char *path, struct authd_conf *c, char *err,
+    size_t errlen);
+void authd_conf_free(struct authd_conf *c);
+
+/* The worker pool: slow work (PBKDF2, PAM) off the event loop. */
+struct pool;
+typedef void pool_work_fn(void *arg);	/* on a worker thread */
+typedef void pool_done_fn(void *arg);	/* back on the loop thread */
+struct pool *pool_new(struct event_base *base, unsigned nthreads);
+int pool_submit(struct pool *p, pool_work_fn *work, pool_done_fn *done,
+    void *arg);
+void pool_free(struct pool *p);
+
+struct authd {
+	struct authd_conf conf;
+	struct event_base *base;
+	struct pool *pool;
+	struct sasldb *db;
+	unsigned nconns;		/* open client connections */
+	int stopping;
+};
+
+/*
+ * Makes a listening UNIX socket: a stale one is replaced, a live one (of
+ * another authd) is an error; then the mode and group are set.
+ */
+int listen_unix(const char *path, mode_t mode, gid_t gid, char *err,
+    size_t errlen);
+
+/* The saslauthd-compatible mux listener. */
+struct mux_listener;
+struct mux_listener *mux_listener_new(struct authd *a, int fd);
+void mux_listener_free(struct mux_listener *m);
+
+/*
+ * Verifies a password for a user of the store and logs one line for the
+ * attempt (never the password). Runs on a worker thread. An unknown user
+ * costs the same PBKDF2 work as a wrong password.
+ */
+int verify_password(struct authd *a, const char *authid, const char *realm,
+    const char *pass, size_t passlen);
+/*
+ * Logs one attempt, in the form the shipped fail2ban filter matches:
+ * "auth <ok|fail>: user=U@R mech=M service=S rip=IP via=L". Client
+ * strings are sanitised; rip may be NULL.
+ */
+void verify_log(const char *via, const char *authid, const char *realm,
+    const char *mech, const char *service, const char *rip, int result);
+
+#endif

@@ -1,0 +1,127 @@
+/*
+ * config.c: authd.conf, in Cyrus's "key: value" style. Every key is known
+ * and checked here, with its default; an unknown key is an error, so a
+ * typo never silently leaves a default in force.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "authd.h"
+#include "err.h"
+
+static const char *const authd_keys[] = {
+	"sasldb_path", "default_realm", "pidfile",
+	"mux_socket", "mux_socket_mode", "mux_socket_group",
+	"workers", "io_timeout", "max_connections",
+	"scram_iterations",	/* read by saslpasswd from the same file */
+	NULL
+};
+
+/* An octal mode such as 0660, at most 0777. */
+static int
+conf_mode(const struct conf *c, const char *key, mode_t def, mode_t *out,
+    char *err, size_t errlen)
+{
+	const char *v = conf_get(c, key);
+	unsigned long n;
+	char *end;
+
+	if (v == NULL) {
+		*out = def;
+		return SK_OK;
+	}
+	errno = 0;
+	n = strtoul(v, &end, 8);
+	if (*v == '\0' || *end != '\0' || errno != 0 || n > 0777) {
+		snprintf(err, errlen, "%s: \"%s\" is not an octal mode such as "
+		    "0660", key, v);
+		return SK_ERR_FORMAT;
+	}
+	*out = (mode_t)n;
+	return SK_OK;
+}
+
+/* A group name or number. */
+static int
+conf_group(const struct conf *c, const char *key, const char *def,
+    gid_t *out, char *err, size_t errlen)
+{
+	const char *v = conf_get(c, key);
+	struct group *gr;
+
+	if (v == NULL)
+		v = def;
+	if ((gr = getgrnam(v)) == NULL) {
+		char *end;
+		unsigned long n = strtoul(v, &end, 10);
+
+		if (*v == '\0' || *end != '\0') {
+			snprintf(err, errlen, "%s: no group \"%s\"", key, v);
+			return SK_ERR_FORMAT;
+		}
+		*out = (gid_t)n;
+		return SK_OK;
+	}
+	*out = gr->gr_gid;
+	return SK_OK;
+}
+
+int
+authd_conf_load(const char *path, struct authd_conf *c, char *err,
+    size_t errlen)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	char sub[256];
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if ((r = conf_load(path, &c->raw, err, errlen)) != SK_OK)
+		return r;
+	if ((r = conf_check_keys(c->raw, authd_keys, sub, sizeof(sub))) != SK_OK)
+		goto bad;
+	c->sasldb_path = conf_get(c->raw, "sasldb_path");
+	if (c->sasldb_path == NULL)
+		c->sasldb_path = "/etc/sasldb2";
+	c->default_realm = conf_get(c->raw, "default_realm");
+	if (c->default_realm == NULL) {
+		if (gethostname(c->host, sizeof(c->host) - 1) == -1)
+			strcpy(c->host, "localhost");
+		c->default_realm = c->host;
+	}
+	c->pidfile = conf_get(c->raw, "pidfile");
+	if (c->pidfile == NULL)
+		c->pidfile = "/run/saslkit/authd.pid";
+	c->mux_socket = conf_get(c->raw, "mux_socket");
+	if (c->mux_socket == NULL)
+		c->mux_socket = "/run/saslkit/mux";
+	else if (c->mux_socket[0] == '\0')
+		c->mux_socket = NULL;
+	if ((r = conf_mode(c->raw, "mux_socket_mode", 0660, &c->mux_mode, sub,
+	    sizeof(sub))) != SK_OK ||
+	    (r = conf_group(c->raw, "mux_socket_group", "root", &c->mux_gid,
+	    sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_get_uint(c->raw, "workers", 1, 64, cores < 1 ? 1 :
+	    cores > 64 ? 64 : (unsigned)cores, &c->workers, sub,
+	    sizeof(sub))) != SK_OK ||
+	    (r = conf_get_uint(c->raw, "io_timeout", 1, 3600, 30,
+	    &c->io_timeout, sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_get_uint(c->raw, "max_connections", 1, 100000, 1000,
+	    &c->max_connections, sub, sizeof(sub))) != SK_OK)
+		goto bad;
+	return SK_OK;
+bad:
+	snprintf(err, errlen, "%s: %s", path, sub);
+	authd_conf_free(c);
+	return r;
+}
+
+void
+authd_conf_free(struct authd_conf *c)
+{
+	conf_free(c->raw);
+	c->raw = NULL;
+}

@@ -1,0 +1,79 @@
+/*
+ * listen.c: authd's UNIX listening sockets. A socket file left by a dead
+ * authd is replaced; one that still answers belongs to a running authd,
+ * and is an error. Mode and group come from the configuration.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "authd.h"
+#include "err.h"
+
+/* Is someone listening on path? */
+static int
+listen_alive(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), alive;
+
+	if (fd == -1)
+		return 0;
+	alive = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+	close(fd);
+	return alive;
+}
+
+int
+listen_unix(const char *path, mode_t mode, gid_t gid, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct stat st;
+	mode_t old;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "%s: socket path too long", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "%s: exists and is not a socket",
+			    path);
+			return -1;
+		}
+		if (listen_alive(&sa)) {
+			snprintf(err, errlen, "%s: another authd is listening "
+			    "there", path);
+			return -1;
+		}
+		unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		goto fail;
+	/* no moment with wider access than asked for */
+	old = umask(0777 & ~mode);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		umask(old);
+		goto fail;
+	}
+	umask(old);
+	if (chown(path, 0, gid) == -1 || chmod(path, mode) == -1 ||
+	    listen(fd, 128) == -1)
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}

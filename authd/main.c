@@ -1,0 +1,208 @@
+/*
+ * main.c: authd, the privileged daemon that answers SASL checks for every
+ * mail program on the host. It reads its configuration, refuses unsafe
+ * files, opens the store (it is then the only writer), binds its sockets,
+ * and serves them on libevent with a pool of worker threads.
+ */
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "authd.h"
+#include "err.h"
+#include "log.h"
+#include "safefile.h"
+#include "version.h"
+
+#define EXIT_CONFIG 78	/* sysexits: configuration error */
+
+static struct authd authd;
+static struct mux_listener *mux;
+static int mux_fd = -1;
+static struct event *drain;	/* polls for the end of in-flight work */
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: authd [-d] [-c config]\n");
+	exit(64);
+}
+
+/* No core dump of authd may ever hold a password or a verifier. */
+static void
+no_core_dumps(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &rl) == -1 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("cannot disable core dumps: %s", strerror(errno));
+}
+
+/* Writes the pidfile, locked for as long as authd runs. */
+static int
+write_pidfile(const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1)
+		fatal("%s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1)
+		fatal("%s: locked: is another authd running?", path);
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || write(fd, buf, (size_t)n) != n)
+		fatal("%s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Checks the configuration file the way the store's files are checked. */
+static void
+check_conf_file(const char *path)
+{
+	struct safefile_policy pol;
+	char err[1024];
+
+	memset(&pol, 0, sizeof(pol));
+	pol.owner = geteuid();
+	pol.trusted_gid = (gid_t)-1;
+	if (safefile_check(path, &pol, err, sizeof(err)) != SK_OK)
+		fatal("%s", err);
+}
+
+static void
+open_store(struct authd *a)
+{
+	struct sasldb_open_opts o;
+	char err[1024], holder[128] = "";
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.path = a->conf.sasldb_path;
+	o.holder = "authd";
+	o.create = 1;
+	o.threaded = 1;
+	o.cache_bytes = 32u << 20;
+	r = sasldb_open(&o, &a->db, err, sizeof(err), holder, sizeof(holder));
+	if (r == SK_ERR_BUSY)
+		fatal("%s (another authd, or saslpasswd -f, has the file)", err);
+	if (r != SK_OK)
+		fatal("%s", err);
+}
+
+/* Waits for the connections in flight, then leaves the loop. */
+static void
+drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (authd.nconns == 0)
+		event_base_loopexit(authd.base, NULL);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct timeval tv = { 0, 100000 };
+
+	(void)what;
+	(void)arg;
+	if (sig == SIGHUP) {
+		log_info("SIGHUP: the store is reopened whenever its file "
+		    "changes; configuration reload is not implemented yet");
+		return;
+	}
+	if (authd.stopping)
+		return;
+	log_info("%s: finishing %u connections, then exiting",
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT", authd.nconns);
+	authd.stopping = 1;
+	mux_listener_free(mux);	/* no new clients */
+	mux = NULL;
+	drain = event_new(authd.base, -1, EV_PERSIST, drain_tick, NULL);
+	if (drain == NULL || event_add(drain, &tv) == -1)
+		event_base_loopexit(authd.base, NULL);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *conffile = AUTHD_DEFAULT_CONF;
+	struct event *sigs[4];
+	static const int signums[] = { SIGTERM, SIGINT, SIGHUP };
+	char err[1024];
+	int c, foreground = 0, pidfd;
+	size_t i;
+
+	while ((c = getopt(argc, argv, "c:dv")) != -1) {
+		switch (c) {
+		case 'c': conffile = optarg; break;
+		case 'd': foreground = 1; break;
+		case 'v': printf("authd (saslkit) %s\n", SASLKIT_VERSION); return 0;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("authd", LOG_AUTH, foreground);
+	no_core_dumps();
+	check_conf_file(conffile);
+	if (authd_conf_load(conffile, &authd.conf, err, sizeof(err)) != SK_OK) {
+		log_error("%s", err);
+		return EXIT_CONFIG;
+	}
+	open_store(&authd);
+	if (authd.conf.mux_socket != NULL &&
+	    (mux_fd = listen_unix(authd.conf.mux_socket, authd.conf.mux_mode,
+	    authd.conf.mux_gid, err, sizeof(err))) == -1)
+		fatal("%s", err);
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("daemon: %s", strerror(errno));
+	pidfd = write_pidfile(authd.conf.pidfile);
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() == -1 ||
+	    (authd.base = event_base_new()) == NULL ||
+	    (authd.pool = pool_new(authd.base, authd.conf.workers)) == NULL)
+		fatal("cannot start the event loop or the workers");
+	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++) {
+		sigs[i] = evsignal_new(authd.base, signums[i], on_signal, NULL);
+		if (sigs[i] == NULL || event_add(sigs[i], NULL) == -1)
+			fatal("cannot watch signals");
+	}
+	if (mux_fd != -1 && (mux = mux_listener_new(&authd, mux_fd)) == NULL)
+		fatal("cannot listen on %s", authd.conf.mux_socket);
+	log_info("authd %s ready: store %s, %u workers%s%s", SASLKIT_VERSION,
+	    authd.conf.sasldb_path, authd.conf.workers,
+	    mux_fd != -1 ? ", mux " : "", mux_fd != -1 ?
+	    authd.conf.mux_socket : "");
+	event_base_dispatch(authd.base);
+	pool_free(authd.pool);
+	mux_listener_free(mux);
+	if (authd.conf.mux_socket != NULL)
+		unlink(authd.conf.mux_socket);
+	sasldb_close(authd.db);
+	unlink(authd.conf.pidfile);
+	close(pidfd);
+	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++)
+		event_free(sigs[i]);
+	if (drain != NULL)
+		event_free(drain);
+	event_base_free(authd.base);
+	authd_conf_free(&authd.conf);
+	log_info("stopped");
+	return 0;
+}

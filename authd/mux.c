@@ -1,0 +1,251 @@
+/*
+ * mux.c: the saslauthd-compatible listener (mux_proto.h). One request and
+ * one reply per connection, as Cyrus's saslauthd does. Requests are read
+ * with read(2) straight into a wiping buffer, so the password never sits
+ * in a libevent buffer; the check runs on a worker thread.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "authd.h"
+#include "err.h"
+#include "log.h"
+#include "mux_proto.h"
+
+struct mux_listener {
+	struct authd *a;
+	struct event *ev;
+	int fd;
+};
+
+struct mux_conn {
+	struct authd *a;
+	int fd;
+	pid_t pid;			/* the peer, for the log */
+	struct event *ev;
+	struct sbuf in;			/* wiping: holds the password */
+	struct sbuf out;
+	size_t sent;
+	struct mux_request req;
+	char authid[SASLDB_AUTHID_MAX + 1];
+	char realm[SASLDB_REALM_MAX + 1];
+	int result;
+};
+
+static void mux_conn_read(evutil_socket_t fd, short what, void *arg);
+
+static void
+mux_conn_free(struct mux_conn *c)
+{
+	if (c->ev != NULL)
+		event_free(c->ev);
+	close(c->fd);
+	sbuf_free(&c->in);
+	sbuf_free(&c->out);
+	mux_request_clear(&c->req);
+	sbuf_free(&c->req.password);
+	c->a->nconns--;
+	free(c);
+}
+
+/* Writes what is left of the reply; the connection ends with it. */
+static void
+mux_conn_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct mux_conn *c = arg;
+	struct timeval tv = { (time_t)c->a->conf.io_timeout, 0 };
+	ssize_t n;
+
+	if (what & EV_TIMEOUT) {
+		mux_conn_free(c);
+		return;
+	}
+	while (c->sent < c->out.len) {
+		n = send(fd, c->out.data + c->sent, c->out.len - c->sent,
+		    MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			event_del(c->ev);
+			event_assign(c->ev, c->a->base, fd, EV_WRITE,
+			    mux_conn_write, c);
+			event_add(c->ev, &tv);
+			return;
+		}
+		if (n <= 0)
+			break;
+		c->sent += (size_t)n;
+	}
+	mux_conn_free(c);
+}
+
+/* Worker thread: the check itself. */
+static void
+mux_conn_work(void *arg)
+{
+	struct mux_conn *c = arg;
+
+	c->result = verify_password(c->a, c->authid, c->realm,
+	    (const char *)c->req.password.data, c->req.password.len);
+	sbuf_reset(&c->req.password);
+}
+
+/* Loop thread: log the attempt, answer, close. */
+static void
+mux_conn_done(void *arg)
+{
+	struct mux_conn *c = arg;
+	int ok = c->result == SK_OK;
+
+	verify_log("mux", c->authid, c->realm, "PLAIN", c->req.service, NULL,
+	    c->result);
+	/* the same answer for an unknown user and a wrong password */
+	if (mux_build_reply(&c->out, ok, ok ? NULL : "authentication failed") !=
+	    SK_OK) {
+		mux_conn_free(c);
+		return;
+	}
+	mux_conn_write(c->fd, EV_WRITE, c);
+}
+
+/* Splits the request's user as saslpasswd does; SK_OK or SK_ERR_INVAL. */
+static int
+mux_conn_user(struct mux_conn *c)
+{
+	if (c->req.realm[0] == '\0')
+		return sasldb_split_user(c->req.login, c->a->conf.default_realm,
+		    c->authid, sizeof(c->authid), c->realm, sizeof(c->realm));
+	if (sasldb_check_name(c->req.login, SASLDB_AUTHID_MAX, 0) != SK_OK ||
+	    sasldb_check_name(c->req.realm, SASLDB_REALM_MAX, 1) != SK_OK)
+		return SK_ERR_INVAL;
+	strcpy(c->authid, c->req.login);
+	strcpy(c->realm, c->req.realm);
+	return SK_OK;
+}
+
+/* A whole request arrived: hand the check to a worker. */
+static void
+mux_conn_request(struct mux_conn *c)
+{
+	char safe[LOG_SAFE_MAX];
+
+	if (mux_conn_user(c) != SK_OK) {
+		/* a name no user can have: it fails like any other, after the work */
+		log_info("mux: pid %ld: invalid user name \"%s\"", (long)c->pid,
+		    log_sanitize(c->req.login, strlen(c->req.login), safe,
+		    sizeof(safe)));
+		strcpy(c->authid, "-");
+		strcpy(c->realm, "-");
+	}
+	if (pool_submit(c->a->pool, mux_conn_work, mux_conn_done, c) != SK_OK)
+		mux_conn_free(c);
+}
+
+static void
+mux_conn_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct mux_conn *c = arg;
+	unsigned char buf[512];
+	size_t used;
+	ssize_t n;
+	int r;
+
+	if (what & EV_TIMEOUT) {
+		log_info("mux: pid %ld: timed out", (long)c->pid);
+		mux_conn_free(c);
+		return;
+	}
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		mux_conn_free(c);
+		return;
+	}
+	r = sbuf_put(&c->in, buf, (size_t)n);
+	explicit_bzero(buf, sizeof(buf));
+	if (r == SK_OK)
+		r = mux_parse_request(c->in.data, c->in.len, &c->req, &used);
+	if (r == SK_ERR_SHORT)
+		return;
+	if (r != SK_OK) {
+		log_warn("mux: pid %ld: malformed request (%s); disconnected",
+		    (long)c->pid, sk_strerror(r));
+		mux_conn_free(c);
+		return;
+	}
+	sbuf_reset(&c->in);
+	event_del(c->ev);
+	mux_conn_request(c);
+}
+
+/* A new client: check who it is, then wait for its request. */
+static void
+mux_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct mux_listener *m = arg;
+	struct timeval tv = { (time_t)m->a->conf.io_timeout, 0 };
+	struct peercred pc;
+	struct mux_conn *c;
+	int fd;
+
+	(void)what;
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
+		return;
+	if (peercred_get(fd, &pc) != SK_OK ||
+	    !peercred_allowed(&pc, m->a->conf.mux_gid)) {
+		log_warn("mux: refused pid %ld uid %u: not root nor in group %u",
+		    (long)pc.pid, (unsigned)pc.uid, (unsigned)m->a->conf.mux_gid);
+		close(fd);
+		return;
+	}
+	if (m->a->nconns >= m->a->conf.max_connections || m->a->stopping ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("mux: pid %ld: too many connections", (long)pc.pid);
+		close(fd);
+		return;
+	}
+	c->a = m->a;
+	c->fd = fd;
+	c->pid = pc.pid;
+	sbuf_init(&c->in, MUX_REQUEST_MAX);
+	sbuf_init(&c->out, MUX_REPLY_MAX);
+	mux_request_init(&c->req);
+	m->a->nconns++;
+	c->ev = event_new(m->a->base, fd, EV_READ | EV_PERSIST, mux_conn_read, c);
+	if (c->ev == NULL || event_add(c->ev, &tv) == -1)
+		mux_conn_free(c);
+}
+
+struct mux_listener *
+mux_listener_new(struct authd *a, int fd)
+{
+	struct mux_listener *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	m->a = a;
+	m->fd = fd;
+	m->ev = event_new(a->base, fd, EV_READ | EV_PERSIST, mux_accept, m);
+	if (m->ev == NULL || event_add(m->ev, NULL) == -1) {
+		mux_listener_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void
+mux_listener_free(struct mux_listener *m)
+{
+	if (m == NULL)
+		return;
+	if (m->ev != NULL)
+		event_free(m->ev);
+	close(m->fd);
+	free(m);
+}

@@ -1,0 +1,57 @@
+/*
+ * verify.c: one password check against the store, on a worker thread,
+ * with one log line per attempt: user, service, client and result, never
+ * the password. An unknown user pays the same PBKDF2 as a wrong password.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "authd.h"
+#include "err.h"
+#include "log.h"
+#include "scram.h"
+
+/* The work of one check against a verifier, for users who have none. */
+static void
+verify_decoy(const char *pass, size_t passlen)
+{
+	static const unsigned char salt[SCRAM_SALT_LEN];
+	unsigned char out[SCRAM_KEY_MAX];
+
+	scram_pbkdf2(SCRAM_SHA256, pass, passlen, salt, sizeof(salt),
+	    SCRAM_ITER_DEFAULT, out);
+	explicit_bzero(out, sizeof(out));
+}
+
+int
+verify_password(struct authd *a, const char *authid, const char *realm,
+    const char *pass, size_t passlen)
+{
+	int r;
+
+	r = sasldb_verify_password(a->db, authid, realm, pass, passlen);
+	if (r == SK_ERR_NOTFOUND)
+		verify_decoy(pass, passlen);
+	return r;
+}
+
+void
+verify_log(const char *via, const char *authid, const char *realm,
+    const char *mech, const char *service, const char *rip, int result)
+{
+	char u[LOG_SAFE_MAX], r[LOG_SAFE_MAX], s[LOG_SAFE_MAX], ip[64];
+
+	log_sanitize(authid, strlen(authid), u, sizeof(u));
+	log_sanitize(realm, strlen(realm), r, sizeof(r));
+	log_sanitize(service, strlen(service), s, sizeof(s));
+	log_sanitize(rip ? rip : "-", strlen(rip ? rip : "-"), ip, sizeof(ip));
+	if (result == SK_OK || result == SK_ERR_MISMATCH ||
+	    result == SK_ERR_NOTFOUND)
+		log_info("auth %s: user=%s@%s mech=%s service=%s rip=%s via=%s",
+		    result == SK_OK ? "ok" : "fail", u, r, mech, s[0] ? s : "-",
+		    ip, via);
+	else
+		log_error("auth error: user=%s@%s mech=%s service=%s rip=%s "
+		    "via=%s: %s", u, r, mech, s[0] ? s : "-", ip, via,
+		    sk_strerror(result));
+}

@@ -1,0 +1,55 @@
+"""Starting and stopping a private authd on a temporary directory."""
+import os
+import signal
+import subprocess
+import time
+
+from conftest import BUILD
+
+AUTHD = os.path.join(os.environ.get("SASLKIT_BINDIR", os.path.join(BUILD, "bin")),
+                     "authd")
+
+
+class Authd:
+    """authd -d on files under a private directory; stopped with SIGTERM."""
+
+    def __init__(self, base, realm="example.org", **keys):
+        self.dir = base
+        self.db = base / "sasldb2"
+        self.mux = base / "mux"
+        self.pidfile = base / "authd.pid"
+        self.conf = base / "authd.conf"
+        self.log = base / "authd.log"
+        self.keys = {"sasldb_path": str(self.db), "default_realm": realm,
+                     "pidfile": str(self.pidfile), "mux_socket": str(self.mux),
+                     "workers": "2"}
+        self.keys.update(keys)
+        self.proc = None
+
+    def write_conf(self):
+        self.conf.write_text("".join("%s: %s\n" % kv for kv in self.keys.items()))
+        os.chmod(self.conf, 0o600)
+
+    def start(self, wait=True):
+        self.write_conf()
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen([AUTHD, "-d", "-c", str(self.conf)],
+                                     stdout=self.logf, stderr=subprocess.STDOUT)
+        if wait:
+            end = time.monotonic() + 10
+            while "ready" not in self.log.read_text():
+                assert self.proc.poll() is None, self.log.read_text()
+                assert time.monotonic() < end, "authd did not start"
+                time.sleep(0.02)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=20)
+        if self.proc:
+            self.logf.close()
+        return self.proc.returncode if self.proc else None
+
+    def logtext(self):
+        return self.log.read_text()
