@@ -23,6 +23,10 @@ struct authd_conf {
 	const char *mux_socket;		/* NULL: the listener is off */
 	mode_t mux_mode;
 	gid_t mux_gid;
+	const char *admin_socket;	/* NULL: the listener is off */
+	mode_t admin_mode;
+	gid_t admin_gid;
+	unsigned scram_iterations;
 	unsigned workers;
 	unsigned io_timeout;		/* seconds */
 	unsigned max_connections;
@@ -44,6 +48,13 @@ int pool_submit(struct pool *p, pool_work_fn *work, pool_done_fn *done,
     void *arg);
 void pool_free(struct pool *p);
 
+/* Counters for STATS; touched on the loop thread only. */
+struct authd_stats {
+	unsigned long auth_ok, auth_fail, auth_error;
+	unsigned long admin_ok, admin_fail;
+	unsigned long refused_peers, protocol_errors;
+};
+
 struct authd {
 	struct authd_conf conf;
 	struct event_base *base;
@@ -51,7 +62,17 @@ struct authd {
 	struct sasldb *db;
 	unsigned nconns;		/* open client connections */
 	int stopping;
+	struct authd_stats stats;
 };
+
+/* Accepts a client on a listening socket and checks its credentials. */
+int accept_peer(struct authd *a, int lfd, const char *name, gid_t group,
+    struct peercred *pc);
+
+/* The admin listener (admin_proto.h). */
+struct admin_listener;
+struct admin_listener *admin_listener_new(struct authd *a, int fd);
+void admin_listener_free(struct admin_listener *l);
 
 /*
  * Makes a listening UNIX socket: a stale one is replaced, a live one (of

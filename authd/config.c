@@ -12,10 +12,12 @@
 
 #include "authd.h"
 #include "err.h"
+#include "scram.h"
 
 static const char *const authd_keys[] = {
 	"sasldb_path", "default_realm", "pidfile",
 	"mux_socket", "mux_socket_mode", "mux_socket_group",
+	"admin_socket", "admin_socket_mode", "admin_socket_group",
 	"workers", "io_timeout", "max_connections",
 	"scram_iterations",	/* read by saslpasswd from the same file */
 	NULL
@@ -100,8 +102,20 @@ authd_conf_load(const char *path, struct authd_conf *c, char *err,
 		c->mux_socket = "/run/saslkit/mux";
 	else if (c->mux_socket[0] == '\0')
 		c->mux_socket = NULL;
+	c->admin_socket = conf_get(c->raw, "admin_socket");
+	if (c->admin_socket == NULL)
+		c->admin_socket = "/run/saslkit/admin";
+	else if (c->admin_socket[0] == '\0')
+		c->admin_socket = NULL;
 	if ((r = conf_mode(c->raw, "mux_socket_mode", 0660, &c->mux_mode, sub,
 	    sizeof(sub))) != SK_OK ||
+	    (r = conf_mode(c->raw, "admin_socket_mode", 0660, &c->admin_mode,
+	    sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_group(c->raw, "admin_socket_group", "root", &c->admin_gid,
+	    sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_get_uint(c->raw, "scram_iterations", 1, SCRAM_ITER_MAX,
+	    SCRAM_ITER_DEFAULT, &c->scram_iterations, sub, sizeof(sub))) !=
+	    SK_OK ||
 	    (r = conf_group(c->raw, "mux_socket_group", "root", &c->mux_gid,
 	    sub, sizeof(sub))) != SK_OK ||
 	    (r = conf_get_uint(c->raw, "workers", 1, 64, cores < 1 ? 1 :

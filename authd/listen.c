@@ -15,6 +15,7 @@
 
 #include "authd.h"
 #include "err.h"
+#include "log.h"
 
 /* Is someone listening on path? */
 static int
@@ -76,4 +77,28 @@ fail:
 	if (fd != -1)
 		close(fd);
 	return -1;
+}
+
+int
+accept_peer(struct authd *a, int lfd, const char *name, gid_t group,
+    struct peercred *pc)
+{
+	int fd;
+
+	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
+		return -1;
+	if (peercred_get(fd, pc) != SK_OK || !peercred_allowed(pc, group)) {
+		log_warn("%s: refused pid %ld uid %u: not root nor in group %u",
+		    name, (long)pc->pid, (unsigned)pc->uid, (unsigned)group);
+		a->stats.refused_peers++;
+		close(fd);
+		return -1;
+	}
+	if (a->stopping || a->nconns >= a->conf.max_connections) {
+		log_warn("%s: pid %ld: %s", name, (long)pc->pid, a->stopping ?
+		    "stopping" : "too many connections");
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

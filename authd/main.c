@@ -31,6 +31,8 @@
 static struct authd authd;
 static struct mux_listener *mux;
 static int mux_fd = -1;
+static struct admin_listener *admin;
+static int admin_fd = -1;
 static struct event *drain;	/* polls for the end of in-flight work */
 
 static void
@@ -133,6 +135,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	authd.stopping = 1;
 	mux_listener_free(mux);	/* no new clients */
 	mux = NULL;
+	admin_listener_free(admin);
+	admin = NULL;
 	drain = event_new(authd.base, -1, EV_PERSIST, drain_tick, NULL);
 	if (drain == NULL || event_add(drain, &tv) == -1)
 		event_base_loopexit(authd.base, NULL);
@@ -170,6 +174,10 @@ main(int argc, char *argv[])
 	    (mux_fd = listen_unix(authd.conf.mux_socket, authd.conf.mux_mode,
 	    authd.conf.mux_gid, err, sizeof(err))) == -1)
 		fatal("%s", err);
+	if (authd.conf.admin_socket != NULL &&
+	    (admin_fd = listen_unix(authd.conf.admin_socket,
+	    authd.conf.admin_mode, authd.conf.admin_gid, err, sizeof(err))) == -1)
+		fatal("%s", err);
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon: %s", strerror(errno));
 	pidfd = write_pidfile(authd.conf.pidfile);
@@ -185,15 +193,22 @@ main(int argc, char *argv[])
 	}
 	if (mux_fd != -1 && (mux = mux_listener_new(&authd, mux_fd)) == NULL)
 		fatal("cannot listen on %s", authd.conf.mux_socket);
-	log_info("authd %s ready: store %s, %u workers%s%s", SASLKIT_VERSION,
+	if (admin_fd != -1 &&
+	    (admin = admin_listener_new(&authd, admin_fd)) == NULL)
+		fatal("cannot listen on %s", authd.conf.admin_socket);
+	log_info("authd %s ready: store %s, %u workers%s%s%s%s", SASLKIT_VERSION,
 	    authd.conf.sasldb_path, authd.conf.workers,
 	    mux_fd != -1 ? ", mux " : "", mux_fd != -1 ?
-	    authd.conf.mux_socket : "");
+	    authd.conf.mux_socket : "", admin_fd != -1 ? ", admin " : "",
+	    admin_fd != -1 ? authd.conf.admin_socket : "");
 	event_base_dispatch(authd.base);
 	pool_free(authd.pool);
 	mux_listener_free(mux);
+	admin_listener_free(admin);
 	if (authd.conf.mux_socket != NULL)
 		unlink(authd.conf.mux_socket);
+	if (authd.conf.admin_socket != NULL)
+		unlink(authd.conf.admin_socket);
 	sasldb_close(authd.db);
 	unlink(authd.conf.pidfile);
 	close(pidfd);

@@ -104,6 +104,13 @@ mux_conn_done(void *arg)
 
 	verify_log("mux", c->authid, c->realm, "PLAIN", c->req.service, NULL,
 	    c->result);
+	if (ok)
+		c->a->stats.auth_ok++;
+	else if (c->result == SK_ERR_MISMATCH || c->result == SK_ERR_NOTFOUND ||
+	    c->result == SK_ERR_DISABLED)
+		c->a->stats.auth_fail++;
+	else
+		c->a->stats.auth_error++;
 	/* the same answer for an unknown user and a wrong password */
 	if (mux_build_reply(&c->out, ok, ok ? NULL : "authentication failed") !=
 	    SK_OK) {
@@ -176,6 +183,7 @@ mux_conn_read(evutil_socket_t fd, short what, void *arg)
 	if (r != SK_OK) {
 		log_warn("mux: pid %ld: malformed request (%s); disconnected",
 		    (long)c->pid, sk_strerror(r));
+		c->a->stats.protocol_errors++;
 		mux_conn_free(c);
 		return;
 	}
@@ -195,18 +203,9 @@ mux_accept(evutil_socket_t lfd, short what, void *arg)
 	int fd;
 
 	(void)what;
-	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
+	if ((fd = accept_peer(m->a, lfd, "mux", m->a->conf.mux_gid, &pc)) == -1)
 		return;
-	if (peercred_get(fd, &pc) != SK_OK ||
-	    !peercred_allowed(&pc, m->a->conf.mux_gid)) {
-		log_warn("mux: refused pid %ld uid %u: not root nor in group %u",
-		    (long)pc.pid, (unsigned)pc.uid, (unsigned)m->a->conf.mux_gid);
-		close(fd);
-		return;
-	}
-	if (m->a->nconns >= m->a->conf.max_connections || m->a->stopping ||
-	    (c = calloc(1, sizeof(*c))) == NULL) {
-		log_warn("mux: pid %ld: too many connections", (long)pc.pid);
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
 		return;
 	}

@@ -46,10 +46,10 @@ verify_log(const char *via, const char *authid, const char *realm,
 	log_sanitize(service, strlen(service), s, sizeof(s));
 	log_sanitize(rip ? rip : "-", strlen(rip ? rip : "-"), ip, sizeof(ip));
 	if (result == SK_OK || result == SK_ERR_MISMATCH ||
-	    result == SK_ERR_NOTFOUND)
-		log_info("auth %s: user=%s@%s mech=%s service=%s rip=%s via=%s",
+	    result == SK_ERR_NOTFOUND || result == SK_ERR_DISABLED)
+		log_info("auth %s: user=%s@%s mech=%s service=%s rip=%s via=%s%s",
 		    result == SK_OK ? "ok" : "fail", u, r, mech, s[0] ? s : "-",
-		    ip, via);
+		    ip, via, result == SK_ERR_DISABLED ? " disabled" : "");
 	else
 		log_error("auth error: user=%s@%s mech=%s service=%s rip=%s "
 		    "via=%s: %s", u, r, mech, s[0] ? s : "-", ip, via,

@@ -23,6 +23,7 @@ sk_strerror(int err)
 	case SK_ERR_CRYPTO: return "cryptographic library error";
 	case SK_ERR_INVAL: return "invalid argument";
 	case SK_ERR_MISMATCH: return "password mismatch";
+	case SK_ERR_DISABLED: return "user disabled";
 	}
 	return "unknown error";
 }

@@ -22,6 +22,7 @@ enum sk_err {
 	SK_ERR_CRYPTO = -12,	/* OpenSSL failure */
 	SK_ERR_INVAL = -13,	/* invalid argument */
 	SK_ERR_MISMATCH = -14,	/* password does not match */
+	SK_ERR_DISABLED = -15,	/* the user is disabled */
 };
 
 /* Returns a static English description of an sk_err code. */

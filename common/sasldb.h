@@ -102,7 +102,8 @@ int sasldb_user_exists(struct sasldb *db, const char *authid, const char *realm)
 /*
  * Checks pass against whatever valid secret the user has: the verifiers of
  * the current stamp, plaintext, or Cyrus's legacy secret. SK_OK on a match,
- * SK_ERR_MISMATCH, or SK_ERR_NOTFOUND when the user has no usable secret.
+ * SK_ERR_MISMATCH, SK_ERR_NOTFOUND when the user has no usable secret, or
+ * SK_ERR_DISABLED for a disabled user (after the same work).
  */
 int sasldb_verify_password(struct sasldb *db, const char *authid,
     const char *realm, const char *pass, size_t passlen);
@@ -114,6 +115,13 @@ int sasldb_verify_password(struct sasldb *db, const char *authid,
  */
 int sasldb_read_lock(struct sasldb *db);
 void sasldb_read_unlock(struct sasldb *db);
+
+/* 1 when the user has the saslkitDisabled flag. */
+int sasldb_user_disabled(struct sasldb *db, const char *authid,
+    const char *realm);
+/* Sets or clears the flag; SK_ERR_NOTFOUND for an unknown user. */
+int sasldb_set_disabled(struct sasldb *db, const char *authid,
+    const char *realm, int disabled);
 
 /* Reads one property value into out (a wiping buffer). */
 int sasldb_get_prop(struct sasldb *db, const char *authid, const char *realm,

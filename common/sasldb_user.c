@@ -30,6 +30,7 @@
 struct user_secrets {
 	struct sbuf plain, scram1, scram256, stamp, legacy;
 	int has_plain, has_scram1, has_scram256, has_stamp, has_legacy;
+	int disabled;
 };
 
 /* The binding of a loaded property, "-" when it is absent. */
@@ -197,9 +198,11 @@ sasldb_verify_password(struct sasldb *db, const char *authid,
 	/* one consistent state of the user's properties, then no lock */
 	if ((r = sasldb_read_lock(db)) == SK_OK) {
 		r = secrets_load(db, authid, realm, &s);
+		s.disabled = sasldb_user_disabled(db, authid, realm);
 		sasldb_read_unlock(db);
 	} else if (r == SK_ERR_INVAL) {
 		r = secrets_load(db, authid, realm, &s);	/* in a batch */
+		s.disabled = sasldb_user_disabled(db, authid, realm);
 	}
 	if (r != SK_OK || (r = secrets_usable(&s, &u)) != SK_OK)
 		goto out;
@@ -216,6 +219,9 @@ sasldb_verify_password(struct sasldb *db, const char *authid,
 		r = legacy_check(&s.legacy, pass, passlen);
 	else
 		r = SK_ERR_NOTFOUND;
+	/* the same work was done: a disabled user fails like a wrong password */
+	if (s.disabled && (r == SK_OK || r == SK_ERR_MISMATCH))
+		r = SK_ERR_DISABLED;
 out:
 	secrets_free(&s);
 	return r;
@@ -377,4 +383,33 @@ sasldb_set_verifiers(struct sasldb *db, const char *authid, const char *realm,
 		return SK_ERR_INVAL;
 	/* any old plaintext belongs to another password: it goes */
 	return store_secrets(db, authid, realm, NULL, 0, scram1, scram256);
+}
+
+int
+sasldb_user_disabled(struct sasldb *db, const char *authid, const char *realm)
+{
+	struct sbuf b;
+	int r;
+
+	sbuf_init(&b, SASLDB_VALUE_MAX);
+	r = sasldb_get_prop(db, authid, realm, SASLDB_PROP_DISABLED, &b);
+	sbuf_free(&b);
+	return r == SK_OK;
+}
+
+int
+sasldb_set_disabled(struct sasldb *db, const char *authid, const char *realm,
+    int disabled)
+{
+	int r;
+
+	if ((r = sasldb_batch_begin(db)) != SK_OK)
+		return r;
+	if ((r = sasldb_user_exists(db, authid, realm)) != SK_OK ||
+	    (r = sasldb_put_prop(db, authid, realm, SASLDB_PROP_DISABLED,
+	    disabled ? "1" : NULL, disabled ? 1 : 0)) != SK_OK) {
+		sasldb_batch_abort(db);
+		return r;
+	}
+	return sasldb_batch_commit(db);
 }

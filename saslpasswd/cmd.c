@@ -22,7 +22,7 @@ sp_exit_code(int err)
 {
 	switch (err) {
 	case SK_OK: return 0;
-	case SK_ERR_MISMATCH: return EXIT_MISMATCH;
+	case SK_ERR_MISMATCH: case SK_ERR_DISABLED: return EXIT_MISMATCH;
 	case SK_ERR_INVAL: case SK_ERR_FORMAT: case SK_ERR_LIMIT:
 		return EXIT_DATAERR;
 	case SK_ERR_NOTFOUND: return EXIT_NOUSER;
@@ -225,10 +225,12 @@ sp_cmd_test(struct sp_ctx *sp, const char *user, const char *pass,
 		printf("%s@%s: password OK\n", authid, realm);
 		return 0;
 	}
-	if (r == SK_ERR_MISMATCH || r == SK_ERR_NOTFOUND) {
+	if (r == SK_ERR_MISMATCH || r == SK_ERR_NOTFOUND ||
+	    r == SK_ERR_DISABLED) {
 		printf("%s@%s: %s\n", authid, realm, r == SK_ERR_MISMATCH ?
-		    "password does not match" : "no usable secret");
-		return r == SK_ERR_MISMATCH ? EXIT_MISMATCH : EXIT_NOUSER;
+		    "password does not match" : r == SK_ERR_DISABLED ?
+		    "user is disabled" : "no usable secret");
+		return r == SK_ERR_NOTFOUND ? EXIT_NOUSER : EXIT_MISMATCH;
 	}
 	log_error("%s@%s: %s", authid, realm, sk_strerror(r));
 	return sp_exit_code(r);

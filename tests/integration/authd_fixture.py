@@ -17,11 +17,13 @@ class Authd:
         self.dir = base
         self.db = base / "sasldb2"
         self.mux = base / "mux"
+        self.admin = base / "admin"
         self.pidfile = base / "authd.pid"
         self.conf = base / "authd.conf"
         self.log = base / "authd.log"
         self.keys = {"sasldb_path": str(self.db), "default_realm": realm,
                      "pidfile": str(self.pidfile), "mux_socket": str(self.mux),
+                     "admin_socket": str(self.admin),
                      "workers": "2"}
         self.keys.update(keys)
         self.proc = None
@@ -53,3 +55,50 @@ class Authd:
 
     def logtext(self):
         return self.log.read_text()
+
+
+class AdminClient:
+    """A minimal client of the admin protocol, over a UNIX socket."""
+
+    def __init__(self, path):
+        import socket
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(20)
+        self.sock.connect(str(path))
+        self.buf = b""
+        self.next_id = 1
+        self.send("VERSION\t1\t0")
+        assert self.line() == ["VERSION", "1", "0"]
+
+    @staticmethod
+    def escape(s):
+        return (s.replace("\x01", "\x011").replace("\t", "\x01t")
+                .replace("\r", "\x01r").replace("\n", "\x01n"))
+
+    def send(self, text):
+        self.sock.sendall(text.encode() + b"\n")
+
+    def line(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+        raw, self.buf = self.buf.split(b"\n", 1)
+        return raw.decode().split("\t")
+
+    def request(self, cmd, *args):
+        """Sends one request; returns (extra lines, final reply fields)."""
+        rid = str(self.next_id)
+        self.next_id += 1
+        self.send("\t".join([cmd, rid] + [self.escape(a) for a in args]))
+        extra = []
+        while True:
+            f = self.line()
+            assert f is not None, "connection closed"
+            if f[0] in ("OK", "FAIL") and f[1] == rid:
+                return extra, f
+            extra.append(f)
+
+    def close(self):
+        self.sock.close()

@@ -1,0 +1,398 @@
+/*
+ * admin.c: the admin listener (admin_proto.h): user management for root
+ * and the admin group, with authd as the store's only writer. Store work
+ * runs on the worker pool; replies go back in the order each finishes,
+ * each naming its request's id. A password never reaches a reply or a log.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "admin_proto.h"
+#include "err.h"
+#include "lconn.h"
+#include "line.h"
+#include "log.h"
+
+struct admin_listener {
+	struct authd *a;
+	struct event *ev;
+	int fd;
+};
+
+struct admin_conn {
+	int versioned;
+};
+
+enum admin_op { OP_SETPASS, OP_DELETE, OP_DISABLE, OP_ENABLE, OP_SHOW, OP_LIST };
+
+struct admin_job {
+	struct lconn *c;
+	enum admin_op op;
+	unsigned long id;
+	char authid[SASLDB_AUTHID_MAX + 1];
+	char realm[SASLDB_REALM_MAX + 1];
+	struct sbuf pass;		/* wiping */
+	enum sasldb_plain plain;
+	int with_props;
+	struct sbuf out;		/* USER lines of LIST and SHOW */
+	unsigned long count;
+	int r;
+};
+
+static const struct {
+	const char *name;
+	enum admin_op op;
+	size_t nargs;			/* fields after the id */
+} admin_cmds[] = {
+	{ "SETPASS", OP_SETPASS, 2 },
+	{ "DELETE", OP_DELETE, 1 },
+	{ "DISABLE", OP_DISABLE, 1 },
+	{ "ENABLE", OP_ENABLE, 1 },
+	{ "SHOW", OP_SHOW, 1 },
+	{ "LIST", OP_LIST, 0 },
+};
+
+static const char *const admin_op_names[] = {
+	"setpass", "delete", "disable", "enable", "show", "list"
+};
+
+/* Sends "FAIL <id> code=<code> reason=<reason>". */
+static void
+admin_fail(struct lconn *c, unsigned long id, const char *code,
+    const char *reason)
+{
+	struct sbuf b;
+	char num[24];
+
+	snprintf(num, sizeof(num), "%lu", id);
+	sbuf_init(&b, ADMIN_PROTO_LINE_MAX);
+	if (line_put_cmd(&b, "FAIL") == SK_OK && line_put_str(&b, num) == SK_OK &&
+	    line_put_kv_str(&b, "code", code) == SK_OK &&
+	    line_put_kv_str(&b, "reason", reason) == SK_OK &&
+	    line_end(&b) == SK_OK)
+		lconn_send(c, &b);
+	sbuf_free(&b);
+}
+
+/* Appends "USER <id> <u@r> [props=a,b]" for LIST and SHOW. */
+static int
+admin_user_line(void *ctx, const char *authid, const char *realm,
+    const char *const *props, size_t nprops)
+{
+	struct admin_job *j = ctx;
+	char num[24], user[SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + 2];
+	struct sbuf list;
+	size_t i;
+	int r;
+
+	if (j->op == OP_SHOW && (strcmp(authid, j->authid) != 0 ||
+	    strcmp(realm, j->realm) != 0))
+		return 0;
+	snprintf(num, sizeof(num), "%lu", j->id);
+	snprintf(user, sizeof(user), "%s@%s", authid, realm);
+	sbuf_init(&list, ADMIN_PROTO_LINE_MAX);
+	for (i = 0, r = SK_OK; i < nprops && r == SK_OK; i++)
+		if ((r = i ? sbuf_put_u8(&list, ',') : SK_OK) == SK_OK)
+			r = sbuf_put_str(&list, props[i]);
+	if (r == SK_OK && (r = line_put_cmd(&j->out, "USER")) == SK_OK &&
+	    (r = line_put_str(&j->out, num)) == SK_OK &&
+	    (r = line_put_str(&j->out, user)) == SK_OK &&
+	    (!j->with_props || (r = line_put_kv(&j->out, "props", list.data,
+	    list.len)) == SK_OK))
+		r = line_end(&j->out);
+	sbuf_free(&list);
+	j->count++;
+	return r;
+}
+
+/* Worker thread: the store work of one request. */
+static void
+admin_work(void *arg)
+{
+	struct admin_job *j = arg;
+	struct authd *a = j->c->a;
+	struct sasldb_pass_opts o;
+
+	switch (j->op) {
+	case OP_SETPASS:
+		o.iterations = a->conf.scram_iterations;
+		o.plain = j->plain;
+		j->r = sasldb_set_password(a->db, j->authid, j->realm,
+		    (const char *)j->pass.data, j->pass.len, &o);
+		sbuf_reset(&j->pass);
+		break;
+	case OP_DELETE:
+		j->r = sasldb_delete_user(a->db, j->authid, j->realm);
+		break;
+	case OP_DISABLE:
+	case OP_ENABLE:
+		j->r = sasldb_set_disabled(a->db, j->authid, j->realm,
+		    j->op == OP_DISABLE);
+		break;
+	case OP_SHOW:
+		j->with_props = 1;
+		j->r = sasldb_user_exists(a->db, j->authid, j->realm);
+		if (j->r == SK_OK)
+			j->r = sasldb_list(a->db, 1, admin_user_line, NULL, j);
+		break;
+	case OP_LIST:
+		j->r = sasldb_list(a->db, j->with_props, admin_user_line, NULL, j);
+		break;
+	}
+}
+
+static void
+admin_job_free(struct admin_job *j)
+{
+	sbuf_free(&j->pass);
+	sbuf_free(&j->out);
+	free(j);
+}
+
+/* Loop thread: the reply, the log line, and the slot back. */
+static void
+admin_done(void *arg)
+{
+	struct admin_job *j = arg;
+	struct lconn *c = j->c;
+	struct sbuf b;
+	char num[24];
+
+	log_info("admin: pid %ld uid %u: %s %s@%s: %s", (long)c->peer.pid,
+	    (unsigned)c->peer.uid, admin_op_names[j->op],
+	    j->op == OP_LIST ? "*" : j->authid, j->op == OP_LIST ? "*" : j->realm,
+	    j->r == SK_OK ? "ok" : sk_strerror(j->r));
+	if (j->r != SK_OK) {
+		c->a->stats.admin_fail++;
+		admin_fail(c, j->id, j->r == SK_ERR_NOTFOUND ? ADMIN_FAIL_NOTFOUND :
+		    j->r == SK_ERR_INVAL ? ADMIN_FAIL_INVALID : ADMIN_FAIL_TEMP,
+		    sk_strerror(j->r));
+	} else {
+		c->a->stats.admin_ok++;
+		if (j->out.len > 0)
+			lconn_send(c, &j->out);
+		snprintf(num, sizeof(num), "%lu", j->id);
+		sbuf_init(&b, ADMIN_PROTO_LINE_MAX);
+		if (line_put_cmd(&b, "OK") == SK_OK &&
+		    line_put_str(&b, num) == SK_OK &&
+		    (j->op != OP_LIST || line_put_kv_uint(&b, "count",
+		    j->count) == SK_OK) && line_end(&b) == SK_OK)
+			lconn_send(c, &b);
+		sbuf_free(&b);
+	}
+	admin_job_free(j);
+	lconn_release(c);
+}
+
+/* STATS needs no store work: answered at once. */
+static void
+admin_stats(struct lconn *c, unsigned long id)
+{
+	const struct authd_stats *s = &c->a->stats;
+	struct sbuf b;
+	char num[24];
+
+	snprintf(num, sizeof(num), "%lu", id);
+	sbuf_init(&b, ADMIN_PROTO_LINE_MAX);
+	if (line_put_cmd(&b, "OK") == SK_OK && line_put_str(&b, num) == SK_OK &&
+	    line_put_kv_uint(&b, "auth_ok", s->auth_ok) == SK_OK &&
+	    line_put_kv_uint(&b, "auth_fail", s->auth_fail) == SK_OK &&
+	    line_put_kv_uint(&b, "auth_error", s->auth_error) == SK_OK &&
+	    line_put_kv_uint(&b, "admin_ok", s->admin_ok) == SK_OK &&
+	    line_put_kv_uint(&b, "admin_fail", s->admin_fail) == SK_OK &&
+	    line_put_kv_uint(&b, "refused_peers", s->refused_peers) == SK_OK &&
+	    line_put_kv_uint(&b, "protocol_errors", s->protocol_errors) ==
+	    SK_OK && line_put_kv_uint(&b, "connections", c->a->nconns) ==
+	    SK_OK && line_end(&b) == SK_OK)
+		lconn_send(c, &b);
+	sbuf_free(&b);
+}
+
+/* Parses an id: a decimal number that fits 32 bits. */
+static int
+admin_id(const struct line_fields *lf, unsigned long *id)
+{
+	const char *s = line_str(lf, 1);
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9' || strlen(s) > 10)
+		return -1;
+	*id = strtoul(s, &end, 10);
+	return *end == '\0' && *id <= 4294967295UL ? 0 : -1;
+}
+
+/* Builds the job of one request; SK_ERR_INVAL with a reason on bad input. */
+static int
+admin_job_make(struct lconn *c, const struct line_fields *lf, size_t k,
+    unsigned long id, struct admin_job **jr, const char **why)
+{
+	struct admin_job *j;
+	const char *user, *opt;
+
+	if (lf->n < 2 + admin_cmds[k].nargs) {
+		*why = "missing arguments";
+		return SK_ERR_INVAL;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return SK_ERR_NOMEM;
+	j->c = c;
+	j->op = admin_cmds[k].op;
+	j->id = id;
+	j->plain = SASLDB_PLAIN_KEEP;
+	sbuf_init(&j->pass, SASLDB_PASS_MAX + 1);
+	sbuf_init(&j->out, 64u << 20);
+	*jr = j;
+	if (j->op == OP_LIST) {
+		j->with_props = line_param(lf, 2, "props", &opt, NULL);
+		return SK_OK;
+	}
+	if ((user = line_str(lf, 2)) == NULL ||
+	    sasldb_split_user(user, c->a->conf.default_realm, j->authid,
+	    sizeof(j->authid), j->realm, sizeof(j->realm)) != SK_OK) {
+		*why = "invalid user name";
+		return SK_ERR_INVAL;
+	}
+	if (j->op != OP_SETPASS)
+		return SK_OK;
+	if (lf->len[3] == 0 || lf->len[3] > SASLDB_PASS_MAX ||
+	    memchr(lf->f[3], '\0', lf->len[3]) != NULL) {
+		*why = "empty, too long, or NUL in the password";
+		return SK_ERR_INVAL;
+	}
+	if (sbuf_put(&j->pass, lf->f[3], lf->len[3]) != SK_OK)
+		return SK_ERR_NOMEM;
+	if (line_param(lf, 4, "plaintext", &opt, NULL))
+		j->plain = SASLDB_PLAIN_YES;
+	else if (line_param(lf, 4, "noplaintext", &opt, NULL))
+		j->plain = SASLDB_PLAIN_NO;
+	return SK_OK;
+}
+
+/* One request line. */
+static int
+admin_line(struct lconn *c, char *line, size_t len)
+{
+	struct admin_conn *ac = c->ctx;
+	struct admin_job *j = NULL;
+	struct line_fields lf;
+	const char *cmd, *why = "";
+	unsigned long id;
+	size_t k;
+	int r;
+
+	r = line_split(line, len, &lf);
+	cmd = r == SK_OK ? line_str(&lf, 0) : NULL;
+	if (cmd == NULL)
+		goto proto;
+	if (!ac->versioned) {
+		const char *major = line_str(&lf, 1);
+		struct sbuf b;
+
+		if (strcmp(cmd, "VERSION") != 0 || major == NULL ||
+		    strcmp(major, "1") != 0)
+			goto proto;
+		ac->versioned = 1;
+		sbuf_init(&b, 64);
+		if (line_put_cmd(&b, "VERSION") == SK_OK &&
+		    line_put_str(&b, "1") == SK_OK &&
+		    line_put_str(&b, "0") == SK_OK && line_end(&b) == SK_OK)
+			lconn_send(c, &b);
+		sbuf_free(&b);
+		explicit_bzero(line, len);
+		return 0;
+	}
+	if (admin_id(&lf, &id) == -1)
+		goto proto;
+	if (strcmp(cmd, "STATS") == 0) {
+		admin_stats(c, id);
+		return 0;
+	}
+	for (k = 0; k < sizeof(admin_cmds) / sizeof(admin_cmds[0]); k++)
+		if (strcmp(cmd, admin_cmds[k].name) == 0)
+			break;
+	if (k == sizeof(admin_cmds) / sizeof(admin_cmds[0])) {
+		admin_fail(c, id, ADMIN_FAIL_INVALID, "unknown command");
+		return 0;
+	}
+	r = admin_job_make(c, &lf, k, id, &j, &why);
+	explicit_bzero(line, len);	/* the password is in the job now */
+	if (r == SK_OK) {
+		lconn_hold(c);
+		if (pool_submit(c->a->pool, admin_work, admin_done, j) == SK_OK)
+			return 0;
+		lconn_release(c);
+		r = SK_ERR_NOMEM;
+	}
+	c->a->stats.admin_fail++;
+	admin_fail(c, id, ADMIN_FAIL_INVALID, r == SK_ERR_INVAL ? why :
+	    sk_strerror(r));
+	if (j != NULL)
+		admin_job_free(j);
+	return 0;
+proto:
+	explicit_bzero(line, len);
+	c->a->stats.protocol_errors++;
+	log_warn("admin: pid %ld: protocol error; disconnected",
+	    (long)c->peer.pid);
+	admin_fail(c, 0, ADMIN_FAIL_PROTO, "protocol error");
+	return -1;
+}
+
+static void
+admin_closed(struct lconn *c)
+{
+	free(c->ctx);
+}
+
+static void
+admin_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct admin_listener *l = arg;
+	struct admin_conn *ac;
+	struct peercred pc;
+	int fd;
+
+	(void)what;
+	if ((fd = accept_peer(l->a, lfd, "admin", l->a->conf.admin_gid,
+	    &pc)) == -1)
+		return;
+	if ((ac = calloc(1, sizeof(*ac))) == NULL ||
+	    lconn_new(l->a, "admin", fd, &pc, ADMIN_PROTO_LINE_MAX,
+	    ADMIN_PROTO_INFLIGHT, admin_line, admin_closed, ac) == NULL) {
+		free(ac);
+		close(fd);
+	}
+}
+
+struct admin_listener *
+admin_listener_new(struct authd *a, int fd)
+{
+	struct admin_listener *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->a = a;
+	l->fd = fd;
+	l->ev = event_new(a->base, fd, EV_READ | EV_PERSIST, admin_accept, l);
+	if (l->ev == NULL || event_add(l->ev, NULL) == -1) {
+		admin_listener_free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void
+admin_listener_free(struct admin_listener *l)
+{
+	if (l == NULL)
+		return;
+	if (l->ev != NULL)
+		event_free(l->ev);
+	close(l->fd);
+	free(l);
+}

@@ -1,0 +1,233 @@
+/*
+ * lconn.c: line connections (see lconn.h).
+ * Must never leave a byte of input unwiped, and never free a connection
+ * that a worker still holds.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "err.h"
+#include "lconn.h"
+#include "log.h"
+
+static void lconn_read(evutil_socket_t fd, short what, void *arg);
+static void lconn_write(evutil_socket_t fd, short what, void *arg);
+
+static void
+lconn_free(struct lconn *c)
+{
+	if (c->on_close != NULL)
+		c->on_close(c);
+	event_free(c->rev);
+	event_free(c->wev);
+	close(c->fd);
+	sbuf_free(&c->in);
+	sbuf_free(&c->out);
+	c->a->nconns--;
+	free(c);
+}
+
+/* Frees the connection if it is done: closing, flushed, nothing out. */
+static int
+lconn_maybe_free(struct lconn *c)
+{
+	if (!c->closing || c->inflight > 0 || c->sent < c->out.len)
+		return 0;
+	lconn_free(c);
+	return 1;
+}
+
+/* Reading runs while the client may send more. */
+static void
+lconn_update_read(struct lconn *c)
+{
+	struct timeval tv = { (time_t)c->a->conf.io_timeout, 0 };
+
+	if (c->closing || c->inflight >= c->max_inflight)
+		event_del(c->rev);
+	else if (!event_pending(c->rev, EV_READ, NULL))
+		event_add(c->rev, &tv);
+}
+
+struct lconn *
+lconn_new(struct authd *a, const char *name, int fd,
+    const struct peercred *peer, size_t max_line, unsigned max_inflight,
+    lconn_line_fn *on_line, lconn_close_fn *on_close, void *ctx)
+{
+	struct lconn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->a = a;
+	c->name = name;
+	c->fd = fd;
+	c->peer = *peer;
+	c->max_inflight = max_inflight;
+	c->on_line = on_line;
+	c->on_close = on_close;
+	c->ctx = ctx;
+	sbuf_init(&c->in, max_line);
+	sbuf_init(&c->out, 16u << 20);
+	c->rev = event_new(a->base, fd, EV_READ | EV_PERSIST, lconn_read, c);
+	c->wev = event_new(a->base, fd, EV_WRITE, lconn_write, c);
+	if (c->rev == NULL || c->wev == NULL) {
+		if (c->rev != NULL)
+			event_free(c->rev);
+		if (c->wev != NULL)
+			event_free(c->wev);
+		free(c);
+		return NULL;
+	}
+	a->nconns++;
+	lconn_update_read(c);
+	return c;
+}
+
+/* Hands every complete line to the protocol; keeps a partial one. */
+static int
+lconn_lines(struct lconn *c)
+{
+	unsigned char *nl;
+	size_t len;
+
+	while (!c->closing && c->inflight < c->max_inflight &&
+	    (nl = memchr(c->in.data + c->in.off, '\n', sbuf_avail(&c->in))) !=
+	    NULL) {
+		char *line = (char *)c->in.data + c->in.off;
+
+		len = (size_t)(nl - (unsigned char *)line);
+		*nl = '\0';
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		c->in.off = (size_t)(nl - c->in.data) + 1;
+		if (c->on_line(c, line, len) == -1)
+			return -1;
+	}
+	/* move the partial line to the front, wiping what was consumed */
+	len = sbuf_avail(&c->in);
+	memmove(c->in.data, c->in.data + c->in.off, len);
+	explicit_bzero(c->in.data + len, c->in.len - len);
+	c->in.len = len;
+	c->in.off = 0;
+	return 0;
+}
+
+static void
+lconn_read(evutil_socket_t fd, short what, void *arg)
+{
+	struct lconn *c = arg;
+	unsigned char buf[4096];
+	ssize_t n;
+	int r;
+
+	if (what & EV_TIMEOUT) {
+		log_info("%s: pid %ld: idle for %u s, disconnected", c->name,
+		    (long)c->peer.pid, c->a->conf.io_timeout);
+		lconn_close(c);
+		return;
+	}
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		lconn_close(c);
+		return;
+	}
+	r = sbuf_put(&c->in, buf, (size_t)n);
+	explicit_bzero(buf, sizeof(buf));
+	if (r != SK_OK) {
+		log_warn("%s: pid %ld: line longer than %zu bytes; disconnected",
+		    c->name, (long)c->peer.pid, c->in.max);
+		lconn_close(c);
+		return;
+	}
+	if (lconn_lines(c) == -1) {
+		lconn_close(c);
+		return;
+	}
+	lconn_update_read(c);
+}
+
+static void
+lconn_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct lconn *c = arg;
+	struct timeval tv = { (time_t)c->a->conf.io_timeout, 0 };
+	ssize_t n;
+
+	if (what & EV_TIMEOUT) {
+		log_info("%s: pid %ld: not reading its replies; disconnected",
+		    c->name, (long)c->peer.pid);
+		c->sent = c->out.len;	/* give up on the output */
+		c->closing = 1;
+		lconn_maybe_free(c);
+		return;
+	}
+	while (c->sent < c->out.len) {
+		n = send(fd, c->out.data + c->sent, c->out.len - c->sent,
+		    MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			event_add(c->wev, &tv);
+			return;
+		}
+		if (n <= 0) {
+			c->sent = c->out.len;	/* the peer is gone */
+			c->closing = 1;
+			break;
+		}
+		c->sent += (size_t)n;
+	}
+	sbuf_reset(&c->out);
+	c->sent = 0;
+	lconn_maybe_free(c);
+}
+
+int
+lconn_send(struct lconn *c, const struct sbuf *line)
+{
+	int r;
+
+	if ((r = sbuf_put(&c->out, line->data, line->len)) != SK_OK)
+		return r;
+	if (!event_pending(c->wev, EV_WRITE, NULL))
+		event_active(c->wev, EV_WRITE, 0);
+	return SK_OK;
+}
+
+void
+lconn_hold(struct lconn *c)
+{
+	c->inflight++;
+	lconn_update_read(c);
+}
+
+void
+lconn_release(struct lconn *c)
+{
+	c->inflight--;
+	if (lconn_maybe_free(c))
+		return;
+	lconn_update_read(c);
+	/* lines that waited for a free slot */
+	if (!c->closing && sbuf_avail(&c->in) > 0 && lconn_lines(c) == -1) {
+		lconn_close(c);
+		return;
+	}
+	lconn_update_read(c);
+}
+
+void
+lconn_close(struct lconn *c)
+{
+	c->closing = 1;
+	event_del(c->rev);
+	if (!lconn_maybe_free(c) && c->sent < c->out.len &&
+	    !event_pending(c->wev, EV_WRITE, NULL))
+		event_active(c->wev, EV_WRITE, 0);
+}

@@ -1,0 +1,51 @@
+/*
+ * lconn.h: a client connection that speaks LF-ended lines (the auth and
+ * admin protocols). Input is read with read(2) into a bounded, wiping
+ * buffer, never into libevent's, since lines may carry passwords. Output
+ * is queued and written as the socket allows. A line longer than the
+ * limit, or a client idle past io_timeout, ends the connection.
+ */
+#ifndef AUTHD_LCONN_H
+#define AUTHD_LCONN_H
+
+#include <stddef.h>
+
+#include "authd.h"
+#include "sbuf.h"
+
+struct lconn;
+
+/* Handles one line (LF removed, NUL-terminated, writable); -1 closes. */
+typedef int lconn_line_fn(struct lconn *c, char *line, size_t len);
+/* Called once as the connection goes away. */
+typedef void lconn_close_fn(struct lconn *c);
+
+struct lconn {
+	struct authd *a;
+	const char *name;		/* listener name, for the log */
+	int fd;
+	struct peercred peer;
+	struct event *rev, *wev;
+	struct sbuf in;			/* wiping */
+	struct sbuf out;
+	size_t sent;
+	unsigned inflight;		/* requests handed to workers */
+	unsigned max_inflight;
+	int closing;			/* no more reads; close once flushed */
+	lconn_line_fn *on_line;
+	lconn_close_fn *on_close;
+	void *ctx;
+};
+
+struct lconn *lconn_new(struct authd *a, const char *name, int fd,
+    const struct peercred *peer, size_t max_line, unsigned max_inflight,
+    lconn_line_fn *on_line, lconn_close_fn *on_close, void *ctx);
+/* Queues bytes for the client (a whole line, LF included). */
+int lconn_send(struct lconn *c, const struct sbuf *line);
+/* A request went to a worker / came back: reading pauses at the cap. */
+void lconn_hold(struct lconn *c);
+void lconn_release(struct lconn *c);
+/* Closes after the queued output is written and no request is out. */
+void lconn_close(struct lconn *c);
+
+#endif
