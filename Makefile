@@ -11,7 +11,8 @@ CC ?= cc
 CLANG ?= clang
 PYTHON ?= /usr/bin/python3
 WARN = -Wall -Wextra -Werror
-CPPFLAGS += -D_GNU_SOURCE -Icommon
+SASL_PLUGIN_DIR ?= /usr/lib/$(shell $(CC) -print-multiarch)/sasl2
+CPPFLAGS += -D_GNU_SOURCE -Icommon -DSASL_PLUGIN_DIR='"$(SASL_PLUGIN_DIR)"'
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDLIBS_COMMON = -ldb-5.3 -lcrypto
@@ -28,8 +29,9 @@ COMMON_SRC = common/alloc.c common/b64.c common/conf.c common/err.c \
 	common/strset.c
 SASLPASSWD_SRC = saslpasswd/main.c saslpasswd/cmd.c saslpasswd/import_cmd.c \
 	saslpasswd/shell.c
-AUTHD_SRC = authd/main.c authd/admin.c authd/config.c authd/lconn.c \
-	authd/listen.c authd/mux.c authd/pool.c authd/verify.c
+AUTHD_SRC = authd/main.c authd/admin.c authd/auth.c authd/config.c \
+	authd/lconn.c authd/listen.c authd/mux.c authd/pool.c authd/sasl.c \
+	authd/verify.c
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 MANPAGES = $(wildcard man/*.[0-9])
@@ -72,11 +74,11 @@ $(BA)/bin/saslpasswd: $(SASLPASSWD_SRC:%.c=$(BA)/%.o) $(BA)/libcommon.a
 
 $(B)/bin/authd: $(AUTHD_SRC:%.c=$(B)/%.o) $(B)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -levent -levent_pthreads -lpthread
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -levent -levent_pthreads -lpthread
 
 $(BA)/bin/authd: $(AUTHD_SRC:%.c=$(BA)/%.o) $(BA)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_COMMON) -levent -levent_pthreads -lpthread
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -levent -levent_pthreads -lpthread
 
 # a Cyrus-linked peer: libsasl2 with its own sasldb plugin, for the tests
 $(B)/tests/cyrus_peer: tests/integration/cyrus_peer.c

@@ -15,6 +15,10 @@
 #include "sasldb.h"
 
 #define AUTHD_DEFAULT_CONF	"/etc/saslkit/authd.conf"
+#define AUTHD_DEFAULT_MECHS	"SCRAM-SHA-256 SCRAM-SHA-1 PLAIN LOGIN"
+#ifndef SASL_PLUGIN_DIR
+#define SASL_PLUGIN_DIR		"/usr/lib/x86_64-linux-gnu/sasl2"
+#endif
 
 struct authd_conf {
 	const char *sasldb_path;
@@ -23,6 +27,12 @@ struct authd_conf {
 	const char *mux_socket;		/* NULL: the listener is off */
 	mode_t mux_mode;
 	gid_t mux_gid;
+	const char *auth_socket;	/* NULL: the listener is off */
+	mode_t auth_mode;
+	gid_t auth_gid;
+	const char *mech_list;		/* offered, if libsasl2 has them */
+	const char *sasl_plugin_dir;
+	const char *host_name;		/* the server name libsasl2 sees */
 	const char *admin_socket;	/* NULL: the listener is off */
 	mode_t admin_mode;
 	gid_t admin_gid;
@@ -63,7 +73,13 @@ struct authd {
 	unsigned nconns;		/* open client connections */
 	int stopping;
 	struct authd_stats stats;
+	char sasl_mechs[1024];		/* what libsasl2 offers of mech_list */
 };
+
+/* The auth listener (auth_proto.h). */
+struct auth_listener;
+struct auth_listener *auth_listener_new(struct authd *a, int fd);
+void auth_listener_free(struct auth_listener *l);
 
 /* Accepts a client on a listening socket and checks its credentials. */
 int accept_peer(struct authd *a, int lfd, const char *name, gid_t group,

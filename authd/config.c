@@ -18,6 +18,8 @@ static const char *const authd_keys[] = {
 	"sasldb_path", "default_realm", "pidfile",
 	"mux_socket", "mux_socket_mode", "mux_socket_group",
 	"admin_socket", "admin_socket_mode", "admin_socket_group",
+	"auth_socket", "auth_socket_mode", "auth_socket_group",
+	"mech_list", "sasl_plugin_dir", "host_name",
 	"workers", "io_timeout", "max_connections",
 	"scram_iterations",	/* read by saslpasswd from the same file */
 	NULL
@@ -88,12 +90,11 @@ authd_conf_load(const char *path, struct authd_conf *c, char *err,
 	c->sasldb_path = conf_get(c->raw, "sasldb_path");
 	if (c->sasldb_path == NULL)
 		c->sasldb_path = "/etc/sasldb2";
+	if (gethostname(c->host, sizeof(c->host) - 1) == -1)
+		strcpy(c->host, "localhost");
 	c->default_realm = conf_get(c->raw, "default_realm");
-	if (c->default_realm == NULL) {
-		if (gethostname(c->host, sizeof(c->host) - 1) == -1)
-			strcpy(c->host, "localhost");
+	if (c->default_realm == NULL)
 		c->default_realm = c->host;
-	}
 	c->pidfile = conf_get(c->raw, "pidfile");
 	if (c->pidfile == NULL)
 		c->pidfile = "/run/saslkit/authd.pid";
@@ -102,6 +103,17 @@ authd_conf_load(const char *path, struct authd_conf *c, char *err,
 		c->mux_socket = "/run/saslkit/mux";
 	else if (c->mux_socket[0] == '\0')
 		c->mux_socket = NULL;
+	c->auth_socket = conf_get(c->raw, "auth_socket");
+	if (c->auth_socket == NULL)
+		c->auth_socket = "/run/saslkit/auth";
+	else if (c->auth_socket[0] == '\0')
+		c->auth_socket = NULL;
+	if ((c->mech_list = conf_get(c->raw, "mech_list")) == NULL)
+		c->mech_list = AUTHD_DEFAULT_MECHS;
+	if ((c->sasl_plugin_dir = conf_get(c->raw, "sasl_plugin_dir")) == NULL)
+		c->sasl_plugin_dir = SASL_PLUGIN_DIR;
+	if ((c->host_name = conf_get(c->raw, "host_name")) == NULL)
+		c->host_name = c->host;
 	c->admin_socket = conf_get(c->raw, "admin_socket");
 	if (c->admin_socket == NULL)
 		c->admin_socket = "/run/saslkit/admin";
@@ -110,6 +122,10 @@ authd_conf_load(const char *path, struct authd_conf *c, char *err,
 	if ((r = conf_mode(c->raw, "mux_socket_mode", 0660, &c->mux_mode, sub,
 	    sizeof(sub))) != SK_OK ||
 	    (r = conf_mode(c->raw, "admin_socket_mode", 0660, &c->admin_mode,
+	    sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_mode(c->raw, "auth_socket_mode", 0660, &c->auth_mode,
+	    sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_group(c->raw, "auth_socket_group", "root", &c->auth_gid,
 	    sub, sizeof(sub))) != SK_OK ||
 	    (r = conf_group(c->raw, "admin_socket_group", "root", &c->admin_gid,
 	    sub, sizeof(sub))) != SK_OK ||

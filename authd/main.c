@@ -21,6 +21,7 @@
 #include <event2/thread.h>
 
 #include "authd.h"
+#include "authsasl.h"
 #include "err.h"
 #include "log.h"
 #include "safefile.h"
@@ -33,6 +34,8 @@ static struct mux_listener *mux;
 static int mux_fd = -1;
 static struct admin_listener *admin;
 static int admin_fd = -1;
+static struct auth_listener *authl;
+static int auth_fd = -1;
 static struct event *drain;	/* polls for the end of in-flight work */
 
 static void
@@ -137,6 +140,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	mux = NULL;
 	admin_listener_free(admin);
 	admin = NULL;
+	auth_listener_free(authl);
+	authl = NULL;
 	drain = event_new(authd.base, -1, EV_PERSIST, drain_tick, NULL);
 	if (drain == NULL || event_add(drain, &tv) == -1)
 		event_base_loopexit(authd.base, NULL);
@@ -174,6 +179,10 @@ main(int argc, char *argv[])
 	    (mux_fd = listen_unix(authd.conf.mux_socket, authd.conf.mux_mode,
 	    authd.conf.mux_gid, err, sizeof(err))) == -1)
 		fatal("%s", err);
+	if (authd.conf.auth_socket != NULL &&
+	    (auth_fd = listen_unix(authd.conf.auth_socket, authd.conf.auth_mode,
+	    authd.conf.auth_gid, err, sizeof(err))) == -1)
+		fatal("%s", err);
 	if (authd.conf.admin_socket != NULL &&
 	    (admin_fd = listen_unix(authd.conf.admin_socket,
 	    authd.conf.admin_mode, authd.conf.admin_gid, err, sizeof(err))) == -1)
@@ -181,6 +190,9 @@ main(int argc, char *argv[])
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon: %s", strerror(errno));
 	pidfd = write_pidfile(authd.conf.pidfile);
+	if (authsasl_init(&authd, err, sizeof(err)) != SK_OK ||
+	    authsasl_mechs(authd.sasl_mechs, sizeof(authd.sasl_mechs)) != SK_OK)
+		fatal("cannot start libsasl2: %s", err);
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() == -1 ||
 	    (authd.base = event_base_new()) == NULL ||
@@ -196,15 +208,22 @@ main(int argc, char *argv[])
 	if (admin_fd != -1 &&
 	    (admin = admin_listener_new(&authd, admin_fd)) == NULL)
 		fatal("cannot listen on %s", authd.conf.admin_socket);
-	log_info("authd %s ready: store %s, %u workers%s%s%s%s", SASLKIT_VERSION,
-	    authd.conf.sasldb_path, authd.conf.workers,
-	    mux_fd != -1 ? ", mux " : "", mux_fd != -1 ?
-	    authd.conf.mux_socket : "", admin_fd != -1 ? ", admin " : "",
-	    admin_fd != -1 ? authd.conf.admin_socket : "");
+	if (auth_fd != -1 && (authl = auth_listener_new(&authd, auth_fd)) == NULL)
+		fatal("cannot listen on %s", authd.conf.auth_socket);
+	log_info("mechanisms: %s", authd.sasl_mechs);
+	log_info("authd %s ready: store %s, %u workers%s%s%s%s%s%s",
+	    SASLKIT_VERSION, authd.conf.sasldb_path, authd.conf.workers,
+	    auth_fd != -1 ? ", auth " : "", auth_fd != -1 ?
+	    authd.conf.auth_socket : "", mux_fd != -1 ? ", mux " : "",
+	    mux_fd != -1 ? authd.conf.mux_socket : "", admin_fd != -1 ?
+	    ", admin " : "", admin_fd != -1 ? authd.conf.admin_socket : "");
 	event_base_dispatch(authd.base);
 	pool_free(authd.pool);
 	mux_listener_free(mux);
 	admin_listener_free(admin);
+	auth_listener_free(authl);
+	if (authd.conf.auth_socket != NULL)
+		unlink(authd.conf.auth_socket);
 	if (authd.conf.mux_socket != NULL)
 		unlink(authd.conf.mux_socket);
 	if (authd.conf.admin_socket != NULL)
@@ -217,6 +236,7 @@ main(int argc, char *argv[])
 	if (drain != NULL)
 		event_free(drain);
 	event_base_free(authd.base);
+	authsasl_done();
 	authd_conf_free(&authd.conf);
 	log_info("stopped");
 	return 0;

@@ -116,6 +116,22 @@ int sasldb_verify_password(struct sasldb *db, const char *authid,
 int sasldb_read_lock(struct sasldb *db);
 void sasldb_read_unlock(struct sasldb *db);
 
+/*
+ * The secrets that may vouch for a user now (stale ones left out), for
+ * authd's auxprop plugin: plaintext and the two verifier strings, each
+ * NUL-terminated in a wiping buffer.
+ */
+struct sasldb_secrets {
+	struct sbuf plain, scram1, scram256;
+	int has_plain, has_scram1, has_scram256;
+	int exists;		/* the user has any property we know */
+	int disabled;
+};
+void sasldb_secrets_init(struct sasldb_secrets *out);
+void sasldb_secrets_free(struct sasldb_secrets *out);
+int sasldb_get_secrets(struct sasldb *db, const char *authid, const char *realm,
+    struct sasldb_secrets *out);
+
 /* 1 when the user has the saslkitDisabled flag. */
 int sasldb_user_disabled(struct sasldb *db, const char *authid,
     const char *realm);

@@ -186,6 +186,86 @@ verifier_check(const struct sbuf *b, const char *pass, size_t passlen)
 	return r;
 }
 
+/* Loads a user's secrets as one consistent state of the store. */
+static int
+secrets_snapshot(struct sasldb *db, const char *authid, const char *realm,
+    struct user_secrets *s)
+{
+	int r;
+
+	if ((r = sasldb_read_lock(db)) == SK_OK) {
+		r = secrets_load(db, authid, realm, s);
+		s->disabled = sasldb_user_disabled(db, authid, realm);
+		sasldb_read_unlock(db);
+	} else if (r == SK_ERR_INVAL) {
+		r = secrets_load(db, authid, realm, s);	/* in a batch */
+		s->disabled = sasldb_user_disabled(db, authid, realm);
+	}
+	return r;
+}
+
+void
+sasldb_secrets_init(struct sasldb_secrets *out)
+{
+	memset(out, 0, sizeof(*out));
+	sbuf_init(&out->plain, SASLDB_VALUE_MAX);
+	sbuf_init(&out->scram1, SASLDB_VALUE_MAX);
+	sbuf_init(&out->scram256, SASLDB_VALUE_MAX);
+}
+
+void
+sasldb_secrets_free(struct sasldb_secrets *out)
+{
+	sbuf_free(&out->plain);
+	sbuf_free(&out->scram1);
+	sbuf_free(&out->scram256);
+	memset(out, 0, sizeof(*out));
+}
+
+/* Copies a loaded property when it may vouch for the user. */
+static int
+secrets_take(int usable, const struct sbuf *from, struct sbuf *to, int *has)
+{
+	int r;
+
+	*has = 0;
+	if (!usable)
+		return SK_OK;
+	sbuf_reset(to);
+	if ((r = sbuf_put(to, from->data, from->len)) != SK_OK ||
+	    (r = sbuf_terminate(to)) != SK_OK)
+		return r;
+	*has = 1;
+	return SK_OK;
+}
+
+int
+sasldb_get_secrets(struct sasldb *db, const char *authid, const char *realm,
+    struct sasldb_secrets *out)
+{
+	struct user_secrets s;
+	struct usable u;
+	int r;
+
+	secrets_init(&s);
+	if ((r = secrets_snapshot(db, authid, realm, &s)) != SK_OK ||
+	    (r = secrets_usable(&s, &u)) != SK_OK)
+		goto out;
+	out->exists = s.has_plain || s.has_scram1 || s.has_scram256 ||
+	    s.has_stamp || s.has_legacy;
+	out->disabled = s.disabled;
+	if ((r = secrets_take(u.plain, &s.plain, &out->plain,
+	    &out->has_plain)) != SK_OK ||
+	    (r = secrets_take(u.scram1, &s.scram1, &out->scram1,
+	    &out->has_scram1)) != SK_OK ||
+	    (r = secrets_take(u.scram256, &s.scram256, &out->scram256,
+	    &out->has_scram256)) != SK_OK)
+		goto out;
+out:
+	secrets_free(&s);
+	return r;
+}
+
 int
 sasldb_verify_password(struct sasldb *db, const char *authid,
     const char *realm, const char *pass, size_t passlen)
@@ -195,16 +275,8 @@ sasldb_verify_password(struct sasldb *db, const char *authid,
 	int r;
 
 	secrets_init(&s);
-	/* one consistent state of the user's properties, then no lock */
-	if ((r = sasldb_read_lock(db)) == SK_OK) {
-		r = secrets_load(db, authid, realm, &s);
-		s.disabled = sasldb_user_disabled(db, authid, realm);
-		sasldb_read_unlock(db);
-	} else if (r == SK_ERR_INVAL) {
-		r = secrets_load(db, authid, realm, &s);	/* in a batch */
-		s.disabled = sasldb_user_disabled(db, authid, realm);
-	}
-	if (r != SK_OK || (r = secrets_usable(&s, &u)) != SK_OK)
+	if ((r = secrets_snapshot(db, authid, realm, &s)) != SK_OK ||
+	    (r = secrets_usable(&s, &u)) != SK_OK)
 		goto out;
 	/* the first current secret decides, plaintext first as Cyrus does */
 	if (u.plain)

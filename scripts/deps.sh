@@ -6,7 +6,8 @@ set -eu
 
 PKGS="build-essential clang libclang-rt-14-dev libdb5.3-dev db5.3-util
 libsasl2-dev libsasl2-modules libsasl2-modules-db sasl2-bin openssl libpam0g-dev libreadline-dev
-libssl-dev libevent-dev libcmocka-dev python3-pytest mandoc gsasl bc"
+libssl-dev libevent-dev libcmocka-dev python3-pytest mandoc gsasl bc
+dovecot-core"
 
 missing=""
 for p in $PKGS; do
@@ -24,7 +25,10 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 # no service of these packages may start; postfix is left unconfigured
-echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+debconf-set-selections <<EOF
+postfix postfix/main_mailer_type select No configuration
+dovecot-core dovecot-core/create-ssl-cert boolean false
+EOF
 made_policy=0
 if [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d

@@ -18,12 +18,14 @@ class Authd:
         self.db = base / "sasldb2"
         self.mux = base / "mux"
         self.admin = base / "admin"
+        self.auth = base / "auth"
         self.pidfile = base / "authd.pid"
         self.conf = base / "authd.conf"
         self.log = base / "authd.log"
         self.keys = {"sasldb_path": str(self.db), "default_realm": realm,
                      "pidfile": str(self.pidfile), "mux_socket": str(self.mux),
                      "admin_socket": str(self.admin),
+                     "auth_socket": str(self.auth),
                      "workers": "2"}
         self.keys.update(keys)
         self.proc = None

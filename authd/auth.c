@@ -1,0 +1,484 @@
+/*
+ * auth.c: the auth listener: Dovecot's auth-client protocol, version 1,
+ * server side (auth_proto.h). Clients: Postfix (smtpd_sasl_type = dovecot),
+ * doveadm auth test, Exim. One connection carries many exchanges by id;
+ * every libsasl2 step runs on a worker thread, so a slow check never
+ * stalls another client. Responses are decoded into wiping buffers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include "auth_proto.h"
+#include "authsasl.h"
+#include "b64.h"
+#include "err.h"
+#include "lconn.h"
+#include "line.h"
+#include "log.h"
+
+#define AUTH_REQS_MAX 1024	/* exchanges open on one connection */
+
+struct auth_listener {
+	struct authd *a;
+	struct event *ev;
+	int fd;
+};
+
+struct auth_req;
+
+struct auth_conn {
+	struct lconn *c;
+	int versioned;
+	unsigned long minor;
+	struct auth_req *reqs;
+	unsigned nreqs;
+};
+
+struct auth_req {
+	struct auth_req *next;
+	struct auth_conn *ac;
+	unsigned long id;
+	char mech[64];
+	char service[64];
+	char rip[64];
+	int started, busy;
+	struct authsasl_req sasl;
+	struct sbuf in;			/* the client's response: wiping */
+	int has_in;
+	struct sbuf out;		/* the server's challenge */
+	int result;
+};
+
+static unsigned long auth_cuid;
+
+static struct auth_req *
+auth_find(struct auth_conn *ac, unsigned long id)
+{
+	struct auth_req *r;
+
+	for (r = ac->reqs; r != NULL; r = r->next)
+		if (r->id == id)
+			return r;
+	return NULL;
+}
+
+static void
+auth_req_free(struct auth_req *r)
+{
+	struct auth_req **p;
+
+	for (p = &r->ac->reqs; *p != NULL; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	r->ac->nreqs--;
+	authsasl_free(&r->sasl);
+	sbuf_free(&r->in);
+	sbuf_free(&r->out);
+	free(r);
+}
+
+/* Sends "CMD id" and optional key=value pairs, ending the line. */
+static void
+auth_reply(struct lconn *c, const char *cmd, unsigned long id,
+    const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	struct sbuf b;
+	char num[24];
+
+	snprintf(num, sizeof(num), "%lu", id);
+	sbuf_init(&b, AUTH_PROTO_LINE_MAX);
+	if (line_put_cmd(&b, cmd) == SK_OK && line_put_str(&b, num) == SK_OK &&
+	    (k1 == NULL || line_put_kv_str(&b, k1, v1) == SK_OK) &&
+	    (k2 == NULL || line_put_kv_str(&b, k2, v2) == SK_OK) &&
+	    line_end(&b) == SK_OK)
+		lconn_send(c, &b);
+	sbuf_free(&b);
+}
+
+/* Sends "CONT id <b64>". */
+static void
+auth_cont(struct lconn *c, unsigned long id, const char *b64)
+{
+	struct sbuf b;
+	char num[24];
+
+	snprintf(num, sizeof(num), "%lu", id);
+	sbuf_init(&b, AUTH_PROTO_LINE_MAX);
+	if (line_put_cmd(&b, "CONT") == SK_OK && line_put_str(&b, num) == SK_OK &&
+	    line_put_str(&b, b64) == SK_OK && line_end(&b) == SK_OK)
+		lconn_send(c, &b);
+	sbuf_free(&b);
+}
+
+/* Worker thread: one libsasl2 step. */
+static void
+auth_work(void *arg)
+{
+	struct auth_req *r = arg;
+	const char *out = NULL;
+	unsigned outlen = 0;
+
+	r->result = authsasl_step(&r->sasl, r->mech, r->has_in ?
+	    (const char *)r->in.data : NULL, (unsigned)r->in.len, !r->started,
+	    &out, &outlen);
+	r->started = 1;
+	sbuf_reset(&r->in);
+	sbuf_reset(&r->out);
+	if (out != NULL && outlen > 0 && sbuf_put(&r->out, out, outlen) != SK_OK)
+		r->result = SASL_FAIL;
+}
+
+/* Splits "user@realm" for the log line. */
+static void
+auth_log(struct auth_req *r, int result)
+{
+	char authid[SASLDB_AUTHID_MAX + 1] = "?", realm[SASLDB_REALM_MAX + 1] = "?";
+	const char *user = authsasl_user(&r->sasl);
+
+	if (user != NULL)
+		sasldb_split_user(user, r->ac->c->a->conf.default_realm, authid,
+		    sizeof(authid), realm, sizeof(realm));
+	verify_log("auth", authid, realm, r->mech, r->service,
+	    r->rip[0] ? r->rip : NULL, result);
+}
+
+/* Loop thread: CONT, OK or FAIL back to the client. */
+static void
+auth_done(void *arg)
+{
+	struct auth_req *r = arg;
+	struct lconn *c = r->ac->c;
+	struct authd *a = c->a;
+	char *b64;
+	size_t n;
+
+	r->busy = 0;
+	if (c->closing) {
+		/* nothing to answer to */
+	} else if (r->result == SASL_CONTINUE) {
+		n = b64_encoded_len(r->out.len) + 1;
+		if ((b64 = malloc(n)) == NULL ||
+		    b64_encode(r->out.data, r->out.len, b64, n) != SK_OK)
+			auth_reply(c, "FAIL", r->id, "code", AUTH_FAIL_TEMP, NULL,
+			    NULL);
+		else
+			auth_cont(c, r->id, b64);
+		free(b64);
+		lconn_release(c);
+		return;
+	} else if (r->result == SASL_OK) {
+		const char *user = authsasl_user(&r->sasl);
+
+		char *fin = NULL;
+		size_t fn = b64_encoded_len(r->out.len) + 1;
+
+		a->stats.auth_ok++;
+		auth_log(r, SK_OK);
+		/* final server data, if the mechanism has any, goes with OK */
+		if (r->out.len > 0 && (fin = malloc(fn)) != NULL &&
+		    b64_encode(r->out.data, r->out.len, fin, fn) == SK_OK)
+			auth_reply(c, "OK", r->id, "user", user ? user : "",
+			    "resp", fin);
+		else
+			auth_reply(c, "OK", r->id, "user", user ? user : "", NULL,
+			    NULL);
+		free(fin);
+	} else {
+		int why = r->sasl.verify_result == SK_ERR_DISABLED ?
+		    SK_ERR_DISABLED : r->result == SASL_NOUSER ?
+		    SK_ERR_NOTFOUND : SK_ERR_MISMATCH;
+
+		a->stats.auth_fail++;
+		auth_log(r, why);
+		auth_reply(c, "FAIL", r->id, NULL, NULL, NULL, NULL);
+	}
+	auth_req_free(r);
+	lconn_release(c);
+}
+
+/* Decodes a base64 client response into the request's wiping buffer. */
+static int
+auth_decode(struct auth_req *r, const char *b64, size_t len)
+{
+	unsigned char *tmp;
+	size_t n;
+	int ok;
+
+	sbuf_reset(&r->in);
+	if ((tmp = malloc(len / 4 * 3 + 1)) == NULL)
+		return SK_ERR_NOMEM;
+	ok = b64_decode(b64, len, tmp, len / 4 * 3 + 1, &n) == SK_OK &&
+	    sbuf_put(&r->in, tmp, n) == SK_OK;
+	explicit_bzero(tmp, len / 4 * 3 + 1);
+	free(tmp);
+	r->has_in = ok;
+	return ok ? SK_OK : SK_ERR_FORMAT;
+}
+
+static int
+auth_submit(struct auth_req *r)
+{
+	r->busy = 1;
+	lconn_hold(r->ac->c);
+	if (pool_submit(r->ac->c->a->pool, auth_work, auth_done, r) != SK_OK) {
+		r->busy = 0;
+		lconn_release(r->ac->c);
+		return SK_ERR_NOMEM;
+	}
+	return SK_OK;
+}
+
+/* Is mech among those we offer this client? */
+static int
+auth_mech_offered(struct auth_conn *ac, const char *mech)
+{
+	const char *list = ac->c->a->sasl_mechs, *p = list;
+	size_t n = strlen(mech);
+
+	if (strstr(mech, "-PLUS") != NULL && ac->minor < AUTH_PROTO_MINOR_CBIND)
+		return 0;
+	while ((p = strstr(p, mech)) != NULL) {
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+static int
+parse_id(const char *s, unsigned long *id)
+{
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9' || strlen(s) > 10)
+		return -1;
+	*id = strtoul(s, &end, 10);
+	return *end == '\0' && *id <= AUTH_PROTO_ID_MAX ? 0 : -1;
+}
+
+/* AUTH id mech service=... [params] [resp=b64] */
+static int
+auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
+{
+	const char *mech = line_str(lf, 2), *service, *v;
+	struct auth_req *r;
+	unsigned long id;
+	size_t vlen, i, end = lf->n;
+
+	if (parse_id(line_str(lf, 1), &id) == -1 || mech == NULL)
+		return -1;
+	/* resp= ends the parameters: nothing after it is read */
+	for (i = 3; i < lf->n; i++)
+		if (lf->len[i] >= 5 && memcmp(lf->f[i], "resp=", 5) == 0) {
+			end = i + 1;
+			break;
+		}
+	lf->n = end;
+	if (!line_param(lf, 3, "service", &service, &vlen) || vlen == 0 ||
+	    vlen >= 64 || auth_find(ac, id) != NULL ||
+	    ac->nreqs >= AUTH_REQS_MAX)
+		return -1;
+	if (!auth_mech_offered(ac, mech)) {
+		auth_reply(ac->c, "FAIL", id, "reason", "unsupported mechanism",
+		    NULL, NULL);
+		return 0;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return -1;
+	r->ac = ac;
+	r->id = id;
+	snprintf(r->mech, sizeof(r->mech), "%s", mech);
+	snprintf(r->service, sizeof(r->service), "%s", service);
+	if (line_param(lf, 3, "rip", &v, &vlen) && vlen < sizeof(r->rip))
+		snprintf(r->rip, sizeof(r->rip), "%s", v);
+	sbuf_init(&r->in, AUTH_PROTO_LINE_MAX);
+	sbuf_init(&r->out, AUTH_PROTO_LINE_MAX);
+	r->next = ac->reqs;
+	ac->reqs = r;
+	ac->nreqs++;
+	if (authsasl_new(&r->sasl, r->service, NULL, r->rip) != SK_OK) {
+		auth_reply(ac->c, "FAIL", id, "code", AUTH_FAIL_TEMP, NULL, NULL);
+		auth_req_free(r);
+		return 0;
+	}
+	if (line_param(lf, 3, "resp", &v, &vlen) &&
+	    auth_decode(r, v, vlen) != SK_OK) {
+		auth_reply(ac->c, "FAIL", id, "reason", "invalid base64 data",
+		    "code", AUTH_FAIL_BASE64);
+		auth_req_free(r);
+		return 0;
+	}
+	return auth_submit(r) == SK_OK ? 0 : -1;
+}
+
+/* CONT id b64 */
+static int
+auth_cmd_cont(struct auth_conn *ac, struct line_fields *lf)
+{
+	struct auth_req *r;
+	unsigned long id;
+
+	if (parse_id(line_str(lf, 1), &id) == -1 || lf->n < 3 ||
+	    (r = auth_find(ac, id)) == NULL || r->busy)
+		return -1;
+	if (auth_decode(r, lf->f[2], lf->len[2]) != SK_OK) {
+		auth_reply(ac->c, "FAIL", id, "reason", "invalid base64 data",
+		    "code", AUTH_FAIL_BASE64);
+		auth_req_free(r);
+		return 0;
+	}
+	return auth_submit(r) == SK_OK ? 0 : -1;
+}
+
+/* The server's half of the handshake, after the client's VERSION. */
+static void
+auth_handshake(struct auth_conn *ac)
+{
+	const char *p = ac->c->a->sasl_mechs;
+	unsigned char cookie[16];
+	char hex[33], num[24], mech[64];
+	struct sbuf b;
+	size_t i, n;
+
+	sbuf_init(&b, AUTH_PROTO_LINE_MAX);
+	snprintf(num, sizeof(num), "%d", AUTH_PROTO_MINOR);
+	line_put_cmd(&b, "VERSION");
+	line_put_str(&b, "1");
+	line_put_str(&b, num);
+	line_end(&b);
+	while (*p != '\0') {
+		n = strcspn(p, " ");
+		snprintf(mech, sizeof(mech), "%.*s", (int)n, p);
+		p += n + (p[n] == ' ');
+		if (!auth_mech_offered(ac, mech))
+			continue;
+		line_put_cmd(&b, "MECH");
+		line_put_str(&b, mech);
+		if (strcmp(mech, "PLAIN") == 0 || strcmp(mech, "LOGIN") == 0)
+			line_put_str(&b, AUTH_MECH_PLAINTEXT);
+		if (strstr(mech, "PLUS") != NULL)
+			line_put_str(&b, AUTH_MECH_CBIND);
+		if (strncmp(mech, "SCRAM", 5) == 0)
+			line_put_str(&b, AUTH_MECH_MUTUAL);
+		line_put_str(&b, AUTH_MECH_DICTIONARY);
+		line_end(&b);
+	}
+	snprintf(num, sizeof(num), "%ld", (long)getpid());
+	line_put_cmd(&b, "SPID");
+	line_put_str(&b, num);
+	line_end(&b);
+	snprintf(num, sizeof(num), "%lu", ++auth_cuid);
+	line_put_cmd(&b, "CUID");
+	line_put_str(&b, num);
+	line_end(&b);
+	RAND_bytes(cookie, sizeof(cookie));
+	for (i = 0; i < sizeof(cookie); i++)
+		snprintf(hex + 2 * i, 3, "%02x", cookie[i]);
+	line_put_cmd(&b, "COOKIE");
+	line_put_str(&b, hex);
+	line_end(&b);
+	line_put_cmd(&b, "DONE");
+	line_end(&b);
+	lconn_send(ac->c, &b);
+	sbuf_free(&b);
+}
+
+static int
+auth_line(struct lconn *c, char *line, size_t len)
+{
+	struct auth_conn *ac = c->ctx;
+	struct line_fields lf;
+	const char *cmd;
+	int r = -1;
+
+	if (line_split(line, len, &lf) != SK_OK ||
+	    (cmd = line_str(&lf, 0)) == NULL)
+		goto proto;
+	if (strcmp(cmd, "VERSION") == 0 && !ac->versioned) {
+		if (line_str(&lf, 1) == NULL || strcmp(lf.f[1], "1") != 0 ||
+		    parse_id(line_str(&lf, 2), &ac->minor) == -1)
+			goto proto;
+		ac->versioned = 1;
+		auth_handshake(ac);
+		r = 0;
+	} else if (strcmp(cmd, "CPID") == 0) {
+		r = 0;
+	} else if (ac->versioned && strcmp(cmd, "AUTH") == 0) {
+		r = auth_cmd_auth(ac, &lf);
+	} else if (ac->versioned && strcmp(cmd, "CONT") == 0) {
+		r = auth_cmd_cont(ac, &lf);
+	}
+	explicit_bzero(line, len);
+	if (r == 0)
+		return 0;
+proto:
+	explicit_bzero(line, len);
+	c->a->stats.protocol_errors++;
+	log_warn("auth: pid %ld: protocol error; disconnected",
+	    (long)c->peer.pid);
+	return -1;
+}
+
+static void
+auth_closed(struct lconn *c)
+{
+	struct auth_conn *ac = c->ctx;
+
+	while (ac->reqs != NULL)
+		auth_req_free(ac->reqs);
+	free(ac);
+}
+
+static void
+auth_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct auth_listener *l = arg;
+	struct auth_conn *ac;
+	struct peercred pc;
+	int fd;
+
+	(void)what;
+	if ((fd = accept_peer(l->a, lfd, "auth", l->a->conf.auth_gid, &pc)) ==
+	    -1)
+		return;
+	if ((ac = calloc(1, sizeof(*ac))) == NULL ||
+	    (ac->c = lconn_new(l->a, "auth", fd, &pc, AUTH_PROTO_LINE_MAX,
+	    AUTH_REQS_MAX, auth_line, auth_closed, ac)) == NULL) {
+		free(ac);
+		close(fd);
+	}
+}
+
+struct auth_listener *
+auth_listener_new(struct authd *a, int fd)
+{
+	struct auth_listener *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->a = a;
+	l->fd = fd;
+	l->ev = event_new(a->base, fd, EV_READ | EV_PERSIST, auth_accept, l);
+	if (l->ev == NULL || event_add(l->ev, NULL) == -1) {
+		auth_listener_free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void
+auth_listener_free(struct auth_listener *l)
+{
+	if (l == NULL)
+		return;
+	if (l->ev != NULL)
+		event_free(l->ev);
+	close(l->fd);
+	free(l);
+}

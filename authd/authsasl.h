@@ -1,0 +1,32 @@
+/*
+ * authsasl.h: authd's libsasl2 glue (sasl.c). One authsasl_req per AUTH
+ * exchange; its steps run on worker threads, one at a time.
+ */
+#ifndef AUTHD_AUTHSASL_H
+#define AUTHD_AUTHSASL_H
+
+#include <sasl/sasl.h>
+
+#include "authd.h"
+
+struct authsasl_req {
+	sasl_conn_t *conn;
+	sasl_callback_t cbs[3];
+	int verify_result;	/* of the last checkpass, for the log */
+};
+
+/* Before any thread: mutexes, our auxprop plugin, sasl_server_init. */
+int authsasl_init(struct authd *a, char *err, size_t errlen);
+void authsasl_done(void);
+int authsasl_new(struct authsasl_req *req, const char *service,
+    const char *lip, const char *rip);
+void authsasl_free(struct authsasl_req *req);
+/* sasl_server_start (first) or sasl_server_step; returns a SASL_ code. */
+int authsasl_step(struct authsasl_req *req, const char *mech, const char *in,
+    unsigned inlen, int first, const char **out, unsigned *outlen);
+/* The authorization identity after SASL_OK. */
+const char *authsasl_user(struct authsasl_req *req);
+/* The mechanisms available, space-separated. */
+int authsasl_mechs(char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,206 @@
+"""authd's auth socket, Dovecot's auth-client protocol, against Dovecot's
+own doveadm and GNU SASL's gsasl as the SASL client."""
+import base64
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from authd_fixture import AdminClient, Authd
+from conftest import run, sp
+
+
+@pytest.fixture
+def authd(tmp_path):
+    base = tmp_path / "authd"
+    base.mkdir(mode=0o700)
+    a = Authd(base, io_timeout="5", scram_iterations="4096")
+    assert sp(a.db, "-p", "-c", "alice", input="alice-pw\n").returncode == 0
+    assert sp(a.db, "-p", "-c", "-P", "pat", input="pat-pw\n").returncode == 0
+    a.start()
+    yield a
+    a.stop()
+
+
+def doveadm(a, user, pw):
+    return run(["doveadm", "auth", "test", "-a", str(a.auth), user, pw],
+               timeout=30)
+
+
+class AuthClient:
+    """The client side of Dovecot's auth protocol, as Postfix speaks it."""
+
+    def __init__(self, path, minor=2):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(20)
+        self.sock.connect(str(path))
+        self.buf = b""
+        self.send("VERSION\t1\t%d" % minor)
+        self.send("CPID\t%d" % os.getpid())
+        self.mechs = {}
+        while True:
+            f = self.line()
+            assert f is not None
+            if f[0] == "MECH":
+                self.mechs[f[1]] = f[2:]
+            if f[0] == "DONE":
+                break
+
+    def send(self, text):
+        self.sock.sendall(text.encode() + b"\n")
+
+    def line(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+        raw, self.buf = self.buf.split(b"\n", 1)
+        return raw.decode().split("\t")
+
+
+def b64(s):
+    return base64.b64encode(s).decode()
+
+
+def plain_auth(c, rid, user, pw, service="smtp"):
+    c.send("AUTH\t%d\tPLAIN\tservice=%s\trip=192.0.2.7\tresp=%s"
+           % (rid, service, b64(b"\0" + user.encode() + b"\0" + pw.encode())))
+
+
+def test_doveadm_auth_test(authd):
+    ok = doveadm(authd, "alice", "alice-pw")
+    assert ok.returncode == 0 and "auth succeeded" in ok.stdout + ok.stderr
+    bad = doveadm(authd, "alice", "wrong")
+    assert bad.returncode != 0 and "auth failed" in bad.stdout + bad.stderr
+    unknown = doveadm(authd, "nosuchuser", "wrong")
+    assert unknown.returncode == bad.returncode
+    log = authd.logtext()
+    assert "auth ok: user=alice@example.org mech=PLAIN service=doveadm" in log
+    assert "alice-pw" not in log and "wrong" not in log
+
+
+def test_handshake_and_mechanisms(authd):
+    c = AuthClient(authd.auth)
+    assert set(c.mechs) == {"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN", "LOGIN"}
+    assert "plaintext" in c.mechs["PLAIN"]
+    c.send("AUTH\t1\tCRAM-MD5\tservice=smtp")
+    f = c.line()
+    assert f[:2] == ["FAIL", "1"]
+
+
+def test_many_ids_on_one_connection(authd):
+    """Postfix keeps one connection for many AUTH ids."""
+    c = AuthClient(authd.auth)
+    for i in range(1, 41):
+        plain_auth(c, i, "alice", "alice-pw" if i % 2 else "nope")
+    got = {}
+    for _ in range(40):
+        f = c.line()
+        got[int(f[1])] = f[0]
+    assert all(got[i] == ("OK" if i % 2 else "FAIL") for i in range(1, 41))
+    log = authd.logtext()
+    assert "rip=192.0.2.7 via=auth" in log
+
+
+def test_login_prompts(authd):
+    c = AuthClient(authd.auth)
+    c.send("AUTH\t5\tLOGIN\tservice=smtp\tresp=")
+    f = c.line()
+    assert f[:2] == ["CONT", "5"]
+    assert base64.b64decode(f[2]) == b"Username:"
+    c.send("CONT\t5\t" + b64(b"alice"))
+    f = c.line()
+    assert base64.b64decode(f[2]) == b"Password:"
+    c.send("CONT\t5\t" + b64(b"alice-pw"))
+    f = c.line()
+    assert f[:2] == ["OK", "5"] and "user=alice@example.org" in f
+
+
+def test_bad_base64_and_protocol_errors(authd):
+    c = AuthClient(authd.auth)
+    c.send("AUTH\t1\tPLAIN\tservice=smtp\tresp=!!!notbase64")
+    f = c.line()
+    assert f[:2] == ["FAIL", "1"] and "code=invalid_base64" in f
+    c.send("CONT\t99\tAAAA")             # no such id: protocol error
+    assert c.line() is None
+    # the next client is served
+    c2 = AuthClient(authd.auth)
+    plain_auth(c2, 1, "alice", "alice-pw")
+    assert c2.line()[0] == "OK"
+
+
+def gsasl_exchange(a, mech, user, pw, rid=1):
+    """SCRAM through authd, with gsasl as the client: returns the final
+    reply and the number of CONT round trips."""
+    g = subprocess.Popen(["gsasl", "--client", "--mechanism=" + mech,
+                          "--authentication-id=" + user, "--password=" + pw,
+                          "--quiet"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True, bufsize=1)
+    g.stdin.write("\n\n")       # no channel-binding data
+    g.stdin.flush()
+    watchdog = threading.Timer(30, g.kill)   # never hang the suite
+    watchdog.start()
+
+    def next_b64():
+        while True:
+            line = g.stdout.readline()
+            assert line, "gsasl ended"
+            token = line.rstrip("\n").split(": ")[-1].strip()
+            if token and re.fullmatch(r"[A-Za-z0-9+/=]+", token) and \
+                    token != mech:
+                return token
+
+    c = AuthClient(a.auth)
+    c.send("AUTH\t%d\t%s\tservice=imap\tresp=%s" % (rid, mech, next_b64()))
+    rounds = 0
+    while True:
+        f = c.line()
+        if f[0] != "CONT":
+            break
+        rounds += 1
+        g.stdin.write(f[2] + "\n")
+        g.stdin.flush()
+        if rounds > 3:
+            break
+        if base64.b64decode(f[2]).startswith(b"v="):
+            # the server's final message: the client answers with nothing
+            c.send("CONT\t%d\t" % rid)
+        else:
+            c.send("CONT\t%d\t%s" % (rid, next_b64()))
+    watchdog.cancel()
+    g.kill()
+    g.wait()
+    return f, rounds
+
+
+@pytest.mark.parametrize("mech", ["SCRAM-SHA-256", "SCRAM-SHA-1"])
+def test_scram_with_gsasl(authd, mech):
+    f, rounds = gsasl_exchange(authd, mech, "alice", "alice-pw")
+    assert f[0] == "OK", f
+    bad, bad_rounds = gsasl_exchange(authd, mech, "alice", "wrong")
+    assert bad[0] == "FAIL"
+    # an unknown user fails at the same step as a wrong password
+    unknown, unknown_rounds = gsasl_exchange(authd, mech, "ghost", "wrong")
+    assert unknown[0] == "FAIL" and unknown_rounds == bad_rounds
+
+
+def test_change_and_disable_show_at_once(authd):
+    admin = AdminClient(authd.admin)
+    c = AuthClient(authd.auth)
+    plain_auth(c, 1, "alice", "alice-pw")
+    assert c.line()[0] == "OK"
+    assert admin.request("SETPASS", "alice", "new-pw")[1][0] == "OK"
+    plain_auth(c, 2, "alice", "alice-pw")
+    assert c.line()[0] == "FAIL"
+    plain_auth(c, 3, "alice", "new-pw")
+    assert c.line()[0] == "OK"
+    assert admin.request("DISABLE", "alice")[1][0] == "OK"
+    plain_auth(c, 4, "alice", "new-pw")
+    assert c.line()[0] == "FAIL"
+    f, _ = gsasl_exchange(authd, "SCRAM-SHA-256", "alice", "new-pw")
+    assert f[0] == "FAIL"
