@@ -136,21 +136,26 @@ def test_admin_group_member_without_root():
     try:
         a = Authd(base, admin_socket_group=grp_name, admin_socket_mode="0660")
         a.start()
-        client = ("import sys; sys.path.insert(0, %r); "
-                  "from authd_fixture import AdminClient; "
-                  "c = AdminClient(%r); print(c.request('SETPASS', 'g', 'gpw')[1][0])"
-                  % (os.path.dirname(__file__), str(a.admin)))
+        # the client runs as nobody, who cannot read this checkout: it
+        # gets its own copy of AdminClient beside the socket
+        import inspect
+        script = base / "client.py"
+        script.write_text(inspect.getsource(AdminClient) +
+                          "\nc = AdminClient(%r)\n"
+                          "print(c.request('SETPASS', 'g', 'gpw')[1][0])\n"
+                          % str(a.admin))
+        os.chmod(script, 0o644)
+        client = str(script)
         ok = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
                              "--groups=%s" % grp_name, "/usr/bin/python3",
-                             "-c", client], capture_output=True, text=True,
+                             client], capture_output=True, text=True,
                             timeout=30)
         assert ok.stdout.strip() == "OK", ok.stdout + ok.stderr
         assert "OK" in tsa(a, "g", "gpw")
         os.chmod(a.admin, 0o666)   # even then, not in the group: refused
         bad = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
-                              "--clear-groups", "/usr/bin/python3", "-c",
-                              client], capture_output=True, text=True,
-                             timeout=30)
+                              "--clear-groups", "/usr/bin/python3", client],
+                             capture_output=True, text=True, timeout=30)
         assert "OK" not in bad.stdout
         assert "admin: refused pid" in a.logtext()
         a.stop()
