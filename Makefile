@@ -30,8 +30,8 @@ COMMON_SRC = common/alloc.c common/b64.c common/conf.c common/err.c \
 SASLPASSWD_SRC = saslpasswd/main.c saslpasswd/cmd.c saslpasswd/import_cmd.c \
 	saslpasswd/shell.c
 AUTHD_SRC = authd/main.c authd/admin.c authd/auth.c authd/config.c \
-	authd/lconn.c authd/listen.c authd/mux.c authd/pool.c authd/sasl.c \
-	authd/verify.c
+	authd/lconn.c authd/listen.c authd/mux.c authd/penalty.c authd/pool.c \
+	authd/sasl.c authd/verify.c
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 MANPAGES = $(wildcard man/*.[0-9])

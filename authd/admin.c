@@ -207,7 +207,8 @@ admin_stats(struct lconn *c, unsigned long id)
 	    line_put_kv_uint(&b, "admin_fail", s->admin_fail) == SK_OK &&
 	    line_put_kv_uint(&b, "refused_peers", s->refused_peers) == SK_OK &&
 	    line_put_kv_uint(&b, "protocol_errors", s->protocol_errors) ==
-	    SK_OK && line_put_kv_uint(&b, "connections", c->a->nconns) ==
+	    SK_OK && line_put_kv_uint(&b, "penalised", s->penalised) == SK_OK &&
+	    line_put_kv_uint(&b, "connections", c->a->nconns) ==
 	    SK_OK && line_end(&b) == SK_OK)
 		lconn_send(c, &b);
 	sbuf_free(&b);

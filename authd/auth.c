@@ -46,6 +46,7 @@ struct auth_req {
 	char service[64];
 	char rip[64];
 	int started, busy;
+	struct event *delay;		/* a penalty holds the exchange back */
 	struct authsasl_req sasl;
 	struct sbuf in;			/* the client's response: wiping */
 	int has_in;
@@ -77,6 +78,8 @@ auth_req_free(struct auth_req *r)
 			break;
 		}
 	r->ac->nreqs--;
+	if (r->delay != NULL)
+		event_free(r->delay);
 	authsasl_free(&r->sasl);
 	sbuf_free(&r->in);
 	sbuf_free(&r->out);
@@ -159,9 +162,8 @@ auth_done(void *arg)
 	size_t n;
 
 	r->busy = 0;
-	if (c->closing) {
-		/* nothing to answer to */
-	} else if (r->result == SASL_CONTINUE) {
+	/* answered even when closing: a peer that left just loses it */
+	if (r->result == SASL_CONTINUE) {
 		n = b64_encoded_len(r->out.len) + 1;
 		if ((b64 = malloc(n)) == NULL ||
 		    b64_encode(r->out.data, r->out.len, b64, n) != SK_OK)
@@ -179,6 +181,7 @@ auth_done(void *arg)
 		size_t fn = b64_encoded_len(r->out.len) + 1;
 
 		a->stats.auth_ok++;
+		penalty_ok(a->penalty, r->rip);
 		auth_log(r, SK_OK);
 		/* final server data, if the mechanism has any, goes with OK */
 		if (r->out.len > 0 && (fin = malloc(fn)) != NULL &&
@@ -195,6 +198,7 @@ auth_done(void *arg)
 		    SK_ERR_NOTFOUND : SK_ERR_MISMATCH;
 
 		a->stats.auth_fail++;
+		penalty_fail(a->penalty, r->rip);
 		auth_log(r, why);
 		auth_reply(c, "FAIL", r->id, NULL, NULL, NULL, NULL);
 	}
@@ -231,6 +235,46 @@ auth_submit(struct auth_req *r)
 		lconn_release(r->ac->c);
 		return SK_ERR_NOMEM;
 	}
+	return SK_OK;
+}
+
+/* The penalty is served: the exchange starts now. */
+static void
+auth_delayed(evutil_socket_t fd, short what, void *arg)
+{
+	struct auth_req *r = arg;
+	struct lconn *c = r->ac->c;
+
+	(void)fd;
+	(void)what;
+	event_free(r->delay);
+	r->delay = NULL;
+	/* even when closing: a request waiting on its penalty is in flight */
+	if (auth_submit(r) == SK_OK) {
+		lconn_release(c);	/* the worker holds the connection now */
+		return;
+	}
+	lconn_release(c);	/* may free the connection, and r with it */
+}
+
+/*
+ * Starts an exchange, after the penalty its client IP has earned: a timer,
+ * so that nothing else waits.
+ */
+static int
+auth_start(struct auth_req *r)
+{
+	struct authd *a = r->ac->c->a;
+	unsigned ms = penalty_delay_ms(a->penalty, r->rip);
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	if (ms == 0)
+		return auth_submit(r);
+	a->stats.penalised++;
+	if ((r->delay = evtimer_new(a->base, auth_delayed, r)) == NULL ||
+	    evtimer_add(r->delay, &tv) == -1)
+		return SK_ERR_NOMEM;
+	lconn_hold(r->ac->c);
 	return SK_OK;
 }
 
@@ -314,7 +358,7 @@ auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 		auth_req_free(r);
 		return 0;
 	}
-	return auth_submit(r) == SK_OK ? 0 : -1;
+	return auth_start(r) == SK_OK ? 0 : -1;
 }
 
 /* CONT id b64 */

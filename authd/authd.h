@@ -37,6 +37,9 @@ struct authd_conf {
 	mode_t admin_mode;
 	gid_t admin_gid;
 	unsigned scram_iterations;
+	unsigned penalty_base_ms;	/* 0: no penalties */
+	unsigned penalty_max_ms;
+	unsigned penalty_expire;	/* seconds */
 	unsigned workers;
 	unsigned io_timeout;		/* seconds */
 	unsigned max_connections;
@@ -63,6 +66,7 @@ struct authd_stats {
 	unsigned long auth_ok, auth_fail, auth_error;
 	unsigned long admin_ok, admin_fail;
 	unsigned long refused_peers, protocol_errors;
+	unsigned long penalised;	/* exchanges held back by a penalty */
 };
 
 struct authd {
@@ -74,7 +78,19 @@ struct authd {
 	int stopping;
 	struct authd_stats stats;
 	char sasl_mechs[1024];		/* what libsasl2 offers of mech_list */
+	struct penalty *penalty;
+	struct lconn *lconns;		/* open auth and admin connections */
+	struct mux_conn *mconns;	/* open mux connections */
 };
+
+/* Penalties per client IP (penalty.c); loop thread only. */
+struct penalty;
+struct penalty *penalty_new(unsigned base_ms, unsigned max_ms, unsigned expire);
+void penalty_free(struct penalty *p);
+/* The delay before ip's next exchange may start: 0 when none. */
+unsigned penalty_delay_ms(struct penalty *p, const char *ip);
+void penalty_fail(struct penalty *p, const char *ip);
+void penalty_ok(struct penalty *p, const char *ip);
 
 /* The auth listener (auth_proto.h). */
 struct auth_listener;
@@ -101,6 +117,8 @@ int listen_unix(const char *path, mode_t mode, gid_t gid, char *err,
 struct mux_listener;
 struct mux_listener *mux_listener_new(struct authd *a, int fd);
 void mux_listener_free(struct mux_listener *m);
+/* On SIGTERM: drops the mux clients still waiting to send a request. */
+void mux_close_idle(struct authd *a);
 
 /*
  * Verifies a password for a user of the store and logs one line for the

@@ -20,6 +20,7 @@ static const char *const authd_keys[] = {
 	"admin_socket", "admin_socket_mode", "admin_socket_group",
 	"auth_socket", "auth_socket_mode", "auth_socket_group",
 	"mech_list", "sasl_plugin_dir", "host_name",
+	"penalty_base_ms", "penalty_max_ms", "penalty_expire",
 	"workers", "io_timeout", "max_connections",
 	"scram_iterations",	/* read by saslpasswd from the same file */
 	NULL
@@ -140,7 +141,13 @@ authd_conf_load(const char *path, struct authd_conf *c, char *err,
 	    (r = conf_get_uint(c->raw, "io_timeout", 1, 3600, 30,
 	    &c->io_timeout, sub, sizeof(sub))) != SK_OK ||
 	    (r = conf_get_uint(c->raw, "max_connections", 1, 100000, 1000,
-	    &c->max_connections, sub, sizeof(sub))) != SK_OK)
+	    &c->max_connections, sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_get_uint(c->raw, "penalty_base_ms", 0, 60000, 200,
+	    &c->penalty_base_ms, sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_get_uint(c->raw, "penalty_max_ms", 0, 600000, 15000,
+	    &c->penalty_max_ms, sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_get_uint(c->raw, "penalty_expire", 1, 86400, 3600,
+	    &c->penalty_expire, sub, sizeof(sub))) != SK_OK)
 		goto bad;
 	return SK_OK;
 bad:

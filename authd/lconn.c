@@ -22,6 +22,12 @@ static void lconn_write(evutil_socket_t fd, short what, void *arg);
 static void
 lconn_free(struct lconn *c)
 {
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		c->a->lconns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	if (c->on_close != NULL)
 		c->on_close(c);
 	event_free(c->rev);
@@ -85,6 +91,10 @@ lconn_new(struct authd *a, const char *name, int fd,
 		return NULL;
 	}
 	a->nconns++;
+	c->next = a->lconns;
+	if (c->next != NULL)
+		c->next->prev = c;
+	a->lconns = c;
 	lconn_update_read(c);
 	return c;
 }
@@ -230,4 +240,15 @@ lconn_close(struct lconn *c)
 	if (!lconn_maybe_free(c) && c->sent < c->out.len &&
 	    !event_pending(c->wev, EV_WRITE, NULL))
 		event_active(c->wev, EV_WRITE, 0);
+}
+
+void
+lconn_close_all(struct authd *a)
+{
+	struct lconn *c, *next;
+
+	for (c = a->lconns; c != NULL; c = next) {
+		next = c->next;	/* lconn_close may free c */
+		lconn_close(c);
+	}
 }

@@ -21,6 +21,7 @@ typedef int lconn_line_fn(struct lconn *c, char *line, size_t len);
 typedef void lconn_close_fn(struct lconn *c);
 
 struct lconn {
+	struct lconn *next, *prev;	/* authd's open connections */
 	struct authd *a;
 	const char *name;		/* listener name, for the log */
 	int fd;
@@ -47,5 +48,7 @@ void lconn_hold(struct lconn *c);
 void lconn_release(struct lconn *c);
 /* Closes after the queued output is written and no request is out. */
 void lconn_close(struct lconn *c);
+/* On SIGTERM: closes every connection once its requests are answered. */
+void lconn_close_all(struct authd *a);
 
 #endif

@@ -23,6 +23,7 @@
 #include "authd.h"
 #include "authsasl.h"
 #include "err.h"
+#include "lconn.h"
 #include "log.h"
 #include "safefile.h"
 #include "version.h"
@@ -142,6 +143,9 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	admin = NULL;
 	auth_listener_free(authl);
 	authl = NULL;
+	/* idle clients go now; those with a request go once it is answered */
+	lconn_close_all(&authd);
+	mux_close_idle(&authd);
 	drain = event_new(authd.base, -1, EV_PERSIST, drain_tick, NULL);
 	if (drain == NULL || event_add(drain, &tv) == -1)
 		event_base_loopexit(authd.base, NULL);
@@ -190,6 +194,9 @@ main(int argc, char *argv[])
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon: %s", strerror(errno));
 	pidfd = write_pidfile(authd.conf.pidfile);
+	if ((authd.penalty = penalty_new(authd.conf.penalty_base_ms,
+	    authd.conf.penalty_max_ms, authd.conf.penalty_expire)) == NULL)
+		fatal("out of memory");
 	if (authsasl_init(&authd, err, sizeof(err)) != SK_OK ||
 	    authsasl_mechs(authd.sasl_mechs, sizeof(authd.sasl_mechs)) != SK_OK)
 		fatal("cannot start libsasl2: %s", err);
@@ -237,6 +244,7 @@ main(int argc, char *argv[])
 		event_free(drain);
 	event_base_free(authd.base);
 	authsasl_done();
+	penalty_free(authd.penalty);
 	authd_conf_free(&authd.conf);
 	log_info("stopped");
 	return 0;

@@ -26,6 +26,8 @@ struct mux_listener {
 };
 
 struct mux_conn {
+	struct mux_conn *next, *prev;	/* authd's open mux connections */
+	int reading;			/* still waiting for the request */
 	struct authd *a;
 	int fd;
 	pid_t pid;			/* the peer, for the log */
@@ -44,6 +46,12 @@ static void mux_conn_read(evutil_socket_t fd, short what, void *arg);
 static void
 mux_conn_free(struct mux_conn *c)
 {
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		c->a->mconns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	if (c->ev != NULL)
 		event_free(c->ev);
 	close(c->fd);
@@ -189,6 +197,7 @@ mux_conn_read(evutil_socket_t fd, short what, void *arg)
 	}
 	sbuf_reset(&c->in);
 	event_del(c->ev);
+	c->reading = 0;
 	mux_conn_request(c);
 }
 
@@ -216,6 +225,11 @@ mux_accept(evutil_socket_t lfd, short what, void *arg)
 	sbuf_init(&c->out, MUX_REPLY_MAX);
 	mux_request_init(&c->req);
 	m->a->nconns++;
+	c->reading = 1;
+	c->next = m->a->mconns;
+	if (c->next != NULL)
+		c->next->prev = c;
+	m->a->mconns = c;
 	c->ev = event_new(m->a->base, fd, EV_READ | EV_PERSIST, mux_conn_read, c);
 	if (c->ev == NULL || event_add(c->ev, &tv) == -1)
 		mux_conn_free(c);
@@ -247,4 +261,16 @@ mux_listener_free(struct mux_listener *m)
 		event_free(m->ev);
 	close(m->fd);
 	free(m);
+}
+
+void
+mux_close_idle(struct authd *a)
+{
+	struct mux_conn *c, *next;
+
+	for (c = a->mconns; c != NULL; c = next) {
+		next = c->next;
+		if (c->reading)
+			mux_conn_free(c);
+	}
 }

@@ -204,3 +204,68 @@ def test_change_and_disable_show_at_once(authd):
     assert c.line()[0] == "FAIL"
     f, _ = gsasl_exchange(authd, "SCRAM-SHA-256", "alice", "new-pw")
     assert f[0] == "FAIL"
+
+
+def timed_plain(c, rid, pw, rip):
+    t0 = time.monotonic()
+    c.send("AUTH\t%d\tPLAIN\tservice=smtp\trip=%s\tresp=%s"
+           % (rid, rip, b64(b"\0alice\0" + pw.encode())))
+    f = c.line()
+    return f[0], time.monotonic() - t0
+
+
+def test_penalty_grows_per_ip_and_spares_others(tmp_path):
+    base = tmp_path / "pen"
+    base.mkdir(mode=0o700)
+    a = Authd(base, penalty_base_ms="150", penalty_max_ms="1200")
+    assert sp(a.db, "-p", "-c", "-I", "1", "alice",
+              input="alice-pw\n").returncode == 0
+    a.start()
+    try:
+        c = AuthClient(a.auth)
+        times = [timed_plain(c, i, "bad", "198.51.100.1")[1]
+                 for i in range(1, 5)]
+        # 0, 150, 300, 600 ms of penalty: each wait longer than the last
+        assert times[1] > times[0] and times[3] > times[2] > times[1]
+        assert times[3] >= 0.5 and times[0] < 0.3
+        # while this IP waits, another IP is answered at once
+        slow = AuthClient(a.auth)
+        slow.send("AUTH\t9\tPLAIN\tservice=smtp\trip=198.51.100.1\tresp=%s"
+                  % b64(b"\0alice\0bad"))
+        res, t_other = timed_plain(c, 10, "alice-pw", "203.0.113.9")
+        assert res == "OK" and t_other < times[3] / 2
+        assert slow.line()[0] == "FAIL"
+        # a success clears the IP's penalty
+        res, _ = timed_plain(c, 11, "alice-pw", "198.51.100.1")
+        assert res == "OK"
+        res, t_after = timed_plain(c, 12, "bad", "198.51.100.1")
+        assert res == "FAIL" and t_after < times[3] / 2
+        admin = AdminClient(a.admin)
+        stats = dict(f.split("=", 1) for f in admin.request("STATS")[1][2:])
+        assert int(stats["penalised"]) >= 4
+    finally:
+        a.stop()
+
+
+def test_sigterm_answers_in_flight_then_exits(tmp_path):
+    import signal
+    base = tmp_path / "term"
+    base.mkdir(mode=0o700)
+    a = Authd(base, penalty_base_ms="700", penalty_max_ms="700")
+    assert sp(a.db, "-p", "-c", "-I", "1", "alice",
+              input="alice-pw\n").returncode == 0
+    a.start()
+    c = AuthClient(a.auth)
+    idle = AuthClient(a.auth)
+    assert timed_plain(c, 1, "bad", "198.51.100.5")[0] == "FAIL"
+    # this one waits 700 ms for its penalty; SIGTERM comes meanwhile
+    c.send("AUTH\t2\tPLAIN\tservice=smtp\trip=198.51.100.5\tresp=%s"
+           % b64(b"\0alice\0alice-pw"))
+    time.sleep(0.1)
+    a.proc.send_signal(signal.SIGTERM)
+    f = c.line()
+    assert f[:2] == ["OK", "2"]
+    assert idle.line() is None          # the idle client was let go
+    assert a.proc.wait(timeout=20) == 0
+    assert "finishing" in a.logtext() and "stopped" in a.logtext()
+    assert not a.auth.exists() and not a.pidfile.exists()

@@ -34,11 +34,14 @@ def test_kill9_storm(db):
             (kills < 20 or len(acked) < 20) and
             time.monotonic() < start_t + 4 * STORM_SECONDS):
         batch = []
+        chosen = set()       # one delete per user per batch
         for _ in range(3):   # three writers contend for the lock
             n += 1
             user = "u%d" % n
-            if acked and rng.random() < 0.2:
-                victim = rng.choice(sorted(acked))
+            free = sorted(set(acked) - chosen)
+            if free and rng.random() < 0.2:
+                victim = rng.choice(free)
+                chosen.add(victim)
                 batch.append(("del", victim, None,
                               start(db, "-d", victim, data="")))
             elif rng.random() < 0.15:
