@@ -147,6 +147,9 @@ install: $(B)/bin/saslpasswd $(B)/bin/authd
 	install -m 0755 $(B)/bin/authd $(DESTDIR)$(SBINDIR)/authd
 	install -m 0644 man/saslpasswd.8 man/authd.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/authd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -d $(DESTDIR)$(PREFIX)/share/saslkit/fail2ban
+	install -m 0644 contrib/fail2ban/saslkit-authd.conf \
+		$(DESTDIR)$(PREFIX)/share/saslkit/fail2ban/
 
 clean:
 	rm -rf build

@@ -269,3 +269,53 @@ def test_sigterm_answers_in_flight_then_exits(tmp_path):
     assert a.proc.wait(timeout=20) == 0
     assert "finishing" in a.logtext() and "stopped" in a.logtext()
     assert not a.auth.exists() and not a.pidfile.exists()
+
+
+def test_fail2ban_filter_matches_real_failures(tmp_path):
+    """The shipped filter, run by the real fail2ban-regex over authd's own
+    log lines (given the prefix syslog adds), finds every failure that
+    has a client IP, and nothing else."""
+    import shutil
+    if shutil.which("fail2ban-regex") is None:
+        pytest.fail("fail2ban-regex missing: run make deps")
+    base = tmp_path / "f2b"
+    base.mkdir(mode=0o700)
+    a = Authd(base, penalty_base_ms="0")
+    assert sp(a.db, "-p", "-c", "-I", "1", "alice",
+              input="alice-pw\n").returncode == 0
+    a.start()
+    try:
+        c = AuthClient(a.auth)
+        for i, (pw, rip) in enumerate([("bad", "192.0.2.1"),
+                                       ("bad", "192.0.2.2"),
+                                       ("alice-pw", "192.0.2.3"),
+                                       ("bad", "2001:db8::7")], 1):
+            timed_plain(c, i, pw, rip)
+        # no IP at all: a saslauthd-protocol failure
+        run(["testsaslauthd", "-f", str(a.mux), "-u", "alice", "-p", "x"])
+    finally:
+        a.stop()
+    pid = a.proc.pid
+    lines = [l.split(": ", 1)[1] for l in a.logtext().splitlines()
+             if l.startswith("authd: ")]
+    syslog = tmp_path / "auth.log"
+    syslog.write_text("".join("Nov 28 20:00:%02d vm authd[%d]: %s\n"
+                              % (i % 60, pid, l) for i, l in enumerate(lines)))
+    # the filter's "before = common.conf" is fail2ban's own, beside it
+    fdir = tmp_path / "filter.d"
+    fdir.mkdir()
+    shutil.copy("/etc/fail2ban/filter.d/common.conf", fdir)
+    shutil.copy(os.path.join(os.path.dirname(__file__), "..", "..", "contrib",
+                             "fail2ban", "saslkit-authd.conf"), fdir)
+    filt = str(fdir / "saslkit-authd.conf")
+    r = run(["fail2ban-regex", "--print-all-matched", str(syslog), filt],
+            timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    m = re.search(r"Lines: (\d+) lines, (\d+) ignored, (\d+) matched", r.stdout)
+    assert m, r.stdout
+    assert int(m.group(3)) == 3, r.stdout
+    matched = r.stdout.split("|- Matched line(s):", 1)[1].split("`-", 1)[0]
+    for ip in ("192.0.2.1", "192.0.2.2", "2001:db8::7"):
+        assert "rip=%s " % ip in matched
+    # the success and the IP-less failure are not matched
+    assert "192.0.2.3" not in matched and "rip=- " not in matched
