@@ -1,5 +1,6 @@
 #!/bin/sh
-# demo.sh: saslpasswd on a sandbox sasldb, side by side with Cyrus's tools.
+# demo.sh: saslpasswd on a sandbox sasldb, side by side with Cyrus's tools,
+# then authd on the same sandbox, answering doveadm and testsaslauthd.
 # Run by `make demo`; touches nothing outside a fresh temporary directory.
 set -eu
 
@@ -60,5 +61,37 @@ show "$SP" -f "$db" -u $realm -d nobody || echo "(exit $?)"
 chmod 0660 "$db"
 show "$SP" -f "$db" -l || echo "(exit $?)"
 chmod 0600 "$db"
+
+step "authd: the daemon, on the same sandbox"
+AUTHD="$top/build/bin/authd"
+printf 'sasldb_path: %s\ndefault_realm: %s\npidfile: %s\nauth_socket: %s\nmux_socket: %s\nadmin_socket: %s\n' \
+	"$db" "$realm" "$box/authd.pid" "$box/auth" "$box/mux" "$box/admin" \
+	> "$box/authd.conf"
+chmod 0600 "$box/authd.conf"
+"$AUTHD" -d -c "$box/authd.conf" 2> "$box/authd.log" &
+apid=$!
+trap 'kill $apid 2>/dev/null' EXIT INT TERM
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	[ -S "$box/auth" ] && break
+	sleep 0.2
+done
+show doveadm auth test -a "$box/auth" alice "$pw"
+show doveadm auth test -a "$box/auth" alice wrong || echo "(exit $?)"
+show testsaslauthd -f "$box/mux" -u alice -p "$pw"
+printf '\n(while authd runs, it is the only writer:)\n'
+printf 'x\n' | show "$SP" -f "$db" -u $realm -p -c zoe || echo "(exit $?)"
+printf '\n(users are managed through its admin socket instead:)\n'
+printf 'VERSION\t1\t0\nSETPASS\t1\tzoe\tzoe-pw\nLIST\t2\nSTATS\t3\n' |
+	/usr/bin/python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(sys.stdin.buffer.read())
+s.shutdown(socket.SHUT_WR)
+sys.stdout.write(s.makefile().read())' "$box/admin"
+show doveadm auth test -a "$box/auth" zoe zoe-pw
+kill $apid
+wait $apid 2>/dev/null || true
+step "authd's log: one line per attempt, never a password"
+cat "$box/authd.log"
 
 printf '\nThe sandbox stays in %s; remove it with: rm -r %s\n' "$box" "$box"
