@@ -18,12 +18,6 @@
 #include "line.h"
 #include "log.h"
 
-struct admin_listener {
-	struct authd *a;
-	struct event *ev;
-	int fd;
-};
-
 struct admin_conn {
 	int versioned;
 };
@@ -350,50 +344,10 @@ admin_closed(struct lconn *c)
 	free(c->ctx);
 }
 
-static void
-admin_accept(evutil_socket_t lfd, short what, void *arg)
-{
-	struct admin_listener *l = arg;
-	struct admin_conn *ac;
-	struct peercred pc;
-	int fd;
-
-	(void)what;
-	if ((fd = accept_peer(l->a, lfd, "admin", l->a->conf.admin_gid,
-	    &pc)) == -1)
-		return;
-	if ((ac = calloc(1, sizeof(*ac))) == NULL ||
-	    lconn_new(l->a, "admin", fd, &pc, ADMIN_PROTO_LINE_MAX,
-	    ADMIN_PROTO_INFLIGHT, admin_line, admin_closed, ac) == NULL) {
-		free(ac);
-		close(fd);
-	}
-}
-
-struct admin_listener *
+struct llistener *
 admin_listener_new(struct authd *a, int fd)
 {
-	struct admin_listener *l = calloc(1, sizeof(*l));
-
-	if (l == NULL)
-		return NULL;
-	l->a = a;
-	l->fd = fd;
-	l->ev = event_new(a->base, fd, EV_READ | EV_PERSIST, admin_accept, l);
-	if (l->ev == NULL || event_add(l->ev, NULL) == -1) {
-		admin_listener_free(l);
-		return NULL;
-	}
-	return l;
-}
-
-void
-admin_listener_free(struct admin_listener *l)
-{
-	if (l == NULL)
-		return;
-	if (l->ev != NULL)
-		event_free(l->ev);
-	close(l->fd);
-	free(l);
+	return llistener_new(a, fd, "admin", a->conf.admin_gid,
+	    ADMIN_PROTO_LINE_MAX, ADMIN_PROTO_INFLIGHT, admin_line, admin_closed,
+	    sizeof(struct admin_conn));
 }

@@ -22,12 +22,6 @@
 
 #define AUTH_REQS_MAX 1024	/* exchanges open on one connection */
 
-struct auth_listener {
-	struct authd *a;
-	struct event *ev;
-	int fd;
-};
-
 struct auth_req;
 
 struct auth_conn {
@@ -441,6 +435,8 @@ auth_line(struct lconn *c, char *line, size_t len)
 	const char *cmd;
 	int r = -1;
 
+	ac->c = c;
+
 	if (line_split(line, len, &lf) != SK_OK ||
 	    (cmd = line_str(&lf, 0)) == NULL)
 		goto proto;
@@ -479,50 +475,9 @@ auth_closed(struct lconn *c)
 	free(ac);
 }
 
-static void
-auth_accept(evutil_socket_t lfd, short what, void *arg)
-{
-	struct auth_listener *l = arg;
-	struct auth_conn *ac;
-	struct peercred pc;
-	int fd;
-
-	(void)what;
-	if ((fd = accept_peer(l->a, lfd, "auth", l->a->conf.auth_gid, &pc)) ==
-	    -1)
-		return;
-	if ((ac = calloc(1, sizeof(*ac))) == NULL ||
-	    (ac->c = lconn_new(l->a, "auth", fd, &pc, AUTH_PROTO_LINE_MAX,
-	    AUTH_REQS_MAX, auth_line, auth_closed, ac)) == NULL) {
-		free(ac);
-		close(fd);
-	}
-}
-
-struct auth_listener *
+struct llistener *
 auth_listener_new(struct authd *a, int fd)
 {
-	struct auth_listener *l = calloc(1, sizeof(*l));
-
-	if (l == NULL)
-		return NULL;
-	l->a = a;
-	l->fd = fd;
-	l->ev = event_new(a->base, fd, EV_READ | EV_PERSIST, auth_accept, l);
-	if (l->ev == NULL || event_add(l->ev, NULL) == -1) {
-		auth_listener_free(l);
-		return NULL;
-	}
-	return l;
-}
-
-void
-auth_listener_free(struct auth_listener *l)
-{
-	if (l == NULL)
-		return;
-	if (l->ev != NULL)
-		event_free(l->ev);
-	close(l->fd);
-	free(l);
+	return llistener_new(a, fd, "auth", a->conf.auth_gid, AUTH_PROTO_LINE_MAX,
+	    AUTH_REQS_MAX, auth_line, auth_closed, sizeof(struct auth_conn));
 }

@@ -92,19 +92,17 @@ unsigned penalty_delay_ms(struct penalty *p, const char *ip);
 void penalty_fail(struct penalty *p, const char *ip);
 void penalty_ok(struct penalty *p, const char *ip);
 
-/* The auth listener (auth_proto.h). */
-struct auth_listener;
-struct auth_listener *auth_listener_new(struct authd *a, int fd);
-void auth_listener_free(struct auth_listener *l);
-
 /* Accepts a client on a listening socket and checks its credentials. */
 int accept_peer(struct authd *a, int lfd, const char *name, gid_t group,
     struct peercred *pc);
 
-/* The admin listener (admin_proto.h). */
-struct admin_listener;
-struct admin_listener *admin_listener_new(struct authd *a, int fd);
-void admin_listener_free(struct admin_listener *l);
+/*
+ * The admin and auth listeners (admin_proto.h, auth_proto.h); freed with
+ * llistener_free.
+ */
+struct llistener;
+struct llistener *admin_listener_new(struct authd *a, int fd);
+struct llistener *auth_listener_new(struct authd *a, int fd);
 
 /*
  * Makes a listening UNIX socket: a stale one is replaced, a live one (of

@@ -252,3 +252,65 @@ lconn_close_all(struct authd *a)
 		lconn_close(c);
 	}
 }
+
+struct llistener {
+	struct authd *a;
+	struct event *ev;
+	int fd;
+	const char *name;
+	gid_t gid;
+	size_t max_line;
+	unsigned max_inflight;
+	lconn_line_fn *on_line;
+	lconn_close_fn *on_close;
+	size_t ctx_size;
+};
+
+static void
+llistener_accept(evutil_socket_t lfd, short what, void *arg)
+{
+	struct llistener *l = arg;
+	struct peercred pc;
+	void *ctx;
+	int fd;
+
+	(void)what;
+	if ((fd = accept_peer(l->a, lfd, l->name, l->gid, &pc)) == -1)
+		return;
+	if ((ctx = calloc(1, l->ctx_size)) == NULL ||
+	    lconn_new(l->a, l->name, fd, &pc, l->max_line, l->max_inflight,
+	    l->on_line, l->on_close, ctx) == NULL) {
+		free(ctx);
+		close(fd);
+	}
+}
+
+struct llistener *
+llistener_new(struct authd *a, int fd, const char *name, gid_t gid,
+    size_t max_line, unsigned max_inflight, lconn_line_fn *on_line,
+    lconn_close_fn *on_close, size_t ctx_size)
+{
+	struct llistener *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	*l = (struct llistener){ a, NULL, fd, name, gid, max_line, max_inflight,
+	    on_line, on_close, ctx_size };
+	l->ev = event_new(a->base, fd, EV_READ | EV_PERSIST, llistener_accept, l);
+	if (l->ev == NULL || event_add(l->ev, NULL) == -1) {
+		llistener_free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void
+llistener_free(struct llistener *l)
+{
+	if (l == NULL)
+		return;
+	if (l->ev != NULL)
+		event_free(l->ev);
+	close(l->fd);
+	free(l);
+}

@@ -51,4 +51,15 @@ void lconn_close(struct lconn *c);
 /* On SIGTERM: closes every connection once its requests are answered. */
 void lconn_close_all(struct authd *a);
 
+/*
+ * A listener of line connections: accepts root and members of gid only,
+ * and gives each connection a zeroed context of ctx_size bytes (freed by
+ * the connection's on_close).
+ */
+struct llistener;
+struct llistener *llistener_new(struct authd *a, int fd, const char *name,
+    gid_t gid, size_t max_line, unsigned max_inflight, lconn_line_fn *on_line,
+    lconn_close_fn *on_close, size_t ctx_size);
+void llistener_free(struct llistener *l);
+
 #endif

@@ -33,9 +33,9 @@
 static struct authd authd;
 static struct mux_listener *mux;
 static int mux_fd = -1;
-static struct admin_listener *admin;
+static struct llistener *admin;
 static int admin_fd = -1;
-static struct auth_listener *authl;
+static struct llistener *authl;
 static int auth_fd = -1;
 static struct event *drain;	/* polls for the end of in-flight work */
 
@@ -139,9 +139,9 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	authd.stopping = 1;
 	mux_listener_free(mux);	/* no new clients */
 	mux = NULL;
-	admin_listener_free(admin);
+	llistener_free(admin);
 	admin = NULL;
-	auth_listener_free(authl);
+	llistener_free(authl);
 	authl = NULL;
 	/* idle clients go now; those with a request go once it is answered */
 	lconn_close_all(&authd);
@@ -227,8 +227,8 @@ main(int argc, char *argv[])
 	event_base_dispatch(authd.base);
 	pool_free(authd.pool);
 	mux_listener_free(mux);
-	admin_listener_free(admin);
-	auth_listener_free(authl);
+	llistener_free(admin);
+	llistener_free(authl);
 	if (authd.conf.auth_socket != NULL)
 		unlink(authd.conf.auth_socket);
 	if (authd.conf.mux_socket != NULL)

@@ -255,12 +255,11 @@ sasldb_get_secrets(struct sasldb *db, const char *authid, const char *realm,
 	    s.has_stamp || s.has_legacy;
 	out->disabled = s.disabled;
 	if ((r = secrets_take(u.plain, &s.plain, &out->plain,
-	    &out->has_plain)) != SK_OK ||
+	    &out->has_plain)) == SK_OK &&
 	    (r = secrets_take(u.scram1, &s.scram1, &out->scram1,
-	    &out->has_scram1)) != SK_OK ||
-	    (r = secrets_take(u.scram256, &s.scram256, &out->scram256,
-	    &out->has_scram256)) != SK_OK)
-		goto out;
+	    &out->has_scram1)) == SK_OK)
+		r = secrets_take(u.scram256, &s.scram256, &out->scram256,
+		    &out->has_scram256);
 out:
 	secrets_free(&s);
 	return r;

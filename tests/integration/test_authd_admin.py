@@ -133,8 +133,8 @@ def test_admin_group_member_without_root():
     os.chmod(base, 0o755)
     grp_name = "skadmtest"
     subprocess.run(["groupadd", "-f", grp_name], check=True)
+    a = Authd(base, admin_socket_group=grp_name, admin_socket_mode="0660")
     try:
-        a = Authd(base, admin_socket_group=grp_name, admin_socket_mode="0660")
         a.start()
         # the client runs as nobody, who cannot read this checkout: it
         # gets its own copy of AdminClient beside the socket
@@ -158,7 +158,7 @@ def test_admin_group_member_without_root():
                              capture_output=True, text=True, timeout=30)
         assert "OK" not in bad.stdout
         assert "admin: refused pid" in a.logtext()
-        a.stop()
     finally:
+        a.stop()                        # even when a check failed
         subprocess.run(["groupdel", grp_name])
         shutil.rmtree(base)
