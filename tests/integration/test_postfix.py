@@ -1,0 +1,133 @@
+"""A throwaway real Postfix in a temp dir, with smtpd_sasl_type = dovecot
+pointed at authd's auth socket, and swaks doing AUTH through it."""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from authd_fixture import AdminClient, Authd
+from conftest import run, sp
+
+MAIN_CF = """compatibility_level = 3.6
+queue_directory = {d}/queue
+data_directory = {d}/data
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+meta_directory = /etc/postfix
+shlib_directory = /usr/lib/postfix
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mx.test.example
+mydestination =
+local_recipient_maps =
+maillog_file = /dev/stdout
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = {d}/authd/auth
+smtpd_sasl_security_options = noanonymous
+smtpd_tls_security_level = none
+"""
+
+MASTER_CF = """127.0.0.1:{port} inet n - n - - smtpd
+postlog unix-dgram n - n - 1 postlogd
+proxymap unix - - n - - proxymap
+anvil unix - - n - 1 anvil
+"""
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.fixture
+def postfix():
+    if shutil.which("postfix") is None or shutil.which("swaks") is None:
+        pytest.fail("postfix or swaks missing: run make deps")
+    d = Path(tempfile.mkdtemp(prefix="saslkit-postfix.", dir="/tmp"))
+    os.chmod(d, 0o755)      # Postfix's smtpd runs as postfix
+    (d / "authd").mkdir(mode=0o755)
+    a = Authd(d / "authd", auth_socket_group="postfix", mux_socket="",
+              penalty_base_ms="0")
+    assert sp(a.db, "-p", "-c", "alice", input="alice-pw\n").returncode == 0
+    a.start()
+    pf = log = None
+    try:
+        port = free_port()
+        for sub in ("etc", "queue", "data"):
+            (d / sub).mkdir()
+        shutil.chown(d / "data", "postfix")
+        (d / "etc" / "main.cf").write_text(MAIN_CF.format(d=d))
+        (d / "etc" / "master.cf").write_text(MASTER_CF.format(port=port))
+        r = run(["postfix", "-c", str(d / "etc"), "post-install",
+                 "create-missing"])
+        assert r.returncode == 0, r.stdout + r.stderr
+        log = open(d / "postfix.log", "w")
+        pf = subprocess.Popen(["postfix", "-c", str(d / "etc"), "start-fg"],
+                              stdout=log, stderr=subprocess.STDOUT)
+        end = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                assert time.monotonic() < end, (d / "postfix.log").read_text()
+                time.sleep(0.1)
+        yield a, port, d
+    finally:
+        # everything started is stopped, whatever failed
+        if pf is not None:
+            run(["postfix", "-c", str(d / "etc"), "stop"])
+            try:
+                pf.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                pf.kill()
+        if log is not None:
+            log.close()
+        a.stop()
+        shutil.rmtree(d)
+
+
+def swaks(port, mech, user, pw):
+    return run(["swaks", "--server", "127.0.0.1:%d" % port, "--auth", mech,
+                "--auth-user", user, "--auth-password", pw,
+                "--quit-after", "AUTH", "--timeout", "20"], timeout=60)
+
+
+@pytest.mark.parametrize("mech", ["PLAIN", "LOGIN"])
+def test_swaks_through_postfix(postfix, mech):
+    a, port, d = postfix
+    ok = swaks(port, mech, "alice", "alice-pw")
+    assert "235 2.7.0 Authentication successful" in ok.stdout, ok.stdout
+    bad = swaks(port, mech, "alice", "wrong")
+    assert "535 5.7.8" in bad.stdout, bad.stdout
+    log = a.logtext()
+    assert ("auth ok: user=alice@example.org mech=%s service=smtp "
+            "rip=127.0.0.1 via=auth" % mech) in log
+    assert ("auth fail: user=alice@example.org mech=%s service=smtp "
+            "rip=127.0.0.1" % mech) in log
+
+
+def test_postfix_keeps_one_auth_connection(postfix):
+    """Postfix's smtpd sends many AUTH ids over one authd connection."""
+    a, port, d = postfix
+    for i in range(5):
+        pw = "alice-pw" if i % 2 == 0 else "wrong"
+        swaks(port, "PLAIN", "alice", pw)
+    admin = AdminClient(a.admin)
+    stats = dict(f.split("=", 1) for f in admin.request("STATS")[1][2:])
+    assert stats["auth_ok"] == "3" and stats["auth_fail"] == "2"
+    # the admin connection and Postfix's one auth connection
+    assert stats["connections"] == "2", stats
