@@ -87,6 +87,9 @@ struct authd {
 struct penalty;
 struct penalty *penalty_new(unsigned base_ms, unsigned max_ms, unsigned expire);
 void penalty_free(struct penalty *p);
+/* New limits, from a reloaded configuration. */
+void penalty_set(struct penalty *p, unsigned base_ms, unsigned max_ms,
+    unsigned expire);
 /* The delay before ip's next exchange may start: 0 when none. */
 unsigned penalty_delay_ms(struct penalty *p, const char *ip);
 void penalty_fail(struct penalty *p, const char *ip);

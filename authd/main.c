@@ -38,6 +38,69 @@ static int admin_fd = -1;
 static struct llistener *authl;
 static int auth_fd = -1;
 static struct event *drain;	/* polls for the end of in-flight work */
+static const char *conffile = AUTHD_DEFAULT_CONF;
+/* configurations replaced by SIGHUP: workers may still read their strings */
+static struct conf *old_confs[64];
+static size_t n_old_confs;
+
+/* Keys whose change only a restart can apply. */
+static const char *const restart_keys[] = {
+	"sasldb_path", "pidfile", "auth_socket", "auth_socket_mode",
+	"auth_socket_group", "mux_socket", "mux_socket_mode", "mux_socket_group",
+	"admin_socket", "admin_socket_mode", "admin_socket_group", "workers",
+	"mech_list", "sasl_plugin_dir", NULL
+};
+
+static int
+same_value(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL &&
+	    strcmp(a, b) == 0);
+}
+
+/*
+ * SIGHUP: reads the configuration again and applies what can change
+ * live; reopens the store. Connections stay open. A bad file changes
+ * nothing.
+ */
+static void
+reload(void)
+{
+	struct authd_conf nc;
+	char err[1024];
+	size_t i;
+
+	if (authd_conf_load(conffile, &nc, err, sizeof(err)) != SK_OK) {
+		log_error("SIGHUP: %s; the running configuration stays", err);
+		return;
+	}
+	if (n_old_confs == sizeof(old_confs) / sizeof(old_confs[0])) {
+		log_error("SIGHUP: too many reloads; restart authd");
+		authd_conf_free(&nc);
+		return;
+	}
+	for (i = 0; restart_keys[i] != NULL; i++)
+		if (!same_value(conf_get(nc.raw, restart_keys[i]),
+		    conf_get(authd.conf.raw, restart_keys[i])))
+			log_warn("SIGHUP: %s changed: restart authd to apply it",
+			    restart_keys[i]);
+	old_confs[n_old_confs++] = authd.conf.raw;
+	authd.conf.raw = nc.raw;
+	/* nc's host name lives in nc: point at authd's copy instead */
+	authd.conf.default_realm = nc.default_realm == nc.host ?
+	    authd.conf.host : nc.default_realm;
+	authd.conf.host_name = nc.host_name == nc.host ? authd.conf.host :
+	    nc.host_name;
+	authd.conf.io_timeout = nc.io_timeout;
+	authd.conf.max_connections = nc.max_connections;
+	authd.conf.scram_iterations = nc.scram_iterations;
+	penalty_set(authd.penalty, nc.penalty_base_ms, nc.penalty_max_ms,
+	    nc.penalty_expire);
+	if (sasldb_reopen(authd.db) != SK_OK)
+		log_error("SIGHUP: reopening %s failed", authd.conf.sasldb_path);
+	log_info("SIGHUP: configuration reloaded, store reopened; default "
+	    "realm %s", authd.conf.default_realm);
+}
 
 static void
 usage(void)
@@ -128,8 +191,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	(void)arg;
 	if (sig == SIGHUP) {
-		log_info("SIGHUP: the store is reopened whenever its file "
-		    "changes; configuration reload is not implemented yet");
+		reload();
 		return;
 	}
 	if (authd.stopping)
@@ -154,7 +216,6 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 int
 main(int argc, char *argv[])
 {
-	const char *conffile = AUTHD_DEFAULT_CONF;
 	struct event *sigs[4];
 	static const int signums[] = { SIGTERM, SIGINT, SIGHUP };
 	char err[1024];
@@ -246,6 +307,8 @@ main(int argc, char *argv[])
 	authsasl_done();
 	penalty_free(authd.penalty);
 	authd_conf_free(&authd.conf);
+	for (i = 0; i < n_old_confs; i++)
+		conf_free(old_confs[i]);
 	log_info("stopped");
 	return 0;
 }

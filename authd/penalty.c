@@ -139,3 +139,12 @@ penalty_ok(struct penalty *p, const char *ip)
 	free(e);
 	p->n--;
 }
+
+void
+penalty_set(struct penalty *p, unsigned base_ms, unsigned max_ms,
+    unsigned expire)
+{
+	p->base_ms = base_ms;
+	p->max_ms = max_ms;
+	p->expire = expire;
+}

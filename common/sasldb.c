@@ -444,6 +444,25 @@ sasldb_close(struct sasldb *db)
 	free(db);
 }
 
+int
+sasldb_reopen(struct sasldb *db)
+{
+	char err[256];
+	int r;
+
+	if (sasldb_mine == db || sasldb_reading == db)
+		return SK_ERR_INVAL;
+	pthread_rwlock_wrlock(&db->rw);
+	if (!sasldb_env_close(db))
+		r = SK_ERR_DB;
+	else {
+		sasldb_put_clean_mark(db);
+		r = sasldb_open_db(db, err, sizeof(err));
+	}
+	pthread_rwlock_unlock(&db->rw);
+	return r;
+}
+
 /* Is the file as we left it (device, inode, size, modification time)? */
 static int
 sasldb_same_file(const struct stat *a, const struct stat *b)

@@ -55,6 +55,11 @@ int sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
     char *err, size_t errlen, char *holder_r, size_t holder_len);
 /* Checkpoints and closes. */
 void sasldb_close(struct sasldb *db);
+/*
+ * Closes and opens the database and its environment again, keeping the
+ * lock: every reader and writer waits meanwhile (SIGHUP in authd).
+ */
+int sasldb_reopen(struct sasldb *db);
 
 /*
  * Batches: between sasldb_batch_begin and sasldb_batch_commit, every write

@@ -319,3 +319,44 @@ def test_fail2ban_filter_matches_real_failures(tmp_path):
         assert "rip=%s " % ip in matched
     # the success and the IP-less failure are not matched
     assert "192.0.2.3" not in matched and "rip=- " not in matched
+
+
+def wait_log(a, text, timeout=10):
+    end = time.monotonic() + timeout
+    while text not in a.logtext():
+        assert time.monotonic() < end, a.logtext()
+        time.sleep(0.05)
+
+
+def test_sighup_reloads_without_dropping_connections(tmp_path):
+    import signal
+    base = tmp_path / "hup"
+    base.mkdir(mode=0o700)
+    a = Authd(base, realm="a.example", penalty_base_ms="0")
+    assert sp(a.db, "-p", "-c", "-I", "1", "bob@b.example",
+              input="bob-pw\n").returncode == 0
+    a.start()
+    try:
+        c = AuthClient(a.auth)
+        plain_auth(c, 1, "bob", "bob-pw")
+        assert c.line()[0] == "FAIL"         # bob@a.example: no such user
+        a.keys["default_realm"] = "b.example"
+        a.write_conf()
+        a.proc.send_signal(signal.SIGHUP)
+        wait_log(a, "configuration reloaded")
+        plain_auth(c, 2, "bob", "bob-pw")    # the same connection
+        assert c.line()[:2] == ["OK", "2"]
+        # a broken file changes nothing; a restart-only key is reported
+        a.keys["frobnicate"] = "1"
+        a.write_conf()
+        a.proc.send_signal(signal.SIGHUP)
+        wait_log(a, "the running configuration stays")
+        del a.keys["frobnicate"]
+        a.keys["workers"] = "1"
+        a.write_conf()
+        a.proc.send_signal(signal.SIGHUP)
+        wait_log(a, "workers changed: restart authd")
+        plain_auth(c, 3, "bob", "bob-pw")
+        assert c.line()[:2] == ["OK", "3"]
+    finally:
+        a.stop()
