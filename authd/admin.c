@@ -183,6 +183,24 @@ admin_done(void *arg)
 	lconn_release(c);
 }
 
+/* Appends mech.<NAME>.ok=<n> and mech.<NAME>.fail=<n> for each mechanism. */
+static int
+admin_stats_mechs(struct sbuf *b, const struct authd_stats *s)
+{
+	char key[64];
+	size_t i;
+	int r = SK_OK;
+
+	for (i = 0; i < STATS_MECHS && s->mech[i].name[0] && r == SK_OK; i++) {
+		snprintf(key, sizeof(key), "mech.%s.ok", s->mech[i].name);
+		if ((r = line_put_kv_uint(b, key, s->mech[i].ok)) == SK_OK) {
+			snprintf(key, sizeof(key), "mech.%s.fail", s->mech[i].name);
+			r = line_put_kv_uint(b, key, s->mech[i].fail);
+		}
+	}
+	return r;
+}
+
 /* STATS needs no store work: answered at once. */
 static void
 admin_stats(struct lconn *c, unsigned long id)
@@ -202,8 +220,8 @@ admin_stats(struct lconn *c, unsigned long id)
 	    line_put_kv_uint(&b, "refused_peers", s->refused_peers) == SK_OK &&
 	    line_put_kv_uint(&b, "protocol_errors", s->protocol_errors) ==
 	    SK_OK && line_put_kv_uint(&b, "penalised", s->penalised) == SK_OK &&
-	    line_put_kv_uint(&b, "connections", c->a->nconns) ==
-	    SK_OK && line_end(&b) == SK_OK)
+	    line_put_kv_uint(&b, "connections", c->a->nconns) == SK_OK &&
+	    admin_stats_mechs(&b, s) == SK_OK && line_end(&b) == SK_OK)
 		lconn_send(c, &b);
 	sbuf_free(&b);
 }

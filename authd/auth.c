@@ -175,6 +175,7 @@ auth_done(void *arg)
 		size_t fn = b64_encoded_len(r->out.len) + 1;
 
 		a->stats.auth_ok++;
+		stats_mech(a, r->mech, 1);
 		penalty_ok(a->penalty, r->rip);
 		auth_log(r, SK_OK);
 		/* final server data, if the mechanism has any, goes with OK */
@@ -192,6 +193,7 @@ auth_done(void *arg)
 		    SK_ERR_NOTFOUND : SK_ERR_MISMATCH;
 
 		a->stats.auth_fail++;
+		stats_mech(a, r->mech, 0);
 		penalty_fail(a->penalty, r->rip);
 		auth_log(r, why);
 		auth_reply(c, "FAIL", r->id, NULL, NULL, NULL, NULL);

@@ -61,8 +61,14 @@ int pool_submit(struct pool *p, pool_work_fn *work, pool_done_fn *done,
     void *arg);
 void pool_free(struct pool *p);
 
+#define STATS_MECHS 16
+
 /* Counters for STATS; touched on the loop thread only. */
 struct authd_stats {
+	struct {
+		char name[32];
+		unsigned long ok, fail;
+	} mech[STATS_MECHS];		/* per mechanism, in order of first use */
 	unsigned long auth_ok, auth_fail, auth_error;
 	unsigned long admin_ok, admin_fail;
 	unsigned long refused_peers, protocol_errors;
@@ -94,6 +100,9 @@ void penalty_set(struct penalty *p, unsigned base_ms, unsigned max_ms,
 unsigned penalty_delay_ms(struct penalty *p, const char *ip);
 void penalty_fail(struct penalty *p, const char *ip);
 void penalty_ok(struct penalty *p, const char *ip);
+
+/* Counts one attempt of a mechanism (loop thread). */
+void stats_mech(struct authd *a, const char *mech, int ok);
 
 /* Accepts a client on a listening socket and checks its credentials. */
 int accept_peer(struct authd *a, int lfd, const char *name, gid_t group,

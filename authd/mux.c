@@ -119,6 +119,7 @@ mux_conn_done(void *arg)
 		c->a->stats.auth_fail++;
 	else
 		c->a->stats.auth_error++;
+	stats_mech(c->a, "PLAIN", ok);
 	/* the same answer for an unknown user and a wrong password */
 	if (mux_build_reply(&c->out, ok, ok ? NULL : "authentication failed") !=
 	    SK_OK) {

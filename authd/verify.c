@@ -55,3 +55,23 @@ verify_log(const char *via, const char *authid, const char *realm,
 		    "via=%s: %s", u, r, mech, s[0] ? s : "-", ip, via,
 		    sk_strerror(result));
 }
+
+void
+stats_mech(struct authd *a, const char *mech, int ok)
+{
+	size_t i;
+
+	for (i = 0; i < STATS_MECHS; i++) {
+		if (a->stats.mech[i].name[0] == '\0')
+			snprintf(a->stats.mech[i].name, sizeof(a->stats.mech[i].name),
+			    "%s", mech);
+		if (strcmp(a->stats.mech[i].name, mech) == 0)
+			break;
+	}
+	if (i == STATS_MECHS)
+		return;
+	if (ok)
+		a->stats.mech[i].ok++;
+	else
+		a->stats.mech[i].fail++;
+}

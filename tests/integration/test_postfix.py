@@ -129,5 +129,6 @@ def test_postfix_keeps_one_auth_connection(postfix):
     admin = AdminClient(a.admin)
     stats = dict(f.split("=", 1) for f in admin.request("STATS")[1][2:])
     assert stats["auth_ok"] == "3" and stats["auth_fail"] == "2"
+    assert stats["mech.PLAIN.ok"] == "3" and stats["mech.PLAIN.fail"] == "2"
     # the admin connection and Postfix's one auth connection
     assert stats["connections"] == "2", stats
