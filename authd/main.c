@@ -86,14 +86,19 @@ reload(void)
 			    restart_keys[i]);
 	old_confs[n_old_confs++] = authd.conf.raw;
 	authd.conf.raw = nc.raw;
-	/* nc's host name lives in nc: point at authd's copy instead */
-	authd.conf.default_realm = nc.default_realm == nc.host ?
-	    authd.conf.host : nc.default_realm;
-	authd.conf.host_name = nc.host_name == nc.host ? authd.conf.host :
-	    nc.host_name;
+	/*
+	 * Workers read these while we write them: atomic stores, and the old
+	 * strings stay allocated. nc's host name lives in nc: point at
+	 * authd's copy instead.
+	 */
+	__atomic_store_n(&authd.conf.default_realm, nc.default_realm == nc.host ?
+	    authd.conf.host : nc.default_realm, __ATOMIC_RELEASE);
+	__atomic_store_n(&authd.conf.host_name, nc.host_name == nc.host ?
+	    authd.conf.host : nc.host_name, __ATOMIC_RELEASE);
+	__atomic_store_n(&authd.conf.scram_iterations, nc.scram_iterations,
+	    __ATOMIC_RELEASE);
 	authd.conf.io_timeout = nc.io_timeout;
 	authd.conf.max_connections = nc.max_connections;
-	authd.conf.scram_iterations = nc.scram_iterations;
 	penalty_set(authd.penalty, nc.penalty_base_ms, nc.penalty_max_ms,
 	    nc.penalty_expire);
 	if (sasldb_reopen(authd.db) != SK_OK)
