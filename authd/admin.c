@@ -166,10 +166,12 @@ admin_done(void *arg)
 		admin_fail(c, j->id, j->r == SK_ERR_NOTFOUND ? ADMIN_FAIL_NOTFOUND :
 		    j->r == SK_ERR_INVAL ? ADMIN_FAIL_INVALID : ADMIN_FAIL_TEMP,
 		    sk_strerror(j->r));
+	} else if (j->out.len > 0 && lconn_send(c, &j->out) != SK_OK) {
+		c->a->stats.admin_fail++;
+		admin_fail(c, j->id, ADMIN_FAIL_TEMP, "reply too large: read "
+		    "the replies already sent first");
 	} else {
 		c->a->stats.admin_ok++;
-		if (j->out.len > 0)
-			lconn_send(c, &j->out);
 		snprintf(num, sizeof(num), "%lu", j->id);
 		sbuf_init(&b, ADMIN_PROTO_LINE_MAX);
 		if (line_put_cmd(&b, "OK") == SK_OK &&
@@ -338,7 +340,7 @@ admin_line(struct lconn *c, char *line, size_t len)
 		lconn_hold(c);
 		if (pool_submit(c->a->pool, admin_work, admin_done, j) == SK_OK)
 			return 0;
-		lconn_release(c);
+		lconn_unhold(c);
 		r = SK_ERR_NOMEM;
 	}
 	c->a->stats.admin_fail++;
@@ -366,6 +368,7 @@ struct llistener *
 admin_listener_new(struct authd *a, int fd)
 {
 	return llistener_new(a, fd, "admin", a->conf.admin_gid,
-	    ADMIN_PROTO_LINE_MAX, ADMIN_PROTO_INFLIGHT, admin_line, admin_closed,
+	    ADMIN_PROTO_LINE_MAX, ADMIN_PROTO_INFLIGHT, NULL, admin_line,
+	    admin_closed,
 	    sizeof(struct admin_conn));
 }

@@ -40,6 +40,7 @@ struct auth_req {
 	char service[64];
 	char rip[64];
 	int started, busy;
+	int want_cont;			/* we sent CONT: the client may answer */
 	struct event *delay;		/* a penalty holds the exchange back */
 	struct authsasl_req sasl;
 	struct sbuf in;			/* the client's response: wiping */
@@ -158,6 +159,7 @@ auth_done(void *arg)
 	r->busy = 0;
 	/* answered even when closing: a peer that left just loses it */
 	if (r->result == SASL_CONTINUE) {
+		r->want_cont = 1;
 		n = b64_encoded_len(r->out.len) + 1;
 		if ((b64 = malloc(n)) == NULL ||
 		    b64_encode(r->out.data, r->out.len, b64, n) != SK_OK)
@@ -187,6 +189,12 @@ auth_done(void *arg)
 			auth_reply(c, "OK", r->id, "user", user ? user : "", NULL,
 			    NULL);
 		free(fin);
+	} else if (r->result == SASL_FAIL || r->result == SASL_TRYAGAIN ||
+	    r->result == SASL_NOMEM || r->result == SASL_UNAVAIL) {
+		/* our fault, not the client's: no penalty, code=temp_fail */
+		a->stats.auth_error++;
+		auth_log(r, SK_ERR_DB);
+		auth_reply(c, "FAIL", r->id, "code", AUTH_FAIL_TEMP, NULL, NULL);
 	} else {
 		int why = r->sasl.verify_result == SK_ERR_DISABLED ?
 		    SK_ERR_DISABLED : r->result == SASL_NOUSER ?
@@ -228,7 +236,7 @@ auth_submit(struct auth_req *r)
 	lconn_hold(r->ac->c);
 	if (pool_submit(r->ac->c->a->pool, auth_work, auth_done, r) != SK_OK) {
 		r->busy = 0;
-		lconn_release(r->ac->c);
+		lconn_unhold(r->ac->c);
 		return SK_ERR_NOMEM;
 	}
 	return SK_OK;
@@ -245,6 +253,7 @@ auth_delayed(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	event_free(r->delay);
 	r->delay = NULL;
+	r->busy = 0;
 	/* even when closing: a request waiting on its penalty is in flight */
 	if (auth_submit(r) == SK_OK) {
 		lconn_release(c);	/* the worker holds the connection now */
@@ -270,23 +279,32 @@ auth_start(struct auth_req *r)
 	if ((r->delay = evtimer_new(a->base, auth_delayed, r)) == NULL ||
 	    evtimer_add(r->delay, &tv) == -1)
 		return SK_ERR_NOMEM;
+	r->busy = 1;	/* held by the timer: no CONT, no other step */
 	lconn_hold(r->ac->c);
 	return SK_OK;
 }
 
-/* Is mech among those we offer this client? */
+/*
+ * Finds mech among those we offer this client, ignoring case as Dovecot
+ * and libsasl2 do; canon (64 bytes) gets the name as we spell it.
+ */
 static int
-auth_mech_offered(struct auth_conn *ac, const char *mech)
+auth_mech_offered(struct auth_conn *ac, const char *mech, char *canon)
 {
-	const char *list = ac->c->a->sasl_mechs, *p = list;
-	size_t n = strlen(mech);
+	const char *p = ac->c->a->sasl_mechs;
+	size_t n = strlen(mech), len;
 
-	if (strstr(mech, "-PLUS") != NULL && ac->minor < AUTH_PROTO_MINOR_CBIND)
+	if (n == 0 || n >= 64)
 		return 0;
-	while ((p = strstr(p, mech)) != NULL) {
-		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
-			return 1;
-		p += n;
+	while (*p != '\0') {
+		len = strcspn(p, " ");
+		if (len == n && strncasecmp(p, mech, n) == 0) {
+			memcpy(canon, p, n);
+			canon[n] = '\0';
+			return strstr(canon, "-PLUS") == NULL ||
+			    ac->minor >= AUTH_PROTO_MINOR_CBIND;
+		}
+		p += len + (p[len] == ' ');
 	}
 	return 0;
 }
@@ -307,6 +325,7 @@ static int
 auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 {
 	const char *mech = line_str(lf, 2), *service, *v;
+	char canon[64];
 	struct auth_req *r;
 	unsigned long id;
 	size_t vlen, i, end = lf->n;
@@ -324,7 +343,7 @@ auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 	    vlen >= 64 || auth_find(ac, id) != NULL ||
 	    ac->nreqs >= AUTH_REQS_MAX)
 		return -1;
-	if (!auth_mech_offered(ac, mech)) {
+	if (!auth_mech_offered(ac, mech, canon)) {
 		auth_reply(ac->c, "FAIL", id, "reason", "unsupported mechanism",
 		    NULL, NULL);
 		return 0;
@@ -333,7 +352,7 @@ auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 		return -1;
 	r->ac = ac;
 	r->id = id;
-	snprintf(r->mech, sizeof(r->mech), "%s", mech);
+	snprintf(r->mech, sizeof(r->mech), "%s", canon);
 	snprintf(r->service, sizeof(r->service), "%s", service);
 	if (line_param(lf, 3, "rip", &v, &vlen) && vlen < sizeof(r->rip))
 		snprintf(r->rip, sizeof(r->rip), "%s", v);
@@ -347,8 +366,9 @@ auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 		auth_req_free(r);
 		return 0;
 	}
+	/* before minor 2, an empty resp= means no initial response (Exim) */
 	if (line_param(lf, 3, "resp", &v, &vlen) &&
-	    auth_decode(r, v, vlen) != SK_OK) {
+	    (vlen > 0 || ac->minor >= 2) && auth_decode(r, v, vlen) != SK_OK) {
 		auth_reply(ac->c, "FAIL", id, "reason", "invalid base64 data",
 		    "code", AUTH_FAIL_BASE64);
 		auth_req_free(r);
@@ -364,9 +384,11 @@ auth_cmd_cont(struct auth_conn *ac, struct line_fields *lf)
 	struct auth_req *r;
 	unsigned long id;
 
+	/* only an answer to our CONT: not while a step or penalty runs */
 	if (parse_id(line_str(lf, 1), &id) == -1 || lf->n < 3 ||
-	    (r = auth_find(ac, id)) == NULL || r->busy)
+	    (r = auth_find(ac, id)) == NULL || r->busy || !r->want_cont)
 		return -1;
+	r->want_cont = 0;
 	if (auth_decode(r, lf->f[2], lf->len[2]) != SK_OK) {
 		auth_reply(ac->c, "FAIL", id, "reason", "invalid base64 data",
 		    "code", AUTH_FAIL_BASE64);
@@ -382,7 +404,7 @@ auth_handshake(struct auth_conn *ac)
 {
 	const char *p = ac->c->a->sasl_mechs;
 	unsigned char cookie[16];
-	char hex[33], num[24], mech[64];
+	char hex[33], num[24], mech[64], canon[64];
 	struct sbuf b;
 	size_t i, n;
 
@@ -396,7 +418,7 @@ auth_handshake(struct auth_conn *ac)
 		n = strcspn(p, " ");
 		snprintf(mech, sizeof(mech), "%.*s", (int)n, p);
 		p += n + (p[n] == ' ');
-		if (!auth_mech_offered(ac, mech))
+		if (!auth_mech_offered(ac, mech, canon))
 			continue;
 		line_put_cmd(&b, "MECH");
 		line_put_str(&b, mech);
@@ -447,7 +469,6 @@ auth_line(struct lconn *c, char *line, size_t len)
 		    parse_id(line_str(&lf, 2), &ac->minor) == -1)
 			goto proto;
 		ac->versioned = 1;
-		auth_handshake(ac);
 		r = 0;
 	} else if (strcmp(cmd, "CPID") == 0) {
 		r = 0;
@@ -467,6 +488,20 @@ proto:
 	return -1;
 }
 
+/*
+ * The server speaks first, as Dovecot does for clients that read before
+ * they write (Exim): the handshake goes out on connect. Channel-binding
+ * mechanisms, when there are any, need the client's minor: see -PLUS.
+ */
+static void
+auth_opened(struct lconn *c)
+{
+	struct auth_conn *ac = c->ctx;
+
+	ac->c = c;
+	auth_handshake(ac);
+}
+
 static void
 auth_closed(struct lconn *c)
 {
@@ -481,5 +516,6 @@ struct llistener *
 auth_listener_new(struct authd *a, int fd)
 {
 	return llistener_new(a, fd, "auth", a->conf.auth_gid, AUTH_PROTO_LINE_MAX,
-	    AUTH_REQS_MAX, auth_line, auth_closed, sizeof(struct auth_conn));
+	    AUTH_REQS_MAX, auth_opened, auth_line, auth_closed,
+	    sizeof(struct auth_conn));
 }

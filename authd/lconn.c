@@ -55,10 +55,13 @@ lconn_update_read(struct lconn *c)
 {
 	struct timeval tv = { (time_t)c->a->conf.io_timeout, 0 };
 
-	if (c->closing || c->inflight >= c->max_inflight)
+	if (c->closing || c->inflight >= c->max_inflight) {
 		event_del(c->rev);
-	else if (!event_pending(c->rev, EV_READ, NULL))
-		event_add(c->rev, &tv);
+		return;
+	}
+	/* while we hold a request, the client is waiting for us: no timeout */
+	event_del(c->rev);
+	event_add(c->rev, c->inflight > 0 ? NULL : &tv);
 }
 
 struct lconn *
@@ -79,7 +82,7 @@ lconn_new(struct authd *a, const char *name, int fd,
 	c->on_close = on_close;
 	c->ctx = ctx;
 	sbuf_init(&c->in, max_line);
-	sbuf_init(&c->out, 16u << 20);
+	sbuf_init(&c->out, LCONN_OUT_MAX);
 	c->rev = event_new(a->base, fd, EV_READ | EV_PERSIST, lconn_read, c);
 	c->wev = event_new(a->base, fd, EV_WRITE, lconn_write, c);
 	if (c->rev == NULL || c->wev == NULL) {
@@ -133,6 +136,7 @@ lconn_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct lconn *c = arg;
 	unsigned char buf[4096];
+	size_t room;
 	ssize_t n;
 	int r;
 
@@ -142,7 +146,13 @@ lconn_read(evutil_socket_t fd, short what, void *arg)
 		lconn_close(c);
 		return;
 	}
-	n = read(fd, buf, sizeof(buf));
+	/* never more than the room left: the limit is on one line */
+	room = c->in.max - c->in.len;
+	if (room == 0) {
+		r = SK_ERR_LIMIT;
+		goto toolong;
+	}
+	n = read(fd, buf, room < sizeof(buf) ? room : sizeof(buf));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -151,6 +161,10 @@ lconn_read(evutil_socket_t fd, short what, void *arg)
 	}
 	r = sbuf_put(&c->in, buf, (size_t)n);
 	explicit_bzero(buf, sizeof(buf));
+	if (r == SK_OK && c->in.len == c->in.max &&
+	    memchr(c->in.data, '\n', c->in.len) == NULL)
+		r = SK_ERR_LIMIT;	/* a whole buffer and no end of line */
+toolong:
 	if (r != SK_OK) {
 		log_warn("%s: pid %ld: line longer than %zu bytes; disconnected",
 		    c->name, (long)c->peer.pid, c->in.max);
@@ -218,6 +232,12 @@ lconn_hold(struct lconn *c)
 }
 
 void
+lconn_unhold(struct lconn *c)
+{
+	c->inflight--;
+}
+
+void
 lconn_release(struct lconn *c)
 {
 	c->inflight--;
@@ -261,6 +281,7 @@ struct llistener {
 	gid_t gid;
 	size_t max_line;
 	unsigned max_inflight;
+	lconn_open_fn *on_open;
 	lconn_line_fn *on_line;
 	lconn_close_fn *on_close;
 	size_t ctx_size;
@@ -271,6 +292,7 @@ llistener_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct llistener *l = arg;
 	struct peercred pc;
+	struct lconn *c = NULL;
 	void *ctx;
 	int fd;
 
@@ -278,24 +300,27 @@ llistener_accept(evutil_socket_t lfd, short what, void *arg)
 	if ((fd = accept_peer(l->a, lfd, l->name, l->gid, &pc)) == -1)
 		return;
 	if ((ctx = calloc(1, l->ctx_size)) == NULL ||
-	    lconn_new(l->a, l->name, fd, &pc, l->max_line, l->max_inflight,
-	    l->on_line, l->on_close, ctx) == NULL) {
+	    (c = lconn_new(l->a, l->name, fd, &pc, l->max_line, l->max_inflight,
+	    l->on_line, l->on_close, ctx)) == NULL) {
 		free(ctx);
 		close(fd);
+		return;
 	}
+	if (l->on_open != NULL)
+		l->on_open(c);
 }
 
 struct llistener *
 llistener_new(struct authd *a, int fd, const char *name, gid_t gid,
-    size_t max_line, unsigned max_inflight, lconn_line_fn *on_line,
-    lconn_close_fn *on_close, size_t ctx_size)
+    size_t max_line, unsigned max_inflight, lconn_open_fn *on_open,
+    lconn_line_fn *on_line, lconn_close_fn *on_close, size_t ctx_size)
 {
 	struct llistener *l = calloc(1, sizeof(*l));
 
 	if (l == NULL)
 		return NULL;
 	*l = (struct llistener){ a, NULL, fd, name, gid, max_line, max_inflight,
-	    on_line, on_close, ctx_size };
+	    on_open, on_line, on_close, ctx_size };
 	l->ev = event_new(a->base, fd, EV_READ | EV_PERSIST, llistener_accept, l);
 	if (l->ev == NULL || event_add(l->ev, NULL) == -1) {
 		llistener_free(l);

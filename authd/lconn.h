@@ -13,6 +13,8 @@
 #include "authd.h"
 #include "sbuf.h"
 
+#define LCONN_OUT_MAX (64u << 20)	/* replies queued for one client */
+
 struct lconn;
 
 /* Handles one line (LF removed, NUL-terminated, writable); -1 closes. */
@@ -46,6 +48,8 @@ int lconn_send(struct lconn *c, const struct sbuf *line);
 /* A request went to a worker / came back: reading pauses at the cap. */
 void lconn_hold(struct lconn *c);
 void lconn_release(struct lconn *c);
+/* Undoes a hold from inside on_line: never frees, never reads lines. */
+void lconn_unhold(struct lconn *c);
 /* Closes after the queued output is written and no request is out. */
 void lconn_close(struct lconn *c);
 /* On SIGTERM: closes every connection once its requests are answered. */
@@ -57,9 +61,11 @@ void lconn_close_all(struct authd *a);
  * the connection's on_close).
  */
 struct llistener;
+/* Called once a connection is set up, before any line (may be NULL). */
+typedef void lconn_open_fn(struct lconn *c);
 struct llistener *llistener_new(struct authd *a, int fd, const char *name,
-    gid_t gid, size_t max_line, unsigned max_inflight, lconn_line_fn *on_line,
-    lconn_close_fn *on_close, size_t ctx_size);
+    gid_t gid, size_t max_line, unsigned max_inflight, lconn_open_fn *on_open,
+    lconn_line_fn *on_line, lconn_close_fn *on_close, size_t ctx_size);
 void llistener_free(struct llistener *l);
 
 #endif

@@ -266,8 +266,13 @@ cb_checkpass(sasl_conn_t *conn, void *ctx, const char *user, const char *pass,
 	else
 		r = verify_password(sasl_authd, authid, realm, pass, passlen);
 	req->verify_result = r;
-	return r == SK_OK ? SASL_OK : r == SK_ERR_NOTFOUND ? SASL_NOUSER :
-	    SASL_BADAUTH;
+	if (r == SK_OK)
+		return SASL_OK;
+	if (r == SK_ERR_NOTFOUND)
+		return SASL_NOUSER;
+	if (r == SK_ERR_MISMATCH || r == SK_ERR_DISABLED)
+		return SASL_BADAUTH;
+	return SASL_TRYAGAIN;	/* the store failed: not the client's fault */
 }
 
 /* Who may act as whom: by default, only oneself. */

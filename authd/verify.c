@@ -13,13 +13,12 @@
 
 /* The work of one check against a verifier, for users who have none. */
 static void
-verify_decoy(const char *pass, size_t passlen)
+verify_decoy(unsigned iter, const char *pass, size_t passlen)
 {
 	static const unsigned char salt[SCRAM_SALT_LEN];
 	unsigned char out[SCRAM_KEY_MAX];
 
-	scram_pbkdf2(SCRAM_SHA256, pass, passlen, salt, sizeof(salt),
-	    SCRAM_ITER_DEFAULT, out);
+	scram_pbkdf2(SCRAM_SHA256, pass, passlen, salt, sizeof(salt), iter, out);
 	explicit_bzero(out, sizeof(out));
 }
 
@@ -31,7 +30,8 @@ verify_password(struct authd *a, const char *authid, const char *realm,
 
 	r = sasldb_verify_password(a->db, authid, realm, pass, passlen);
 	if (r == SK_ERR_NOTFOUND)
-		verify_decoy(pass, passlen);
+		verify_decoy(__atomic_load_n(&a->conf.scram_iterations,
+		    __ATOMIC_ACQUIRE), pass, passlen);
 	return r;
 }
 

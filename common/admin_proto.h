@@ -7,7 +7,8 @@
  *   C: SETPASS <id> <user> <password> [plaintext|noplaintext]
  *   C: DELETE  <id> <user>
  *   C: DISABLE <id> <user>         C: ENABLE <id> <user>
- *   C: SHOW    <id> <user>         S: OK <id> user=<u@r> props=<a,b,...>
+ *   C: SHOW    <id> <user>         S: USER <id> <u@r> props=<a,b,...>
+ *                                  S: OK <id>
  *   C: LIST    <id> [props]        S: USER <id> <u@r> [props=<a,b,...>]...
  *                                  S: OK <id> count=<n>
  *   C: STATS   <id>                S: OK <id> <name>=<value>...

@@ -82,7 +82,10 @@ class AdminClient:
 
     def line(self):
         while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
+            try:
+                chunk = self.sock.recv(65536)
+            except ConnectionResetError:    # closed with our data unread
+                return None
             if not chunk:
                 return None
             self.buf += chunk

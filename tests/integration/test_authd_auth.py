@@ -55,7 +55,10 @@ class AuthClient:
 
     def line(self):
         while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
+            try:
+                chunk = self.sock.recv(65536)
+            except ConnectionResetError:    # closed with our data unread
+                return None
             if not chunk:
                 return None
             self.buf += chunk
@@ -360,3 +363,40 @@ def test_sighup_reloads_without_dropping_connections(tmp_path):
         assert c.line()[:2] == ["OK", "3"]
     finally:
         a.stop()
+
+
+def test_review_fixes(authd):
+    """Regressions from review: an empty mechanism name, a CONT while a
+    request waits, a client that reads before it writes, mechanism case,
+    and an empty resp= from an old client."""
+    # the server speaks first (Exim reads VERSION..DONE before writing)
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(str(authd.auth))
+    got = b""
+    while b"DONE\n" not in got:
+        got += s.recv(4096)
+    assert got.startswith(b"VERSION\t1\t")
+    s.close()
+    c = AuthClient(authd.auth)
+    # an empty mechanism is refused, and the daemon goes on
+    c.send("AUTH\t1\t\tservice=smtp")
+    assert c.line()[:2] == ["FAIL", "1"]
+    # mechanism names ignore case, as Postfix passes them on
+    c.send("AUTH\t2\tplain\tservice=smtp\tresp=%s" % b64(b"\0alice\0alice-pw"))
+    assert c.line()[:2] == ["OK", "2"]
+    # a CONT nobody asked for breaks the protocol
+    c.send("AUTH\t3\tPLAIN\tservice=smtp\tresp=%s" % b64(b"\0alice\0alice-pw"))
+    c.send("CONT\t3\tAAAA")
+    replies = [c.line(), c.line()]
+    assert replies[-1] is None
+    # an old client's empty resp= means no initial response: PLAIN asks
+    old = AuthClient(authd.auth, minor=0)
+    old.send("AUTH\t1\tPLAIN\tservice=smtp\tresp=")
+    f = old.line()
+    assert f[:2] == ["CONT", "1"]
+    old.send("CONT\t1\t" + b64(b"\0alice\0alice-pw"))
+    assert old.line()[:2] == ["OK", "1"]
+    # everyone else is still served
+    d = doveadm(authd, "alice", "alice-pw")
+    assert d.returncode == 0
