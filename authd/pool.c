@@ -23,7 +23,7 @@ struct job {
 struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct job *todo, *todo_tail;	/* waiting for a worker */
+	struct job *waiting, *wait_tail;	/* waiting for a worker */
 	struct job *done, *done_tail;	/* waiting for the loop */
 	struct event *wake;		/* activated when done is not empty */
 	pthread_t *threads;
@@ -50,13 +50,13 @@ pool_thread(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (p->todo == NULL && !p->stop)
+		while (p->waiting == NULL && !p->stop)
 			pthread_cond_wait(&p->cv, &p->mu);
-		if (p->todo == NULL)
+		if (p->waiting == NULL)
 			break;
-		j = p->todo;
-		if ((p->todo = j->next) == NULL)
-			p->todo_tail = NULL;
+		j = p->waiting;
+		if ((p->waiting = j->next) == NULL)
+			p->wait_tail = NULL;
 		pthread_mutex_unlock(&p->mu);
 		j->work(j->arg);
 		pthread_mutex_lock(&p->mu);
@@ -126,7 +126,7 @@ pool_submit(struct pool *p, pool_work_fn *work, pool_done_fn *done, void *arg)
 	j->done = done;
 	j->arg = arg;
 	pthread_mutex_lock(&p->mu);
-	queue_push(&p->todo, &p->todo_tail, j);
+	queue_push(&p->waiting, &p->wait_tail, j);
 	pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	return SK_OK;
