@@ -43,6 +43,18 @@ static const char *conffile = AUTHD_DEFAULT_CONF;
 static struct conf *old_confs[64];
 static size_t n_old_confs;
 
+/* Checks the configuration file the way the store's files are checked. */
+static int
+check_conf_file(const char *path, char *err, size_t errlen)
+{
+	struct safefile_policy pol;
+
+	memset(&pol, 0, sizeof(pol));
+	pol.owner = geteuid();
+	pol.trusted_gid = (gid_t)-1;
+	return safefile_check(path, &pol, err, errlen);
+}
+
 /* Keys whose change only a restart can apply. */
 static const char *const restart_keys[] = {
 	"sasldb_path", "pidfile", "auth_socket", "auth_socket_mode",
@@ -70,7 +82,8 @@ reload(void)
 	char err[1024];
 	size_t i;
 
-	if (authd_conf_load(conffile, &nc, err, sizeof(err)) != SK_OK) {
+	if (check_conf_file(conffile, err, sizeof(err)) != SK_OK ||
+	    authd_conf_load(conffile, &nc, err, sizeof(err)) != SK_OK) {
 		log_error("SIGHUP: %s; the running configuration stays", err);
 		return;
 	}
@@ -143,19 +156,6 @@ write_pidfile(const char *path)
 	return fd;
 }
 
-/* Checks the configuration file the way the store's files are checked. */
-static void
-check_conf_file(const char *path)
-{
-	struct safefile_policy pol;
-	char err[1024];
-
-	memset(&pol, 0, sizeof(pol));
-	pol.owner = geteuid();
-	pol.trusted_gid = (gid_t)-1;
-	if (safefile_check(path, &pol, err, sizeof(err)) != SK_OK)
-		fatal("%s", err);
-}
 
 static void
 open_store(struct authd *a)
@@ -239,7 +239,8 @@ main(int argc, char *argv[])
 		usage();
 	log_init("authd", LOG_AUTH, foreground);
 	no_core_dumps();
-	check_conf_file(conffile);
+	if (check_conf_file(conffile, err, sizeof(err)) != SK_OK)
+		fatal("%s", err);
 	if (authd_conf_load(conffile, &authd.conf, err, sizeof(err)) != SK_OK) {
 		log_error("%s", err);
 		return EXIT_CONFIG;

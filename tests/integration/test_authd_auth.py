@@ -359,6 +359,11 @@ def test_sighup_reloads_without_dropping_connections(tmp_path):
         a.write_conf()
         a.proc.send_signal(signal.SIGHUP)
         wait_log(a, "workers changed: restart authd")
+        # an unsafe file is refused on reload too, naming the fix
+        os.chmod(a.conf, 0o666)
+        a.proc.send_signal(signal.SIGHUP)
+        wait_log(a, "chmod")
+        os.chmod(a.conf, 0o600)
         plain_auth(c, 3, "bob", "bob-pw")
         assert c.line()[:2] == ["OK", "3"]
     finally:
