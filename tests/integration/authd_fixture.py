@@ -59,8 +59,8 @@ class Authd:
         return self.log.read_text()
 
 
-class AdminClient:
-    """A minimal client of the admin protocol, over a UNIX socket."""
+class LineClient:
+    """A client of authd's line protocols, over a UNIX socket."""
 
     def __init__(self, path):
         import socket
@@ -68,19 +68,12 @@ class AdminClient:
         self.sock.settimeout(20)
         self.sock.connect(str(path))
         self.buf = b""
-        self.next_id = 1
-        self.send("VERSION\t1\t0")
-        assert self.line() == ["VERSION", "1", "0"]
-
-    @staticmethod
-    def escape(s):
-        return (s.replace("\x01", "\x011").replace("\t", "\x01t")
-                .replace("\r", "\x01r").replace("\n", "\x01n"))
 
     def send(self, text):
         self.sock.sendall(text.encode() + b"\n")
 
     def line(self):
+        """The next line's fields, or None once the server closed."""
         while b"\n" not in self.buf:
             try:
                 chunk = self.sock.recv(65536)
@@ -91,6 +84,24 @@ class AdminClient:
             self.buf += chunk
         raw, self.buf = self.buf.split(b"\n", 1)
         return raw.decode().split("\t")
+
+    def close(self):
+        self.sock.close()
+
+
+class AdminClient(LineClient):
+    """A minimal client of the admin protocol."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.next_id = 1
+        self.send("VERSION\t1\t0")
+        assert self.line() == ["VERSION", "1", "0"]
+
+    @staticmethod
+    def escape(s):
+        return (s.replace("\x01", "\x011").replace("\t", "\x01t")
+                .replace("\r", "\x01r").replace("\n", "\x01n"))
 
     def request(self, cmd, *args):
         """Sends one request; returns (extra lines, final reply fields)."""
@@ -104,6 +115,3 @@ class AdminClient:
             if f[0] in ("OK", "FAIL") and f[1] == rid:
                 return extra, f
             extra.append(f)
-
-    def close(self):
-        self.sock.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from authd_fixture import AdminClient, Authd
+from authd_fixture import AdminClient, Authd, LineClient
 from conftest import run, sp
 
 
@@ -140,7 +140,8 @@ def test_admin_group_member_without_root():
         # gets its own copy of AdminClient beside the socket
         import inspect
         script = base / "client.py"
-        script.write_text(inspect.getsource(AdminClient) +
+        script.write_text(inspect.getsource(LineClient) + "\n\n" +
+                          inspect.getsource(AdminClient) +
                           "\nc = AdminClient(%r)\n"
                           "print(c.request('SETPASS', 'g', 'gpw')[1][0])\n"
                           % str(a.admin))

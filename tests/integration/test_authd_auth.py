@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from authd_fixture import AdminClient, Authd
+from authd_fixture import AdminClient, Authd, LineClient
 from conftest import run, sp
 
 
@@ -31,14 +31,11 @@ def doveadm(a, user, pw):
                timeout=30)
 
 
-class AuthClient:
+class AuthClient(LineClient):
     """The client side of Dovecot's auth protocol, as Postfix speaks it."""
 
     def __init__(self, path, minor=2):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.settimeout(20)
-        self.sock.connect(str(path))
-        self.buf = b""
+        super().__init__(path)
         self.send("VERSION\t1\t%d" % minor)
         self.send("CPID\t%d" % os.getpid())
         self.mechs = {}
@@ -49,21 +46,6 @@ class AuthClient:
                 self.mechs[f[1]] = f[2:]
             if f[0] == "DONE":
                 break
-
-    def send(self, text):
-        self.sock.sendall(text.encode() + b"\n")
-
-    def line(self):
-        while b"\n" not in self.buf:
-            try:
-                chunk = self.sock.recv(65536)
-            except ConnectionResetError:    # closed with our data unread
-                return None
-            if not chunk:
-                return None
-            self.buf += chunk
-        raw, self.buf = self.buf.split(b"\n", 1)
-        return raw.decode().split("\t")
 
 
 def b64(s):
