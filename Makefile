@@ -31,7 +31,7 @@ SASLPASSWD_SRC = saslpasswd/main.c saslpasswd/cmd.c saslpasswd/import_cmd.c \
 	saslpasswd/shell.c
 AUTHD_SRC = authd/main.c authd/admin.c authd/auth.c authd/config.c \
 	authd/lconn.c authd/listen.c authd/mux.c authd/penalty.c authd/pool.c \
-	authd/sasl.c authd/verify.c
+	authd/sasl.c authd/verify.c authd/cache.c authd/pam.c
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 MANPAGES = $(wildcard man/*.[0-9])
@@ -74,16 +74,21 @@ $(BA)/bin/saslpasswd: $(SASLPASSWD_SRC:%.c=$(BA)/%.o) $(BA)/libcommon.a
 
 $(B)/bin/authd: $(AUTHD_SRC:%.c=$(B)/%.o) $(B)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -levent -levent_pthreads -lpthread
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -lpam -levent -levent_pthreads -lpthread
 
 $(BA)/bin/authd: $(AUTHD_SRC:%.c=$(BA)/%.o) $(BA)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -levent -levent_pthreads -lpthread
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -lpam -levent -levent_pthreads -lpthread
 
 # a Cyrus-linked peer: libsasl2 with its own sasldb plugin, for the tests
 $(B)/tests/cyrus_peer: tests/integration/cyrus_peer.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lsasl2
+
+# a client of authd's auth protocol with client-side libsasl2, for the tests
+$(B)/tests/sasl_client: tests/integration/sasl_client.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lsasl2 -lcrypto
 
 $(B)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(B)/libcommon.a $(HEADERS)
 	@mkdir -p $(dir $@)

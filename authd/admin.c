@@ -13,7 +13,9 @@
 #include <event2/event.h>
 
 #include "admin_proto.h"
+#include "alloc.h"
 #include "err.h"
+#include "import.h"
 #include "lconn.h"
 #include "line.h"
 #include "log.h"
@@ -22,7 +24,15 @@ struct admin_conn {
 	int versioned;
 };
 
-enum admin_op { OP_SETPASS, OP_DELETE, OP_DISABLE, OP_ENABLE, OP_SHOW, OP_LIST };
+enum admin_op {
+	OP_SETPASS, OP_DELETE, OP_DISABLE, OP_ENABLE, OP_SHOW, OP_LIST, OP_IMPORT
+};
+
+/* One record of an IMPORT request, with its verifiers. */
+struct admin_rec {
+	struct import_record rec;
+	struct sasldb_verifiers v;
+};
 
 struct admin_job {
 	struct lconn *c;
@@ -35,6 +45,9 @@ struct admin_job {
 	int with_props;
 	struct sbuf out;		/* USER lines of LIST and SHOW */
 	unsigned long count;
+	struct admin_rec *recs;		/* IMPORT */
+	size_t nrecs;
+	unsigned long missing;		/* IMPORT: deletes of no one */
 	int r;
 };
 
@@ -49,10 +62,11 @@ static const struct {
 	{ "ENABLE", OP_ENABLE, 1 },
 	{ "SHOW", OP_SHOW, 1 },
 	{ "LIST", OP_LIST, 0 },
+	{ "IMPORT", OP_IMPORT, 1 },
 };
 
 static const char *const admin_op_names[] = {
-	"setpass", "delete", "disable", "enable", "show", "list"
+	"setpass", "delete", "disable", "enable", "show", "list", "import"
 };
 
 /* Sends "FAIL <id> code=<code> reason=<reason>". */
@@ -104,6 +118,50 @@ admin_user_line(void *ctx, const char *authid, const char *realm,
 	return r;
 }
 
+/*
+ * Worker thread: an IMPORT, validated already, as one transaction: all
+ * its records are committed, or none.
+ */
+static int
+admin_import(struct admin_job *j)
+{
+	struct authd *a = j->c->a;
+	unsigned iter = __atomic_load_n(&a->conf.scram_iterations,
+	    __ATOMIC_ACQUIRE);
+	const char *realm = __atomic_load_n(&a->conf.default_realm,
+	    __ATOMIC_ACQUIRE);
+	size_t i;
+	int r;
+
+	for (i = 0; i < j->nrecs; i++) {
+		struct admin_rec *ar = &j->recs[i];
+
+		if ((ar->rec.action == IMPORT_PASSWORD ||
+		    ar->rec.action == IMPORT_PLAINTEXT) &&
+		    (r = sasldb_make_verifiers((const char *)ar->rec.password.data,
+		    ar->rec.password.len, iter, &ar->v)) != SK_OK)
+			return r;
+	}
+	if ((r = sasldb_batch_begin(a->db)) != SK_OK)
+		return r;
+	for (i = 0; i < j->nrecs; i++) {
+		r = import_apply(a->db, &j->recs[i].rec, realm, SASLDB_PLAIN_KEEP,
+		    &j->recs[i].v);
+		if (r == SK_ERR_NOTFOUND &&
+		    j->recs[i].rec.action == IMPORT_DELETE) {
+			j->missing++;
+			r = SK_OK;
+		}
+		if (r != SK_OK) {
+			sasldb_batch_abort(a->db);
+			return r;
+		}
+	}
+	if ((r = sasldb_batch_commit(a->db)) == SK_OK)
+		j->count = j->nrecs;
+	return r;
+}
+
 /* Worker thread: the store work of one request. */
 static void
 admin_work(void *arg)
@@ -137,12 +195,25 @@ admin_work(void *arg)
 	case OP_LIST:
 		j->r = sasldb_list(a->db, j->with_props, admin_user_line, NULL, j);
 		break;
+	case OP_IMPORT:
+		j->r = admin_import(j);
+		break;
 	}
+	/* after a write commits, no cached check may outlive it */
+	if (j->op != OP_SHOW && j->op != OP_LIST)
+		vcache_flush(a->cache);
 }
 
 static void
 admin_job_free(struct admin_job *j)
 {
+	size_t i;
+
+	for (i = 0; i < j->nrecs; i++) {
+		import_record_clear(&j->recs[i].rec);
+		sasldb_verifiers_clear(&j->recs[i].v);
+	}
+	free(j->recs);
 	sbuf_free(&j->pass);
 	sbuf_free(&j->out);
 	free(j);
@@ -176,8 +247,10 @@ admin_done(void *arg)
 		sbuf_init(&b, ADMIN_PROTO_LINE_MAX);
 		if (line_put_cmd(&b, "OK") == SK_OK &&
 		    line_put_str(&b, num) == SK_OK &&
-		    (j->op != OP_LIST || line_put_kv_uint(&b, "count",
-		    j->count) == SK_OK) && line_end(&b) == SK_OK)
+		    ((j->op != OP_LIST && j->op != OP_IMPORT) ||
+		    line_put_kv_uint(&b, "count", j->count) == SK_OK) &&
+		    (j->op != OP_IMPORT || line_put_kv_uint(&b, "missing",
+		    j->missing) == SK_OK) && line_end(&b) == SK_OK)
 			lconn_send(c, &b);
 		sbuf_free(&b);
 	}
@@ -208,9 +281,11 @@ static void
 admin_stats(struct lconn *c, unsigned long id)
 {
 	const struct authd_stats *s = &c->a->stats;
+	unsigned long hits, misses, flushes;
 	struct sbuf b;
 	char num[24];
 
+	vcache_stats(c->a->cache, &hits, &misses, &flushes);
 	snprintf(num, sizeof(num), "%lu", id);
 	sbuf_init(&b, ADMIN_PROTO_LINE_MAX);
 	if (line_put_cmd(&b, "OK") == SK_OK && line_put_str(&b, num) == SK_OK &&
@@ -223,7 +298,36 @@ admin_stats(struct lconn *c, unsigned long id)
 	    line_put_kv_uint(&b, "protocol_errors", s->protocol_errors) ==
 	    SK_OK && line_put_kv_uint(&b, "penalised", s->penalised) == SK_OK &&
 	    line_put_kv_uint(&b, "connections", c->a->nconns) == SK_OK &&
+	    line_put_kv_uint(&b, "cache_hits", hits) == SK_OK &&
+	    line_put_kv_uint(&b, "cache_misses", misses) == SK_OK &&
+	    line_put_kv_uint(&b, "cache_flushes", flushes) == SK_OK &&
 	    admin_stats_mechs(&b, s) == SK_OK && line_end(&b) == SK_OK)
+		lconn_send(c, &b);
+	sbuf_free(&b);
+}
+
+/* RELOAD: as SIGHUP, answered once done. */
+static void
+admin_reload(struct lconn *c, unsigned long id)
+{
+	struct sbuf b;
+	char num[24];
+	int r = authd_reload();
+
+	log_info("admin: pid %ld uid %u: reload: %s", (long)c->peer.pid,
+	    (unsigned)c->peer.uid, r == SK_OK ? "ok" : sk_strerror(r));
+	if (r != SK_OK) {
+		c->a->stats.admin_fail++;
+		admin_fail(c, id, r == SK_ERR_DB ? ADMIN_FAIL_TEMP :
+		    ADMIN_FAIL_INVALID, "the configuration was not reloaded: "
+		    "see the log");
+		return;
+	}
+	c->a->stats.admin_ok++;
+	snprintf(num, sizeof(num), "%lu", id);
+	sbuf_init(&b, 64);
+	if (line_put_cmd(&b, "OK") == SK_OK && line_put_str(&b, num) == SK_OK &&
+	    line_end(&b) == SK_OK)
 		lconn_send(c, &b);
 	sbuf_free(&b);
 }
@@ -239,6 +343,37 @@ admin_id(const struct line_fields *lf, unsigned long *id)
 		return -1;
 	*id = strtoul(s, &end, 10);
 	return *end == '\0' && *id <= 4294967295UL ? 0 : -1;
+}
+
+/*
+ * IMPORT: every field after the id is one record of saslpasswd's import
+ * grammar (import.h), TABs escaped. All are checked before any is written.
+ */
+static int
+admin_import_make(struct admin_job *j, const struct line_fields *lf,
+    const char **why)
+{
+	static __thread char reason[200];
+	char err[160];
+	size_t i;
+
+	if ((j->recs = alloc_array(lf->n - 2, sizeof(*j->recs))) == NULL)
+		return SK_ERR_NOMEM;
+	for (i = 2; i < lf->n; i++) {
+		struct admin_rec *ar = &j->recs[j->nrecs];
+
+		memset(ar, 0, sizeof(*ar));
+		import_record_init(&ar->rec);
+		j->nrecs++;
+		if (import_parse_line(lf->f[i], lf->len[i], &ar->rec, err,
+		    sizeof(err)) != SK_OK || ar->rec.action == IMPORT_SKIP) {
+			snprintf(reason, sizeof(reason), "record %zu: %s", i - 1,
+			    ar->rec.action == IMPORT_SKIP ? "empty" : err);
+			*why = reason;
+			return SK_ERR_INVAL;
+		}
+	}
+	return SK_OK;
 }
 
 /* Builds the job of one request; SK_ERR_INVAL with a reason on bad input. */
@@ -266,6 +401,8 @@ admin_job_make(struct lconn *c, const struct line_fields *lf, size_t k,
 		j->with_props = line_param(lf, 2, "props", &opt, NULL);
 		return SK_OK;
 	}
+	if (j->op == OP_IMPORT)
+		return admin_import_make(j, lf, why);
 	if ((user = line_str(lf, 2)) == NULL ||
 	    sasldb_split_user(user, c->a->conf.default_realm, j->authid,
 	    sizeof(j->authid), j->realm, sizeof(j->realm)) != SK_OK) {
@@ -325,6 +462,10 @@ admin_line(struct lconn *c, char *line, size_t len)
 		goto proto;
 	if (strcmp(cmd, "STATS") == 0) {
 		admin_stats(c, id);
+		return 0;
+	}
+	if (strcmp(cmd, "RELOAD") == 0) {
+		admin_reload(c, id);
 		return 0;
 	}
 	for (k = 0; k < sizeof(admin_cmds) / sizeof(admin_cmds[0]); k++)

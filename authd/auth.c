@@ -5,6 +5,7 @@
  * every libsasl2 step runs on a worker thread, so a slow check never
  * stalls another client. Responses are decoded into wiping buffers.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 #include "log.h"
 
 #define AUTH_REQS_MAX 1024	/* exchanges open on one connection */
+#define AUTH_CBIND_NAME_MAX 32	/* a channel-binding type: tls-unique... */
+#define AUTH_CBIND_DATA_MAX 128	/* its data: 12 to 64 bytes in practice */
 
 struct auth_req;
 
@@ -28,6 +31,9 @@ struct auth_conn {
 	struct lconn *c;
 	int versioned;
 	unsigned long minor;
+	int handshaken;			/* MECH...DONE sent */
+	int cbind;			/* -PLUS forms were offered */
+	struct event *hs_wait;		/* for a client that reads first */
 	struct auth_req *reqs;
 	unsigned nreqs;
 };
@@ -47,6 +53,11 @@ struct auth_req {
 	int has_in;
 	struct sbuf out;		/* the server's challenge */
 	int result;
+	/* -PLUS: the type named in the client's GS2 header, then its data */
+	int plus, cb_asked, cb_given;
+	char cb_name[AUTH_CBIND_NAME_MAX + 1];
+	unsigned char cb_data[AUTH_CBIND_DATA_MAX];
+	sasl_channel_binding_t cb;
 };
 
 static unsigned long auth_cuid;
@@ -99,9 +110,10 @@ auth_reply(struct lconn *c, const char *cmd, unsigned long id,
 	sbuf_free(&b);
 }
 
-/* Sends "CONT id <b64>". */
+/* Sends "CONT id <b64> [channel_binding=<type>]". */
 static void
-auth_cont(struct lconn *c, unsigned long id, const char *b64)
+auth_cont(struct lconn *c, unsigned long id, const char *b64,
+    const char *cbind)
 {
 	struct sbuf b;
 	char num[24];
@@ -109,7 +121,9 @@ auth_cont(struct lconn *c, unsigned long id, const char *b64)
 	snprintf(num, sizeof(num), "%lu", id);
 	sbuf_init(&b, AUTH_PROTO_LINE_MAX);
 	if (line_put_cmd(&b, "CONT") == SK_OK && line_put_str(&b, num) == SK_OK &&
-	    line_put_str(&b, b64) == SK_OK && line_end(&b) == SK_OK)
+	    line_put_str(&b, b64) == SK_OK && (cbind == NULL ||
+	    line_put_kv_str(&b, "channel_binding", cbind) == SK_OK) &&
+	    line_end(&b) == SK_OK)
 		lconn_send(c, &b);
 	sbuf_free(&b);
 }
@@ -165,8 +179,16 @@ auth_done(void *arg)
 		    b64_encode(r->out.data, r->out.len, b64, n) != SK_OK)
 			auth_reply(c, "FAIL", r->id, "code", AUTH_FAIL_TEMP, NULL,
 			    NULL);
-		else
-			auth_cont(c, r->id, b64);
+		else {
+			/* the server-first message asks for the binding data */
+			const char *cb = NULL;
+
+			if (r->cb_name[0] != '\0' && !r->cb_asked) {
+				cb = r->cb_name;
+				r->cb_asked = 1;
+			}
+			auth_cont(c, r->id, b64, cb);
+		}
 		free(b64);
 		lconn_release(c);
 		return;
@@ -227,6 +249,57 @@ auth_decode(struct auth_req *r, const char *b64, size_t len)
 	free(tmp);
 	r->has_in = ok;
 	return ok ? SK_OK : SK_ERR_FORMAT;
+}
+
+/*
+ * A -PLUS exchange: the client's first message must open with the GS2
+ * header "p=<type>," (RFC 5802 §7). The type is asked back with the next
+ * CONT, as Dovecot does; the data comes with the client's answer. 0 when
+ * the header is fine or the message has not come yet.
+ */
+static int
+auth_cbind_begin(struct auth_req *r)
+{
+	const unsigned char *p = r->in.data;
+	size_t i, n = r->in.len;
+
+	if (!r->plus || r->cb_name[0] != '\0' || !r->has_in || n == 0)
+		return 0;
+	if (n < 4 || p[0] != 'p' || p[1] != '=')
+		return -1;
+	for (i = 2; i < n && p[i] != ','; i++)
+		if (i - 2 >= AUTH_CBIND_NAME_MAX || !(isalnum(p[i]) ||
+		    p[i] == '.' || p[i] == '-'))
+			return -1;
+	if (i == n || i == 2)
+		return -1;
+	memcpy(r->cb_name, p + 2, i - 2);
+	r->cb_name[i - 2] = '\0';
+	r->cb.name = r->cb_name;
+	r->cb.critical = 1;
+	r->cb.len = 0;
+	r->cb.data = r->cb_data;
+	authsasl_cbind(&r->sasl, &r->cb);
+	return 0;
+}
+
+/* Takes channel_binding=<b64> from the client's answer to our ask. */
+static int
+auth_cbind_data(struct auth_req *r, struct line_fields *lf)
+{
+	const char *v;
+	size_t vlen, n;
+
+	if (!r->cb_asked || r->cb_given)
+		return 0;
+	if (!line_param(lf, 3, "channel_binding", &v, &vlen) ||
+	    vlen > b64_encoded_len(AUTH_CBIND_DATA_MAX) ||
+	    b64_decode(v, vlen, r->cb_data, sizeof(r->cb_data), &n) != SK_OK ||
+	    n == 0)
+		return -1;
+	r->cb.len = (unsigned)n;
+	r->cb_given = 1;
+	return 0;
 }
 
 static int
@@ -301,8 +374,7 @@ auth_mech_offered(struct auth_conn *ac, const char *mech, char *canon)
 		if (len == n && strncasecmp(p, mech, n) == 0) {
 			memcpy(canon, p, n);
 			canon[n] = '\0';
-			return strstr(canon, "-PLUS") == NULL ||
-			    ac->minor >= AUTH_PROTO_MINOR_CBIND;
+			return strstr(canon, "-PLUS") == NULL || ac->cbind;
 		}
 		p += len + (p[len] == ' ');
 	}
@@ -320,6 +392,26 @@ parse_id(const char *s, unsigned long *id)
 	return *end == '\0' && *id <= AUTH_PROTO_ID_MAX ? 0 : -1;
 }
 
+/*
+ * A -PLUS exchange without a usable binding: a failed attempt, logged and
+ * penalised like a wrong password, since the client may be a downgrade.
+ */
+static int
+auth_cbind_fail(struct auth_req *r)
+{
+	struct lconn *c = r->ac->c;
+	struct authd *a = c->a;
+
+	a->stats.auth_fail++;
+	stats_mech(a, r->mech, 0);
+	penalty_fail(a->penalty, r->rip);
+	auth_log(r, SK_ERR_MISMATCH);
+	auth_reply(c, "FAIL", r->id, "reason", "channel binding failed", NULL,
+	    NULL);
+	auth_req_free(r);
+	return 0;
+}
+
 /* AUTH id mech service=... [params] [resp=b64] */
 static int
 auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
@@ -328,7 +420,7 @@ auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 	char canon[64];
 	struct auth_req *r;
 	unsigned long id;
-	size_t vlen, i, end = lf->n;
+	size_t vlen, i, n, end = lf->n;
 
 	if (parse_id(line_str(lf, 1), &id) == -1 || mech == NULL)
 		return -1;
@@ -353,6 +445,8 @@ auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 	r->ac = ac;
 	r->id = id;
 	snprintf(r->mech, sizeof(r->mech), "%s", canon);
+	n = strlen(canon);
+	r->plus = n > 5 && strcmp(canon + n - 5, "-PLUS") == 0;
 	snprintf(r->service, sizeof(r->service), "%s", service);
 	if (line_param(lf, 3, "rip", &v, &vlen) && vlen < sizeof(r->rip))
 		snprintf(r->rip, sizeof(r->rip), "%s", v);
@@ -374,6 +468,8 @@ auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 		auth_req_free(r);
 		return 0;
 	}
+	if (auth_cbind_begin(r) == -1)
+		return auth_cbind_fail(r);
 	return auth_start(r) == SK_OK ? 0 : -1;
 }
 
@@ -395,10 +491,35 @@ auth_cmd_cont(struct auth_conn *ac, struct line_fields *lf)
 		auth_req_free(r);
 		return 0;
 	}
+	if (auth_cbind_begin(r) == -1 || auth_cbind_data(r, lf) == -1)
+		return auth_cbind_fail(r);
 	return auth_submit(r) == SK_OK ? 0 : -1;
 }
 
-/* The server's half of the handshake, after the client's VERSION. */
+/* MECH flags as Dovecot gives them for the same mechanism. */
+static void
+auth_mech_flags(struct sbuf *b, const char *mech)
+{
+	if (strcmp(mech, "PLAIN") == 0 || strcmp(mech, "LOGIN") == 0)
+		line_put_str(b, AUTH_MECH_PLAINTEXT);
+	if (strcmp(mech, "ANONYMOUS") == 0)
+		line_put_str(b, AUTH_MECH_ANONYMOUS);
+	if (strcmp(mech, "CRAM-MD5") == 0 || strcmp(mech, "DIGEST-MD5") == 0) {
+		line_put_str(b, AUTH_MECH_DICTIONARY);
+		line_put_str(b, AUTH_MECH_ACTIVE);
+	}
+	if (strcmp(mech, "DIGEST-MD5") == 0 || strncmp(mech, "SCRAM-", 6) == 0)
+		line_put_str(b, AUTH_MECH_MUTUAL);
+	if (strstr(mech, "-PLUS") != NULL)
+		line_put_str(b, AUTH_MECH_CBIND);
+}
+
+/*
+ * The rest of the server's handshake: MECH lines, SPID, CUID, COOKIE and
+ * DONE. -PLUS forms go only to a client that announced minor 3 or later,
+ * as in Dovecot: an older client would not know the channel-binding
+ * exchange.
+ */
 static void
 auth_handshake(struct auth_conn *ac)
 {
@@ -408,12 +529,13 @@ auth_handshake(struct auth_conn *ac)
 	struct sbuf b;
 	size_t i, n;
 
+	if (ac->handshaken)
+		return;
+	ac->handshaken = 1;
+	if (ac->hs_wait != NULL)
+		evtimer_del(ac->hs_wait);
+	ac->cbind = ac->versioned && ac->minor >= AUTH_PROTO_MINOR_CBIND;
 	sbuf_init(&b, AUTH_PROTO_LINE_MAX);
-	snprintf(num, sizeof(num), "%d", AUTH_PROTO_MINOR);
-	line_put_cmd(&b, "VERSION");
-	line_put_str(&b, "1");
-	line_put_str(&b, num);
-	line_end(&b);
 	while (*p != '\0') {
 		n = strcspn(p, " ");
 		snprintf(mech, sizeof(mech), "%.*s", (int)n, p);
@@ -422,13 +544,7 @@ auth_handshake(struct auth_conn *ac)
 			continue;
 		line_put_cmd(&b, "MECH");
 		line_put_str(&b, mech);
-		if (strcmp(mech, "PLAIN") == 0 || strcmp(mech, "LOGIN") == 0)
-			line_put_str(&b, AUTH_MECH_PLAINTEXT);
-		if (strstr(mech, "PLUS") != NULL)
-			line_put_str(&b, AUTH_MECH_CBIND);
-		if (strncmp(mech, "SCRAM", 5) == 0)
-			line_put_str(&b, AUTH_MECH_MUTUAL);
-		line_put_str(&b, AUTH_MECH_DICTIONARY);
+		auth_mech_flags(&b, mech);
 		line_end(&b);
 	}
 	snprintf(num, sizeof(num), "%ld", (long)getpid());
@@ -451,6 +567,17 @@ auth_handshake(struct auth_conn *ac)
 	sbuf_free(&b);
 }
 
+/* A client that reads before it writes (Exim) gets the handshake now. */
+static void
+auth_hs_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct auth_conn *ac = arg;
+
+	(void)fd;
+	(void)what;
+	auth_handshake(ac);
+}
+
 static int
 auth_line(struct lconn *c, char *line, size_t len)
 {
@@ -469,6 +596,7 @@ auth_line(struct lconn *c, char *line, size_t len)
 		    parse_id(line_str(&lf, 2), &ac->minor) == -1)
 			goto proto;
 		ac->versioned = 1;
+		auth_handshake(ac);
 		r = 0;
 	} else if (strcmp(cmd, "CPID") == 0) {
 		r = 0;
@@ -489,17 +617,32 @@ proto:
 }
 
 /*
- * The server speaks first, as Dovecot does for clients that read before
- * they write (Exim): the handshake goes out on connect. Channel-binding
- * mechanisms, when there are any, need the client's minor: see -PLUS.
+ * VERSION goes out on connect. The rest waits for the client's VERSION,
+ * which tells whether it knows channel binding (Postfix and doveadm write
+ * first), or for AUTH_PROTO_HANDSHAKE_WAIT_MS, for a client that reads
+ * the whole handshake before it writes (Exim), as Dovecot's auth-legacy
+ * socket serves it.
  */
 static void
 auth_opened(struct lconn *c)
 {
 	struct auth_conn *ac = c->ctx;
+	struct timeval tv = { 0, AUTH_PROTO_HANDSHAKE_WAIT_MS * 1000 };
+	struct sbuf b;
+	char num[24];
 
 	ac->c = c;
-	auth_handshake(ac);
+	sbuf_init(&b, 64);
+	snprintf(num, sizeof(num), "%d", AUTH_PROTO_MINOR);
+	line_put_cmd(&b, "VERSION");
+	line_put_str(&b, "1");
+	line_put_str(&b, num);
+	line_end(&b);
+	lconn_send(c, &b);
+	sbuf_free(&b);
+	if ((ac->hs_wait = evtimer_new(c->a->base, auth_hs_timeout, ac)) ==
+	    NULL || evtimer_add(ac->hs_wait, &tv) == -1)
+		auth_handshake(ac);
 }
 
 static void
@@ -509,6 +652,8 @@ auth_closed(struct lconn *c)
 
 	while (ac->reqs != NULL)
 		auth_req_free(ac->reqs);
+	if (ac->hs_wait != NULL)
+		event_free(ac->hs_wait);
 	free(ac);
 }
 

@@ -15,7 +15,8 @@
 #include "sasldb.h"
 
 #define AUTHD_DEFAULT_CONF	"/etc/saslkit/authd.conf"
-#define AUTHD_DEFAULT_MECHS	"SCRAM-SHA-256 SCRAM-SHA-1 PLAIN LOGIN"
+#define AUTHD_DEFAULT_MECHS	\
+	"SCRAM-SHA-256-PLUS SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-1 PLAIN LOGIN"
 #ifndef SASL_PLUGIN_DIR
 #define SASL_PLUGIN_DIR		"/usr/lib/x86_64-linux-gnu/sasl2"
 #endif
@@ -43,6 +44,12 @@ struct authd_conf {
 	unsigned workers;
 	unsigned io_timeout;		/* seconds */
 	unsigned max_connections;
+	char passdb[4];			/* in order: 's' sasldb, 'p' PAM */
+	const char *pam_service;
+	const char *pam_confdir;	/* NULL: PAM's own (/etc/pam.d) */
+	unsigned pam_workers;		/* threads a PAM wait may add */
+	unsigned cache_ttl;		/* seconds; 0: no cache */
+	unsigned cache_size;		/* entries */
 	struct conf *raw;
 	char host[256];			/* default realm when unset */
 };
@@ -52,11 +59,22 @@ int authd_conf_load(const char *path, struct authd_conf *c, char *err,
     size_t errlen);
 void authd_conf_free(struct authd_conf *c);
 
-/* The worker pool: slow work (PBKDF2, PAM) off the event loop. */
+#define AUTHD_PASSDB_SASLDB	's'
+#define AUTHD_PASSDB_PAM	'p'
+
+/*
+ * The worker pool: slow work (PBKDF2, PAM) off the event loop. nthreads
+ * jobs compute at once; a job that waits (PAM) hands its slot on, and up
+ * to spare more threads may be started for that.
+ */
 struct pool;
 typedef void pool_work_fn(void *arg);	/* on a worker thread */
 typedef void pool_done_fn(void *arg);	/* back on the loop thread */
-struct pool *pool_new(struct event_base *base, unsigned nthreads);
+struct pool *pool_new(struct event_base *base, unsigned nthreads,
+    unsigned spare);
+/* Around a wait on a worker thread; no-ops elsewhere. */
+void pool_blocking_begin(void);
+void pool_blocking_end(void);
 int pool_submit(struct pool *p, pool_work_fn *work, pool_done_fn *done,
     void *arg);
 void pool_free(struct pool *p);
@@ -75,8 +93,33 @@ struct authd_stats {
 	unsigned long penalised;	/* exchanges held back by a penalty */
 };
 
+/*
+ * The cache of successful plaintext checks (cache.c); any thread. Emptied
+ * by every write through authd and by any change of the store file.
+ */
+struct vcache;
+struct vcache *vcache_new(const char *path, unsigned size, unsigned ttl);
+void vcache_free(struct vcache *c);
+/* 1 on a hit; *gen is the generation an insert after a miss must carry. */
+int vcache_lookup(struct vcache *c, const char *authid, const char *realm,
+    const char *pass, size_t passlen, unsigned long *gen);
+void vcache_insert(struct vcache *c, const char *authid, const char *realm,
+    const char *pass, size_t passlen, unsigned long gen);
+void vcache_flush(struct vcache *c);
+void vcache_set_ttl(struct vcache *c, unsigned ttl);
+void vcache_stats(struct vcache *c, unsigned long *hits,
+    unsigned long *misses, unsigned long *flushes);
+
+/*
+ * A PAM check (pam.c) on a worker thread: SK_OK, SK_ERR_MISMATCH,
+ * SK_ERR_NOTFOUND (PAM_USER_UNKNOWN) or SK_ERR_DB (PAM itself failed).
+ */
+int pam_check(const char *service, const char *confdir, const char *user,
+    const char *pass, size_t passlen, const char *rip);
+
 struct authd {
 	struct authd_conf conf;
+	struct vcache *cache;
 	struct event_base *base;
 	struct pool *pool;
 	struct sasldb *db;
@@ -100,6 +143,13 @@ void penalty_set(struct penalty *p, unsigned base_ms, unsigned max_ms,
 unsigned penalty_delay_ms(struct penalty *p, const char *ip);
 void penalty_fail(struct penalty *p, const char *ip);
 void penalty_ok(struct penalty *p, const char *ip);
+
+/*
+ * Reads the configuration again (SIGHUP, or RELOAD on the admin socket),
+ * applies what can change live, empties the cache and reopens the store;
+ * connections stay. A bad file changes nothing. Loop thread.
+ */
+int authd_reload(void);
 
 /* Counts one attempt of a mechanism (loop thread). */
 void stats_mech(struct authd *a, const char *mech, int ok);
@@ -131,12 +181,12 @@ void mux_listener_free(struct mux_listener *m);
 void mux_close_idle(struct authd *a);
 
 /*
- * Verifies a password for a user of the store and logs one line for the
- * attempt (never the password). Runs on a worker thread. An unknown user
- * costs the same PBKDF2 work as a wrong password.
+ * Verifies a password against each passdb in turn (the store, through
+ * the cache, then PAM if configured). Runs on a worker thread. An unknown
+ * user costs the same PBKDF2 work as a wrong password.
  */
 int verify_password(struct authd *a, const char *authid, const char *realm,
-    const char *pass, size_t passlen);
+    const char *pass, size_t passlen, const char *rip);
 /*
  * Logs one attempt, in the form the shipped fail2ban filter matches:
  * "auth <ok|fail>: user=U@R mech=M service=S rip=IP via=L". Client

@@ -13,6 +13,7 @@ struct authsasl_req {
 	sasl_conn_t *conn;
 	sasl_callback_t cbs[3];
 	int verify_result;	/* of the last checkpass, for the log */
+	char rip[64];		/* the client's IP, for PAM */
 };
 
 /* Before any thread: mutexes, our auxprop plugin, sasl_server_init. */
@@ -26,7 +27,15 @@ int authsasl_step(struct authsasl_req *req, const char *mech, const char *in,
     unsigned inlen, int first, const char **out, unsigned *outlen);
 /* The authorization identity after SASL_OK. */
 const char *authsasl_user(struct authsasl_req *req);
-/* The mechanisms available, space-separated. */
+/*
+ * The mechanisms offered: mech_list intersected with libsasl2's, -PLUS
+ * forms included, space-separated.
+ */
 int authsasl_mechs(char *out, size_t outsz);
+/*
+ * Channel binding for a -PLUS exchange: libsasl2 keeps the pointer and
+ * reads name, len and data at its last step, so cb must outlive req.
+ */
+void authsasl_cbind(struct authsasl_req *req, const sasl_channel_binding_t *cb);
 
 #endif

@@ -22,6 +22,8 @@ static const char *const authd_keys[] = {
 	"mech_list", "sasl_plugin_dir", "host_name",
 	"penalty_base_ms", "penalty_max_ms", "penalty_expire",
 	"workers", "io_timeout", "max_connections",
+	"passdb", "pam_service", "pam_confdir", "pam_workers",
+	"cache_ttl", "cache_size",
 	"scram_iterations",	/* read by saslpasswd from the same file */
 	NULL
 };
@@ -75,6 +77,44 @@ conf_group(const struct conf *c, const char *key, const char *def,
 	return SK_OK;
 }
 
+/* "sasldb", "pam", or both in the order they are tried. */
+static int
+conf_passdb(const struct conf *c, char out[4], char *err, size_t errlen)
+{
+	const char *v = conf_get(c, "passdb"), *p;
+	size_t n, used = 0;
+	char kind;
+
+	if (v == NULL)
+		v = "sasldb";
+	for (p = v; *p != '\0'; p += n) {
+		p += strspn(p, " \t,");
+		if ((n = strcspn(p, " \t,")) == 0)
+			break;
+		if (n == 6 && strncmp(p, "sasldb", 6) == 0)
+			kind = AUTHD_PASSDB_SASLDB;
+		else if (n == 3 && strncmp(p, "pam", 3) == 0)
+			kind = AUTHD_PASSDB_PAM;
+		else {
+			snprintf(err, errlen, "passdb: \"%.*s\" is neither "
+			    "sasldb nor pam", (int)n, p);
+			return SK_ERR_FORMAT;
+		}
+		if (memchr(out, kind, used) != NULL) {
+			snprintf(err, errlen, "passdb: \"%.*s\" named twice",
+			    (int)n, p);
+			return SK_ERR_FORMAT;
+		}
+		out[used++] = kind;
+	}
+	out[used] = '\0';
+	if (used == 0) {
+		snprintf(err, errlen, "passdb: empty; say sasldb, pam or both");
+		return SK_ERR_FORMAT;
+	}
+	return SK_OK;
+}
+
 int
 authd_conf_load(const char *path, struct authd_conf *c, char *err,
     size_t errlen)
@@ -120,6 +160,20 @@ authd_conf_load(const char *path, struct authd_conf *c, char *err,
 		c->admin_socket = "/run/saslkit/admin";
 	else if (c->admin_socket[0] == '\0')
 		c->admin_socket = NULL;
+	if ((c->pam_service = conf_get(c->raw, "pam_service")) == NULL ||
+	    c->pam_service[0] == '\0')
+		c->pam_service = "saslkit";
+	if ((c->pam_confdir = conf_get(c->raw, "pam_confdir")) != NULL &&
+	    c->pam_confdir[0] == '\0')
+		c->pam_confdir = NULL;
+	if ((r = conf_passdb(c->raw, c->passdb, sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_get_uint(c->raw, "pam_workers", 0, 256, 16,
+	    &c->pam_workers, sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_get_uint(c->raw, "cache_ttl", 0, 86400, 60,
+	    &c->cache_ttl, sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_get_uint(c->raw, "cache_size", 4, 10000000, 10000,
+	    &c->cache_size, sub, sizeof(sub))) != SK_OK)
+		goto bad;
 	if ((r = conf_mode(c->raw, "mux_socket_mode", 0660, &c->mux_mode, sub,
 	    sizeof(sub))) != SK_OK ||
 	    (r = conf_mode(c->raw, "admin_socket_mode", 0660, &c->admin_mode,

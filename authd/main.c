@@ -55,12 +55,31 @@ check_conf_file(const char *path, char *err, size_t errlen)
 	return safefile_check(path, &pol, err, errlen);
 }
 
+/*
+ * With pam_confdir, PAM reads its rules from a directory of our choosing:
+ * the service file there must be as safe as our own configuration.
+ */
+static void
+check_pam(const struct authd_conf *c)
+{
+	char path[4096], err[1024];
+
+	if (strchr(c->passdb, AUTHD_PASSDB_PAM) == NULL || c->pam_confdir == NULL)
+		return;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", c->pam_confdir,
+	    c->pam_service) >= sizeof(path))
+		fatal("pam_confdir: path too long");
+	if (check_conf_file(path, err, sizeof(err)) != SK_OK)
+		fatal("%s", err);
+}
+
 /* Keys whose change only a restart can apply. */
 static const char *const restart_keys[] = {
 	"sasldb_path", "pidfile", "auth_socket", "auth_socket_mode",
 	"auth_socket_group", "mux_socket", "mux_socket_mode", "mux_socket_group",
 	"admin_socket", "admin_socket_mode", "admin_socket_group", "workers",
-	"mech_list", "sasl_plugin_dir", NULL
+	"mech_list", "sasl_plugin_dir", "passdb", "pam_service", "pam_confdir",
+	"pam_workers", "cache_size", NULL
 };
 
 static int
@@ -75,8 +94,8 @@ same_value(const char *a, const char *b)
  * live; reopens the store. Connections stay open. A bad file changes
  * nothing.
  */
-static void
-reload(void)
+int
+authd_reload(void)
 {
 	struct authd_conf nc;
 	char err[1024];
@@ -84,18 +103,18 @@ reload(void)
 
 	if (check_conf_file(conffile, err, sizeof(err)) != SK_OK ||
 	    authd_conf_load(conffile, &nc, err, sizeof(err)) != SK_OK) {
-		log_error("SIGHUP: %s; the running configuration stays", err);
-		return;
+		log_error("reload: %s; the running configuration stays", err);
+		return SK_ERR_INVAL;
 	}
 	if (n_old_confs == sizeof(old_confs) / sizeof(old_confs[0])) {
-		log_error("SIGHUP: too many reloads; restart authd");
+		log_error("reload: too many reloads; restart authd");
 		authd_conf_free(&nc);
-		return;
+		return SK_ERR_LIMIT;
 	}
 	for (i = 0; restart_keys[i] != NULL; i++)
 		if (!same_value(conf_get(nc.raw, restart_keys[i]),
 		    conf_get(authd.conf.raw, restart_keys[i])))
-			log_warn("SIGHUP: %s changed: restart authd to apply it",
+			log_warn("reload: %s changed: restart authd to apply it",
 			    restart_keys[i]);
 	old_confs[n_old_confs++] = authd.conf.raw;
 	authd.conf.raw = nc.raw;
@@ -114,10 +133,14 @@ reload(void)
 	authd.conf.max_connections = nc.max_connections;
 	penalty_set(authd.penalty, nc.penalty_base_ms, nc.penalty_max_ms,
 	    nc.penalty_expire);
-	if (sasldb_reopen(authd.db) != SK_OK)
-		log_error("SIGHUP: reopening %s failed", authd.conf.sasldb_path);
-	log_info("SIGHUP: configuration reloaded, store reopened; default "
-	    "realm %s", authd.conf.default_realm);
+	vcache_set_ttl(authd.cache, nc.cache_ttl);
+	if (sasldb_reopen(authd.db) != SK_OK) {
+		log_error("reload: reopening %s failed", authd.conf.sasldb_path);
+		return SK_ERR_DB;
+	}
+	log_info("reload: configuration reloaded, store reopened, cache "
+	    "emptied; default realm %s", authd.conf.default_realm);
+	return SK_OK;
 }
 
 static void
@@ -196,7 +219,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	(void)arg;
 	if (sig == SIGHUP) {
-		reload();
+		(void)authd_reload();
 		return;
 	}
 	if (authd.stopping)
@@ -246,6 +269,10 @@ main(int argc, char *argv[])
 		return EXIT_CONFIG;
 	}
 	open_store(&authd);
+	check_pam(&authd.conf);
+	if ((authd.cache = vcache_new(authd.conf.sasldb_path,
+	    authd.conf.cache_size, authd.conf.cache_ttl)) == NULL)
+		fatal("out of memory for the cache");
 	if (authd.conf.mux_socket != NULL &&
 	    (mux_fd = listen_unix(authd.conf.mux_socket, authd.conf.mux_mode,
 	    authd.conf.mux_gid, err, sizeof(err))) == -1)
@@ -270,7 +297,9 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() == -1 ||
 	    (authd.base = event_base_new()) == NULL ||
-	    (authd.pool = pool_new(authd.base, authd.conf.workers)) == NULL)
+	    (authd.pool = pool_new(authd.base, authd.conf.workers,
+	    strchr(authd.conf.passdb, AUTHD_PASSDB_PAM) != NULL ?
+	    authd.conf.pam_workers : 0)) == NULL)
 		fatal("cannot start the event loop or the workers");
 	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++) {
 		sigs[i] = evsignal_new(authd.base, signums[i], on_signal, NULL);
@@ -312,6 +341,7 @@ main(int argc, char *argv[])
 	event_base_free(authd.base);
 	authsasl_done();
 	penalty_free(authd.penalty);
+	vcache_free(authd.cache);
 	authd_conf_free(&authd.conf);
 	for (i = 0; i < n_old_confs; i++)
 		conf_free(old_confs[i]);

@@ -99,7 +99,7 @@ mux_conn_work(void *arg)
 	struct mux_conn *c = arg;
 
 	c->result = verify_password(c->a, c->authid, c->realm,
-	    (const char *)c->req.password.data, c->req.password.len);
+	    (const char *)c->req.password.data, c->req.password.len, NULL);
 	sbuf_reset(&c->req.password);
 }
 

@@ -7,10 +7,12 @@
  * the store behind authd's back.
  * Must never log a password, response or verifier.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -264,7 +266,8 @@ cb_checkpass(sasl_conn_t *conn, void *ctx, const char *user, const char *pass,
 	if (sasl_split(user, (unsigned)strlen(user), authid, realm) != SK_OK)
 		r = SK_ERR_NOTFOUND;
 	else
-		r = verify_password(sasl_authd, authid, realm, pass, passlen);
+		r = verify_password(sasl_authd, authid, realm, pass, passlen,
+		    req->rip);
 	req->verify_result = r;
 	if (r == SK_OK)
 		return SASL_OK;
@@ -340,7 +343,7 @@ authsasl_new(struct authsasl_req *req, const char *service, const char *lip,
 	    req };
 	req->cbs[2] = (sasl_callback_t){ SASL_CB_LIST_END, NULL, NULL };
 	(void)lip;
-	(void)rip;
+	snprintf(req->rip, sizeof(req->rip), "%s", rip != NULL ? rip : "");
 	r = sasl_server_new(service, sasl_authd->conf.host_name,
 	    sasl_authd->conf.default_realm, NULL, NULL, req->cbs, 0, &req->conn);
 	if (r != SASL_OK)
@@ -385,25 +388,70 @@ authsasl_user(struct authsasl_req *req)
 	return user;
 }
 
-/* The mechanisms libsasl2 can offer, as a space-separated list. */
+/* Whether name is in the space-separated list, ignoring case. */
+static int
+mech_in_list(const char *list, const char *name, size_t n)
+{
+	size_t len;
+
+	while (*list != '\0') {
+		list += strspn(list, " \t,");
+		len = strcspn(list, " \t,");
+		if (len == n && strncasecmp(list, name, n) == 0)
+			return 1;
+		list += len;
+	}
+	return 0;
+}
+
+/*
+ * The mechanisms we offer: the configured list, in its order, intersected
+ * with what libsasl2 has. libsasl2 lists a -PLUS form only on a connection
+ * that holds channel-binding data, so the probe carries a placeholder.
+ */
 int
 authsasl_mechs(char *out, size_t outsz)
 {
-	const char *list;
+	static const sasl_channel_binding_t probe = { "tls-unique", 0, 0,
+	    (const unsigned char *)"" };
+	const char *conf = sasl_authd->conf.mech_list, *list, *m;
 	unsigned len;
 	int count;
+	size_t n, used = 0;
 	sasl_conn_t *c;
 
 	if (sasl_server_new("saslkit", sasl_authd->conf.host_name, NULL, NULL,
 	    NULL, NULL, 0, &c) != SASL_OK)
 		return SK_ERR_INVAL;
+	sasl_setprop(c, SASL_CHANNEL_BINDING, &probe);
 	if (sasl_listmech(c, NULL, "", " ", "", &list, &len, &count) !=
-	    SASL_OK || len >= outsz) {
+	    SASL_OK) {
 		sasl_dispose(&c);
 		return SK_ERR_INVAL;
 	}
-	memcpy(out, list, len);
-	out[len] = '\0';
+	out[0] = '\0';
+	for (m = conf; *m != '\0'; m += n) {
+		m += strspn(m, " \t,");
+		n = strcspn(m, " \t,");
+		if (n == 0 || !mech_in_list(list, m, n) ||
+		    mech_in_list(out, m, n))
+			continue;
+		if (used + n + 2 > outsz) {
+			sasl_dispose(&c);
+			return SK_ERR_LIMIT;
+		}
+		if (used > 0)
+			out[used++] = ' ';
+		for (size_t i = 0; i < n; i++)
+			out[used++] = (char)toupper((unsigned char)m[i]);
+		out[used] = '\0';
+	}
 	sasl_dispose(&c);
 	return SK_OK;
+}
+
+void
+authsasl_cbind(struct authsasl_req *req, const sasl_channel_binding_t *cb)
+{
+	sasl_setprop(req->conn, SASL_CHANNEL_BINDING, cb);
 }

@@ -22,16 +22,65 @@ verify_decoy(unsigned iter, const char *pass, size_t passlen)
 	explicit_bzero(out, sizeof(out));
 }
 
-int
-verify_password(struct authd *a, const char *authid, const char *realm,
+/* The name PAM knows: the bare authid in the default realm. */
+static void
+pam_user(struct authd *a, const char *authid, const char *realm, char *out,
+    size_t outsz)
+{
+	const char *def = __atomic_load_n(&a->conf.default_realm,
+	    __ATOMIC_ACQUIRE);
+
+	if (strcmp(realm, def) == 0)
+		snprintf(out, outsz, "%s", authid);
+	else
+		snprintf(out, outsz, "%s@%s", authid, realm);
+}
+
+/* One look in the store, through the cache. */
+static int
+verify_store(struct authd *a, const char *authid, const char *realm,
     const char *pass, size_t passlen)
 {
+	unsigned long gen = 0;
 	int r;
 
+	if (vcache_lookup(a->cache, authid, realm, pass, passlen, &gen))
+		return SK_OK;
 	r = sasldb_verify_password(a->db, authid, realm, pass, passlen);
 	if (r == SK_ERR_NOTFOUND)
 		verify_decoy(__atomic_load_n(&a->conf.scram_iterations,
 		    __ATOMIC_ACQUIRE), pass, passlen);
+	if (r == SK_OK)
+		vcache_insert(a->cache, authid, realm, pass, passlen, gen);
+	return r;
+}
+
+/*
+ * Tries each passdb in order (passdb: sasldb pam). A success, a disabled
+ * user or an error ends the search; otherwise the answer is "wrong
+ * password" if any passdb knew the user, else "unknown".
+ */
+int
+verify_password(struct authd *a, const char *authid, const char *realm,
+    const char *pass, size_t passlen, const char *rip)
+{
+	char user[SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + 2];
+	const char *p;
+	int r = SK_ERR_NOTFOUND, one;
+
+	for (p = a->conf.passdb; *p != '\0'; p++) {
+		if (*p == AUTHD_PASSDB_SASLDB)
+			one = verify_store(a, authid, realm, pass, passlen);
+		else {
+			pam_user(a, authid, realm, user, sizeof(user));
+			one = pam_check(a->conf.pam_service, a->conf.pam_confdir,
+			    user, pass, passlen, rip);
+		}
+		if (one == SK_ERR_MISMATCH)
+			r = one;
+		else if (one != SK_ERR_NOTFOUND)
+			return one;
+	}
 	return r;
 }
 

@@ -11,6 +11,9 @@
  *                                  S: OK <id>
  *   C: LIST    <id> [props]        S: USER <id> <u@r> [props=<a,b,...>]...
  *                                  S: OK <id> count=<n>
+ *   C: IMPORT  <id> <record>...    S: OK <id> count=<n> missing=<m>
+ *      (each field one record of import.h's grammar; one transaction)
+ *   C: RELOAD  <id>                (as SIGHUP)
  *   C: STATS   <id>                S: OK <id> <name>=<value>...
  *   S: OK <id> [...] | FAIL <id> code=<code> reason=<text>
  *

@@ -3,8 +3,10 @@
  * auth-client protocol version 1, server side (DESIGN §4). Lines use the
  * codec of line.h.
  *
+ *   S: VERSION 1 <minor>                      (on connect)
  *   C: VERSION 1 <minor>  CPID <pid>
- *   S: VERSION 1 <minor>  MECH <name> [flags]...  SPID  CUID  COOKIE  DONE
+ *   S: MECH <name> [flags]...  SPID  CUID  COOKIE  DONE
+ *      (-PLUS forms with the channel-binding flag only from minor 3)
  *   C: AUTH <id> <mech> service=<s> [lip= rip= secured nologin ...] [resp=<b64>]
  *   C: CONT <id> <b64> [channel_binding=<b64>]
  *   S: CONT <id> <b64> [channel_binding=<type>]
@@ -18,6 +20,11 @@
 #define AUTH_PROTO_MINOR_CBIND	3	/* channel binding from this minor */
 #define AUTH_PROTO_LINE_MAX	16384	/* bytes in a line, LF included */
 #define AUTH_PROTO_ID_MAX	4294967295UL	/* ids are 32-bit */
+/*
+ * The server sends VERSION on connect and the rest of its handshake after
+ * the client's VERSION, or after this wait for a client that reads first.
+ */
+#define AUTH_PROTO_HANDSHAKE_WAIT_MS	100
 
 /* MECH flags */
 #define AUTH_MECH_ANONYMOUS	"anonymous"

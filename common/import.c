@@ -141,3 +141,32 @@ import_read_line(FILE *fp, struct sbuf *line)
 		return SK_ERR_LIMIT;
 	return sbuf_terminate(line);
 }
+
+int
+import_apply(struct sasldb *db, const struct import_record *rec,
+    const char *default_realm, enum sasldb_plain plain,
+    const struct sasldb_verifiers *v)
+{
+	char authid[SASLDB_AUTHID_MAX + 1], realm[SASLDB_REALM_MAX + 1];
+	int r;
+
+	r = sasldb_split_user(rec->user, default_realm, authid, sizeof(authid),
+	    realm, sizeof(realm));
+	if (r != SK_OK)
+		return r;
+	switch (rec->action) {
+	case IMPORT_PASSWORD:
+	case IMPORT_PLAINTEXT:
+		return sasldb_store_password(db, authid, realm,
+		    (const char *)rec->password.data, rec->password.len,
+		    rec->action == IMPORT_PLAINTEXT ? SASLDB_PLAIN_YES : plain, v);
+	case IMPORT_VERIFIERS:
+		return sasldb_set_verifiers(db, authid, realm, rec->scram1,
+		    rec->scram256);
+	case IMPORT_DELETE:
+		return sasldb_delete_user(db, authid, realm);
+	case IMPORT_SKIP:
+		break;
+	}
+	return SK_OK;
+}

@@ -52,5 +52,14 @@ int import_parse_line(const char *line, size_t len, struct import_record *rec,
  * line (the rest of which is skipped), or SK_ERR_IO.
  */
 int import_read_line(FILE *fp, struct sbuf *line);
+/*
+ * Applies one parsed record, inside an open batch or alone. v holds the
+ * verifiers of a password record (sasldb_make_verifiers); plain is the
+ * plaintext rule for "password" records. Deleting a missing user returns
+ * SK_ERR_NOTFOUND, which callers treat as a warning.
+ */
+int import_apply(struct sasldb *db, const struct import_record *rec,
+    const char *default_realm, enum sasldb_plain plain,
+    const struct sasldb_verifiers *v);
 
 #endif

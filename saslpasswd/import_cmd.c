@@ -175,40 +175,21 @@ import_make_verifiers(struct import_job *jobs, size_t n, unsigned iterations)
 
 /* Applies one parsed record inside the open batch. */
 static int
-import_apply(struct sp_ctx *sp, const struct import_job *j, const char *name)
+import_apply_job(struct sp_ctx *sp, const struct import_job *j,
+    const char *name)
 {
-	char authid[SASLDB_AUTHID_MAX + 1], realm[SASLDB_REALM_MAX + 1];
-	const struct import_record *rec = &j->rec;
 	int r;
 
-	r = sasldb_split_user(rec->user, sp->realm, authid, sizeof(authid),
-	    realm, sizeof(realm));
-	if (r != SK_OK)
-		return r;
-	switch (rec->action) {
-	case IMPORT_PASSWORD:
-	case IMPORT_PLAINTEXT:
-		if (j->r != SK_OK)
-			return j->r;
-		return sasldb_store_password(sp->db, authid, realm,
-		    (const char *)rec->password.data, rec->password.len,
-		    rec->action == IMPORT_PLAINTEXT ? SASLDB_PLAIN_YES : sp->plain,
-		    &j->v);
-	case IMPORT_VERIFIERS:
-		return sasldb_set_verifiers(sp->db, authid, realm, rec->scram1,
-		    rec->scram256);
-	case IMPORT_DELETE:
-		r = sasldb_delete_user(sp->db, authid, realm);
-		if (r == SK_ERR_NOTFOUND) {
-			log_warn("%s:%lu: %s@%s: no such user, skipped", name,
-			    j->lineno, authid, realm);
-			r = SK_OK;
-		}
-		return r;
-	case IMPORT_SKIP:
-		break;
+	if ((j->rec.action == IMPORT_PASSWORD ||
+	    j->rec.action == IMPORT_PLAINTEXT) && j->r != SK_OK)
+		return j->r;
+	r = import_apply(sp->db, &j->rec, sp->realm, sp->plain, &j->v);
+	if (r == SK_ERR_NOTFOUND && j->rec.action == IMPORT_DELETE) {
+		log_warn("%s:%lu: %s: no such user, skipped", name, j->lineno,
+		    j->rec.user);
+		r = SK_OK;
 	}
-	return SK_OK;
+	return r;
 }
 
 /* Reads up to IMPORT_BATCH records (already validated) into jobs. */
@@ -243,7 +224,7 @@ import_write(struct sp_ctx *sp, struct import_job *jobs, size_t n,
 	if ((r = sasldb_batch_begin(sp->db)) != SK_OK)
 		return r;
 	for (i = 0; i < n; i++) {
-		if ((r = import_apply(sp, &jobs[i], name)) != SK_OK) {
+		if ((r = import_apply_job(sp, &jobs[i], name)) != SK_OK) {
 			log_error("%s:%lu: %s", name, jobs[i].lineno,
 			    sk_strerror(r));
 			sasldb_batch_abort(sp->db);
