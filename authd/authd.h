@@ -45,6 +45,7 @@ struct authd_conf {
 	unsigned io_timeout;		/* seconds */
 	unsigned max_connections;
 	char passdb[4];			/* in order: 's' sasldb, 'p' PAM */
+	const char *install_key;	/* the per-install secret */
 	const char *pam_service;
 	const char *pam_confdir;	/* NULL: PAM's own (/etc/pam.d) */
 	unsigned pam_workers;		/* threads a PAM wait may add */
@@ -119,6 +120,7 @@ int pam_check(const char *service, const char *confdir, const char *user,
 
 struct authd {
 	struct authd_conf conf;
+	unsigned char install_key[32];	/* salts decoys of unknown users */
 	struct vcache *cache;
 	struct event_base *base;
 	struct pool *pool;

@@ -23,7 +23,7 @@ static const char *const authd_keys[] = {
 	"penalty_base_ms", "penalty_max_ms", "penalty_expire",
 	"workers", "io_timeout", "max_connections",
 	"passdb", "pam_service", "pam_confdir", "pam_workers",
-	"cache_ttl", "cache_size",
+	"cache_ttl", "cache_size", "install_key",
 	"scram_iterations",	/* read by saslpasswd from the same file */
 	NULL
 };
@@ -160,6 +160,9 @@ authd_conf_load(const char *path, struct authd_conf *c, char *err,
 		c->admin_socket = "/run/saslkit/admin";
 	else if (c->admin_socket[0] == '\0')
 		c->admin_socket = NULL;
+	if ((c->install_key = conf_get(c->raw, "install_key")) == NULL ||
+	    c->install_key[0] == '\0')
+		c->install_key = "/etc/saslkit/authd.key";
 	if ((c->pam_service = conf_get(c->raw, "pam_service")) == NULL ||
 	    c->pam_service[0] == '\0')
 		c->pam_service = "saslkit";

@@ -20,6 +20,8 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include <openssl/rand.h>
+
 #include "authd.h"
 #include "authsasl.h"
 #include "err.h"
@@ -73,13 +75,54 @@ check_pam(const struct authd_conf *c)
 		fatal("%s", err);
 }
 
+/*
+ * The per-install secret: the decoy verifiers of unknown users are derived
+ * from it, so they stay the same across restarts and a restart does not
+ * tell an attacker which users exist. Made on first start (32 random
+ * bytes, 0600); afterwards it must be as safe as the store.
+ */
+static void
+load_install_key(const char *path, unsigned char *key, size_t keylen)
+{
+	struct safefile_policy pol;
+	char err[1024];
+	ssize_t n;
+	int fd;
+
+	memset(&pol, 0, sizeof(pol));
+	safefile_policy_secret(&pol);
+	pol.owner = geteuid();
+	pol.missing_ok = 1;
+	if (safefile_check(path, &pol, err, sizeof(err)) != SK_OK)
+		fatal("%s", err);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 &&
+	    errno == ENOENT) {
+		if (RAND_bytes(key, (int)keylen) != 1)
+			fatal("no random bytes for %s", path);
+		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600)) == -1 ||
+		    write(fd, key, keylen) != (ssize_t)keylen || fsync(fd) == -1 ||
+		    close(fd) == -1)
+			fatal("cannot create %s: %s", path, strerror(errno));
+		log_info("created the install key %s", path);
+		return;
+	}
+	if (fd == -1)
+		fatal("cannot open %s: %s", path, strerror(errno));
+	n = read(fd, key, keylen);
+	close(fd);
+	if (n != (ssize_t)keylen)
+		fatal("%s: not a %zu-byte key; remove it to make a new one "
+		    "(unknown users then get new decoys)", path, keylen);
+}
+
 /* Keys whose change only a restart can apply. */
 static const char *const restart_keys[] = {
 	"sasldb_path", "pidfile", "auth_socket", "auth_socket_mode",
 	"auth_socket_group", "mux_socket", "mux_socket_mode", "mux_socket_group",
 	"admin_socket", "admin_socket_mode", "admin_socket_group", "workers",
 	"mech_list", "sasl_plugin_dir", "passdb", "pam_service", "pam_confdir",
-	"pam_workers", "cache_size", NULL
+	"pam_workers", "cache_size", "install_key", NULL
 };
 
 static int
@@ -291,6 +334,8 @@ main(int argc, char *argv[])
 	if ((authd.penalty = penalty_new(authd.conf.penalty_base_ms,
 	    authd.conf.penalty_max_ms, authd.conf.penalty_expire)) == NULL)
 		fatal("out of memory");
+	load_install_key(authd.conf.install_key, authd.install_key,
+	    sizeof(authd.install_key));
 	if (authsasl_init(&authd, err, sizeof(err)) != SK_OK ||
 	    authsasl_mechs(authd.sasl_mechs, sizeof(authd.sasl_mechs)) != SK_OK)
 		fatal("cannot start libsasl2: %s", err);

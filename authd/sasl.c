@@ -15,7 +15,6 @@
 #include <strings.h>
 
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
@@ -28,7 +27,6 @@
 #include "scram.h"
 
 static struct authd *sasl_authd;
-static unsigned char fake_key[32];	/* salts the verifiers of unknown users */
 
 typedef int (*sasl_cb_fn)(void);
 #define CB(f) ((sasl_cb_fn)(void (*)(void))(f))
@@ -78,8 +76,8 @@ sasl_split(const char *user, unsigned ulen, char *authid, char *realm)
 }
 
 /*
- * A verifier for a user that does not exist, stable for this process:
- * salt and keys from HMAC(fake_key, user), so that SCRAM fails at its last
+ * A verifier for a user that does not exist, stable across restarts:
+ * salt and keys from HMAC(install key, user), so that SCRAM fails at its last
  * step, as for a wrong password, instead of saying "no such user" at once.
  */
 static int
@@ -98,7 +96,8 @@ fake_verifier(enum scram_hash hash, const char *authid, const char *realm,
 	v.saltlen = SCRAM_SALT_LEN;
 	n = (unsigned)snprintf(input, sizeof(input), "%d\n%s@%s", (int)hash,
 	    authid, realm);
-	if (HMAC(EVP_sha512(), fake_key, sizeof(fake_key),
+	if (HMAC(EVP_sha512(), sasl_authd->install_key,
+	    sizeof(sasl_authd->install_key),
 	    (unsigned char *)input, n, md, &n) == NULL)
 		return SK_ERR_CRYPTO;
 	memcpy(v.salt, md, SCRAM_SALT_LEN);
@@ -308,10 +307,6 @@ authsasl_init(struct authd *a, char *err, size_t errlen)
 	int r;
 
 	sasl_authd = a;
-	if (RAND_bytes(fake_key, sizeof(fake_key)) != 1) {
-		snprintf(err, errlen, "no random bytes for the decoy key");
-		return SK_ERR_CRYPTO;
-	}
 	sasl_set_mutex(mutex_alloc, mutex_lock, mutex_unlock, mutex_free);
 	if ((r = sasl_auxprop_add_plugin("saslkit", saslkit_auxprop_init)) !=
 	    SASL_OK || (r = sasl_server_init(global_cbs, "saslkit-authd")) !=
@@ -327,7 +322,7 @@ void
 authsasl_done(void)
 {
 	sasl_server_done();
-	explicit_bzero(fake_key, sizeof(fake_key));
+	explicit_bzero(sasl_authd->install_key, sizeof(sasl_authd->install_key));
 }
 
 int

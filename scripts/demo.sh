@@ -64,8 +64,9 @@ chmod 0600 "$db"
 
 step "authd: the daemon, on the same sandbox"
 AUTHD="$top/build/bin/authd"
-printf 'sasldb_path: %s\ndefault_realm: %s\npidfile: %s\nauth_socket: %s\nmux_socket: %s\nadmin_socket: %s\n' \
+printf 'sasldb_path: %s\ndefault_realm: %s\npidfile: %s\nauth_socket: %s\nmux_socket: %s\nadmin_socket: %s\ninstall_key: %s\n' \
 	"$db" "$realm" "$box/authd.pid" "$box/auth" "$box/mux" "$box/admin" \
+	"$box/authd.key" \
 	> "$box/authd.conf"
 chmod 0600 "$box/authd.conf"
 "$AUTHD" -d -c "$box/authd.conf" 2> "$box/authd.log" &

@@ -26,6 +26,7 @@ class Authd:
                      "pidfile": str(self.pidfile), "mux_socket": str(self.mux),
                      "admin_socket": str(self.admin),
                      "auth_socket": str(self.auth),
+                     "install_key": str(base / "authd.key"),
                      "workers": "2"}
         self.keys.update(keys)
         self.proc = None

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from authd_fixture import AdminClient, Authd, LineClient
+from authd_fixture import AUTHD, AdminClient, Authd, LineClient
 from conftest import run, sp
 
 
@@ -387,3 +387,53 @@ def test_review_fixes(authd):
     # everyone else is still served
     d = doveadm(authd, "alice", "alice-pw")
     assert d.returncode == 0
+
+
+def scram_salt(a, user):
+    """The salt authd's SCRAM-SHA-256 shows for user in its first message."""
+    c = AuthClient(a.auth)
+    c.send("AUTH\t1\tSCRAM-SHA-256\tservice=smtp\tresp=%s"
+           % b64(b"n,,n=" + user.encode() + b",r=fixednonce"))
+    f = c.line()
+    c.close()
+    assert f[0] == "CONT", f
+    first = base64.b64decode(f[2]).decode()
+    return dict(x.split("=", 1) for x in first.split(","))["s"]
+
+
+def test_install_key_keeps_decoys_across_restarts(tmp_path):
+    """An unknown user's decoy salt comes from the per-install key: stable
+    across restarts (a restart must not tell which users exist), and it
+    changes only with the key."""
+    base = tmp_path / "authd"
+    base.mkdir(mode=0o700)
+    a = Authd(base)
+    assert sp(a.db, "-p", "-c", "alice", input="alice-pw\n").returncode == 0
+    key = base / "authd.key"
+    a.start()
+    try:
+        assert (os.stat(key).st_mode & 0o777) == 0o600
+        assert os.path.getsize(key) == 32
+        ghost, real = scram_salt(a, "ghost"), scram_salt(a, "alice")
+        assert scram_salt(a, "ghost") == ghost
+        assert scram_salt(a, "ghost2") != ghost
+    finally:
+        a.stop()
+    a.start()
+    try:
+        assert scram_salt(a, "ghost") == ghost
+        assert scram_salt(a, "alice") == real
+    finally:
+        a.stop()
+    key.unlink()
+    a.start()
+    try:
+        assert scram_salt(a, "ghost") != ghost
+        assert scram_salt(a, "alice") == real
+    finally:
+        a.stop()
+    # a key others can read is refused, and the message names the fix
+    os.chmod(key, 0o644)
+    a.write_conf()
+    r = run([AUTHD, "-d", "-c", str(a.conf)], timeout=20)
+    assert r.returncode != 0 and str(key) in r.stderr and "chmod" in r.stderr
