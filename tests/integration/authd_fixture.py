@@ -1,5 +1,7 @@
 """Starting and stopping a private authd on a temporary directory."""
+import base64
 import os
+import re
 import signal
 import subprocess
 import time
@@ -8,6 +10,35 @@ from conftest import BUILD
 
 AUTHD = os.path.join(os.environ.get("SASLKIT_BINDIR", os.path.join(BUILD, "bin")),
                      "authd")
+
+
+# Passwords the tests use follow this pattern ("alice-pw", "cyrus-new"):
+# none of them, nor their base64, may ever reach authd's log.
+TEST_PASSWORD = re.compile(r"[A-Za-z0-9]+-(pw|new)\b")
+KNOWN_PASSWORDS = ("alice-pw", "bob-pw", "new-pw", "old-pw", "sys-pw",
+                   "dan-pw", "dave-pw", "erin-pw", "pat-pw", "gone-pw",
+                   "alice-new", "cyrus-new")
+
+
+def b64_cores(secret):
+    """The base64 text that any encoding of a stream holding secret must
+    contain, at each of the three alignments."""
+    cores = []
+    n = len(secret.encode())
+    for k in range(3):
+        enc = base64.b64encode(b"\0" * k + secret.encode()).decode()
+        # the characters whose 6 bits all come from the secret
+        cores.append(enc[-(-8 * k // 6):8 * (k + n) // 6])
+    return cores
+
+
+def assert_log_clean(text):
+    """No test password, in clear or in base64, in a log."""
+    m = TEST_PASSWORD.search(text)
+    assert m is None, "a password in the log: %r" % m.group(0)
+    for pw in KNOWN_PASSWORDS:
+        for core in b64_cores(pw):
+            assert core not in text, "base64 of %s in the log" % pw
 
 
 class Authd:
@@ -49,11 +80,13 @@ class Authd:
         return self
 
     def stop(self):
+        """SIGTERM, then the log is checked: no password in it, ever."""
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(timeout=20)
         if self.proc:
             self.logf.close()
+            assert_log_clean(self.logtext())
         return self.proc.returncode if self.proc else None
 
     def logtext(self):
