@@ -43,7 +43,8 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_BIN_ASAN = $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
 
-PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/tests/cyrus_peer
+PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/tests/cyrus_peer \
+	$(B)/tests/sasl_client
 
 .PHONY: all check deps demo install fuzz fuzz-build bench clean unit unit-asan \
 	integration integration-asan lint

@@ -142,7 +142,13 @@ auth_work(void *arg)
 	r->started = 1;
 	sbuf_reset(&r->in);
 	sbuf_reset(&r->out);
-	if (out != NULL && outlen > 0 && sbuf_put(&r->out, out, outlen) != SK_OK)
+	/*
+	 * Only a step that went on has output: after a failure libsasl2 may
+	 * already have freed what out points to (an authzid refused after
+	 * SCRAM's or DIGEST-MD5's last step).
+	 */
+	if ((r->result == SASL_OK || r->result == SASL_CONTINUE) &&
+	    out != NULL && outlen > 0 && sbuf_put(&r->out, out, outlen) != SK_OK)
 		r->result = SASL_FAIL;
 }
 
