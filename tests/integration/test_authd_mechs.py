@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from authd_fixture import AUTHD, AdminClient, Authd, LineClient
+from authd_fixture import AdminClient, Authd, LineClient
 from conftest import BUILD, REALM, cyrus_saslpasswd2, run, sp
 
 CLIENT = os.path.join(BUILD, "tests", "sasl_client")
