@@ -1,7 +1,6 @@
 """authd's admin socket: user management with authd as the only writer."""
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from authd_fixture import AdminClient, Authd, LineClient
-from conftest import run, sp
+from conftest import run
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from authd_fixture import AUTHD, Authd
-from conftest import CYRUS_PEER, SASLPASSWD, run, sp
+from conftest import CYRUS_PEER, run, sp
 
 
 @pytest.fixture
