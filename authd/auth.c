@@ -48,6 +48,7 @@ struct auth_req {
 	int started, busy;
 	int want_cont;			/* we sent CONT: the client may answer */
 	struct event *delay;		/* a penalty holds the exchange back */
+	struct event *expire;		/* the client's answer is overdue */
 	struct authsasl_req sasl;
 	struct sbuf in;			/* the client's response: wiping */
 	int has_in;
@@ -86,6 +87,8 @@ auth_req_free(struct auth_req *r)
 	r->ac->nreqs--;
 	if (r->delay != NULL)
 		event_free(r->delay);
+	if (r->expire != NULL)
+		event_free(r->expire);
 	authsasl_free(&r->sasl);
 	sbuf_free(&r->in);
 	sbuf_free(&r->out);
@@ -179,7 +182,11 @@ auth_done(void *arg)
 	r->busy = 0;
 	/* answered even when closing: a peer that left just loses it */
 	if (r->result == SASL_CONTINUE) {
+		struct timeval tv = { (time_t)a->conf.exchange_timeout, 0 };
+
 		r->want_cont = 1;
+		if (r->expire != NULL)
+			evtimer_add(r->expire, &tv);
 		n = b64_encoded_len(r->out.len) + 1;
 		if ((b64 = malloc(n)) == NULL ||
 		    b64_encode(r->out.data, r->out.len, b64, n) != SK_OK)
@@ -418,6 +425,25 @@ auth_cbind_fail(struct auth_req *r)
 	return 0;
 }
 
+/*
+ * The client never answered our CONT: the exchange ends, so that a stalled
+ * SMTP session behind a shared connection (Postfix) does not hold a slot
+ * for ever.
+ */
+static void
+auth_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct auth_req *r = arg;
+	struct lconn *c = r->ac->c;
+
+	(void)fd;
+	(void)what;
+	log_info("auth: pid %ld: exchange %lu (%s) timed out waiting for the "
+	    "client", (long)c->peer.pid, r->id, r->mech);
+	auth_reply(c, "FAIL", r->id, "reason", "timed out", NULL, NULL);
+	auth_req_free(r);
+}
+
 /* AUTH id mech service=... [params] [resp=b64] */
 static int
 auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
@@ -438,9 +464,13 @@ auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 		}
 	lf->n = end;
 	if (!line_param(lf, 3, "service", &service, &vlen) || vlen == 0 ||
-	    vlen >= 64 || auth_find(ac, id) != NULL ||
-	    ac->nreqs >= AUTH_REQS_MAX)
+	    vlen >= 64 || auth_find(ac, id) != NULL)
 		return -1;
+	if (ac->nreqs >= AUTH_REQS_MAX) {
+		auth_reply(ac->c, "FAIL", id, "reason", "too many exchanges on "
+		    "this connection", "code", AUTH_FAIL_TEMP);
+		return 0;
+	}
 	if (!auth_mech_offered(ac, mech, canon)) {
 		auth_reply(ac->c, "FAIL", id, "reason", "unsupported mechanism",
 		    NULL, NULL);
@@ -461,6 +491,10 @@ auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 	r->next = ac->reqs;
 	ac->reqs = r;
 	ac->nreqs++;
+	if ((r->expire = evtimer_new(ac->c->a->base, auth_expired, r)) == NULL) {
+		auth_req_free(r);
+		return -1;
+	}
 	if (authsasl_new(&r->sasl, r->service, NULL, r->rip) != SK_OK) {
 		auth_reply(ac->c, "FAIL", id, "code", AUTH_FAIL_TEMP, NULL, NULL);
 		auth_req_free(r);
@@ -491,6 +525,7 @@ auth_cmd_cont(struct auth_conn *ac, struct line_fields *lf)
 	    (r = auth_find(ac, id)) == NULL || r->busy || !r->want_cont)
 		return -1;
 	r->want_cont = 0;
+	evtimer_del(r->expire);
 	if (auth_decode(r, lf->f[2], lf->len[2]) != SK_OK) {
 		auth_reply(ac->c, "FAIL", id, "reason", "invalid base64 data",
 		    "code", AUTH_FAIL_BASE64);

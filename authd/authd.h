@@ -43,6 +43,7 @@ struct authd_conf {
 	unsigned penalty_expire;	/* seconds */
 	unsigned workers;
 	unsigned io_timeout;		/* seconds */
+	unsigned exchange_timeout;	/* seconds for an answer to CONT */
 	unsigned max_connections;
 	char passdb[4];			/* in order: 's' sasldb, 'p' PAM */
 	const char *install_key;	/* the per-install secret */

@@ -21,7 +21,7 @@ static const char *const authd_keys[] = {
 	"auth_socket", "auth_socket_mode", "auth_socket_group",
 	"mech_list", "sasl_plugin_dir", "host_name",
 	"penalty_base_ms", "penalty_max_ms", "penalty_expire",
-	"workers", "io_timeout", "max_connections",
+	"workers", "io_timeout", "max_connections", "exchange_timeout",
 	"passdb", "pam_service", "pam_confdir", "pam_workers",
 	"cache_ttl", "cache_size", "install_key",
 	"scram_iterations",	/* read by saslpasswd from the same file */
@@ -197,6 +197,8 @@ authd_conf_load(const char *path, struct authd_conf *c, char *err,
 	    sizeof(sub))) != SK_OK ||
 	    (r = conf_get_uint(c->raw, "io_timeout", 1, 3600, 30,
 	    &c->io_timeout, sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_get_uint(c->raw, "exchange_timeout", 1, 3600, 120,
+	    &c->exchange_timeout, sub, sizeof(sub))) != SK_OK ||
 	    (r = conf_get_uint(c->raw, "max_connections", 1, 100000, 1000,
 	    &c->max_connections, sub, sizeof(sub))) != SK_OK ||
 	    (r = conf_get_uint(c->raw, "penalty_base_ms", 0, 60000, 200,

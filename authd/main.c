@@ -173,6 +173,7 @@ authd_reload(void)
 	__atomic_store_n(&authd.conf.scram_iterations, nc.scram_iterations,
 	    __ATOMIC_RELEASE);
 	authd.conf.io_timeout = nc.io_timeout;
+	authd.conf.exchange_timeout = nc.exchange_timeout;
 	authd.conf.max_connections = nc.max_connections;
 	penalty_set(authd.penalty, nc.penalty_base_ms, nc.penalty_max_ms,
 	    nc.penalty_expire);

@@ -437,3 +437,45 @@ def test_install_key_keeps_decoys_across_restarts(tmp_path):
     a.write_conf()
     r = run([AUTHD, "-d", "-c", str(a.conf)], timeout=20)
     assert r.returncode != 0 and str(key) in r.stderr and "chmod" in r.stderr
+
+
+def test_exchange_timeout_and_cap(tmp_path):
+    """An exchange whose client never answers CONT ends with a FAIL, and a
+    connection that opens too many gets a temporary FAIL, not a hang-up."""
+    base = tmp_path / "authd"
+    base.mkdir(mode=0o700)
+    a = Authd(base, exchange_timeout="1", io_timeout="10")
+    assert sp(a.db, "-p", "-c", "alice", input="alice-pw\n").returncode == 0
+    a.start()
+    try:
+        c = AuthClient(a.auth)
+        c.send("AUTH\t1\tPLAIN\tservice=smtp")
+        assert c.line()[:2] == ["CONT", "1"]
+        t0 = time.monotonic()
+        f = c.line()
+        assert f[:2] == ["FAIL", "1"] and "reason=timed out" in f, f
+        assert 0.8 < time.monotonic() - t0 < 5
+        # the connection goes on
+        plain_auth(c, 2, "alice", "alice-pw")
+        assert c.line()[:2] == ["OK", "2"]
+        # 1024 exchanges open at once, then one more
+        c.send("\n".join("AUTH\t%d\tPLAIN\tservice=smtp" % i
+                         for i in range(10, 1035)))
+        conts, fails = 0, []
+        while conts + len(fails) < 1025:
+            f = c.line()
+            if f[0] == "CONT":
+                conts += 1
+            else:
+                fails.append(f)
+        assert conts == 1024 and len(fails) == 1, fails
+        assert "code=temp_fail" in fails[0]
+        # they all time out, and then there is room again
+        for _ in range(1024):
+            f = c.line()
+            assert f[0] == "FAIL" and "reason=timed out" in f, f
+        plain_auth(c, 5000, "alice", "alice-pw")
+        assert c.line()[:2] == ["OK", "5000"]
+    finally:
+        a.stop()
+    assert "timed out waiting for the client" in a.logtext()
