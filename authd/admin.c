@@ -306,30 +306,63 @@ admin_stats(struct lconn *c, unsigned long id)
 	sbuf_free(&b);
 }
 
-/* RELOAD: as SIGHUP, answered once done. */
+struct admin_reload {
+	struct lconn *c;
+	unsigned long id;
+};
+
+/* The store is reopened: the reply, and the slot back. */
 static void
-admin_reload(struct lconn *c, unsigned long id)
+admin_reloaded(void *arg, int r)
 {
+	struct admin_reload *rl = arg;
+	struct lconn *c = rl->c;
 	struct sbuf b;
 	char num[24];
-	int r = authd_reload();
 
 	log_info("admin: pid %ld uid %u: reload: %s", (long)c->peer.pid,
 	    (unsigned)c->peer.uid, r == SK_OK ? "ok" : sk_strerror(r));
 	if (r != SK_OK) {
 		c->a->stats.admin_fail++;
-		admin_fail(c, id, r == SK_ERR_DB ? ADMIN_FAIL_TEMP :
-		    ADMIN_FAIL_INVALID, "the configuration was not reloaded: "
-		    "see the log");
+		admin_fail(c, rl->id, ADMIN_FAIL_TEMP, "the store was not "
+		    "reopened: see the log");
+	} else {
+		c->a->stats.admin_ok++;
+		snprintf(num, sizeof(num), "%lu", rl->id);
+		sbuf_init(&b, 64);
+		if (line_put_cmd(&b, "OK") == SK_OK &&
+		    line_put_str(&b, num) == SK_OK && line_end(&b) == SK_OK)
+			lconn_send(c, &b);
+		sbuf_free(&b);
+	}
+	free(rl);
+	lconn_release(c);
+}
+
+/* RELOAD: as SIGHUP, answered once the store is reopened. */
+static void
+admin_reload(struct lconn *c, unsigned long id)
+{
+	struct admin_reload *rl;
+	int r;
+
+	if ((rl = malloc(sizeof(*rl))) == NULL) {
+		admin_fail(c, id, ADMIN_FAIL_TEMP, sk_strerror(SK_ERR_NOMEM));
 		return;
 	}
-	c->a->stats.admin_ok++;
-	snprintf(num, sizeof(num), "%lu", id);
-	sbuf_init(&b, 64);
-	if (line_put_cmd(&b, "OK") == SK_OK && line_put_str(&b, num) == SK_OK &&
-	    line_end(&b) == SK_OK)
-		lconn_send(c, &b);
-	sbuf_free(&b);
+	rl->c = c;
+	rl->id = id;
+	lconn_hold(c);
+	if ((r = authd_reload(admin_reloaded, rl)) == SK_OK)
+		return;
+	lconn_unhold(c);
+	free(rl);
+	log_info("admin: pid %ld uid %u: reload: %s", (long)c->peer.pid,
+	    (unsigned)c->peer.uid, sk_strerror(r));
+	c->a->stats.admin_fail++;
+	admin_fail(c, id, r == SK_ERR_NOMEM ? ADMIN_FAIL_TEMP :
+	    ADMIN_FAIL_INVALID, "the configuration was not reloaded: see the "
+	    "log");
 }
 
 /* Parses an id: a decimal number that fits 32 bits. */

@@ -148,11 +148,14 @@ void penalty_fail(struct penalty *p, const char *ip);
 void penalty_ok(struct penalty *p, const char *ip);
 
 /*
- * Reads the configuration again (SIGHUP, or RELOAD on the admin socket),
- * applies what can change live, empties the cache and reopens the store;
- * connections stay. A bad file changes nothing. Loop thread.
+ * Reads the configuration again (SIGHUP, or RELOAD on the admin socket)
+ * and applies what can change live; connections stay. A bad file changes
+ * nothing and returns an error. Then the store is reopened and the cache
+ * emptied on a worker, and done (may be NULL) gets the result on the loop
+ * thread. Loop thread.
  */
-int authd_reload(void);
+typedef void reload_done_fn(void *arg, int r);
+int authd_reload(reload_done_fn *done, void *arg);
 
 /* Counts one attempt of a mechanism (loop thread). */
 void stats_mech(struct authd *a, const char *mech, int ok);

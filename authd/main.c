@@ -137,9 +137,42 @@ same_value(const char *a, const char *b)
  * live; reopens the store. Connections stay open. A bad file changes
  * nothing.
  */
-int
-authd_reload(void)
+struct reopen_job {
+	reload_done_fn *done;
+	void *arg;
+	int r;
+};
+
+/* Worker thread: reopening waits for the store's lock, so not on the loop. */
+static void
+reopen_work(void *arg)
 {
+	struct reopen_job *j = arg;
+
+	j->r = sasldb_reopen(authd.db);
+	vcache_flush(authd.cache);
+}
+
+static void
+reopen_done(void *arg)
+{
+	struct reopen_job *j = arg;
+
+	if (j->r != SK_OK)
+		log_error("reload: reopening %s failed: %s",
+		    authd.conf.sasldb_path, sk_strerror(j->r));
+	else
+		log_info("reload: configuration reloaded, store reopened, cache "
+		    "emptied; default realm %s", authd.conf.default_realm);
+	if (j->done != NULL)
+		j->done(j->arg, j->r);
+	free(j);
+}
+
+int
+authd_reload(reload_done_fn *done, void *arg)
+{
+	struct reopen_job *j;
 	struct authd_conf nc;
 	char err[1024];
 	size_t i;
@@ -178,12 +211,14 @@ authd_reload(void)
 	penalty_set(authd.penalty, nc.penalty_base_ms, nc.penalty_max_ms,
 	    nc.penalty_expire);
 	vcache_set_ttl(authd.cache, nc.cache_ttl);
-	if (sasldb_reopen(authd.db) != SK_OK) {
-		log_error("reload: reopening %s failed", authd.conf.sasldb_path);
-		return SK_ERR_DB;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return SK_ERR_NOMEM;
+	j->done = done;
+	j->arg = arg;
+	if (pool_submit(authd.pool, reopen_work, reopen_done, j) != SK_OK) {
+		free(j);
+		return SK_ERR_NOMEM;
 	}
-	log_info("reload: configuration reloaded, store reopened, cache "
-	    "emptied; default realm %s", authd.conf.default_realm);
 	return SK_OK;
 }
 
@@ -263,7 +298,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	(void)arg;
 	if (sig == SIGHUP) {
-		(void)authd_reload();
+		(void)authd_reload(NULL, NULL);
 		return;
 	}
 	if (authd.stopping)
