@@ -5,6 +5,7 @@
  * each naming its request's id. A password never reaches a reply or a log.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,15 @@
 struct admin_conn {
 	int versioned;
 };
+
+/*
+ * LIST streams: the worker hands USER lines over in chunks of about
+ * ADMIN_LIST_CHUNK bytes and waits while the client has more than
+ * ADMIN_LIST_BACKLOG bytes unread, so a listing of any size takes bounded
+ * memory, and a slow reader holds no core (pool_blocking_begin).
+ */
+#define ADMIN_LIST_CHUNK	(256u << 10)
+#define ADMIN_LIST_BACKLOG	(1u << 20)
 
 enum admin_op {
 	OP_SETPASS, OP_DELETE, OP_DISABLE, OP_ENABLE, OP_SHOW, OP_LIST, OP_IMPORT
@@ -49,6 +59,12 @@ struct admin_job {
 	size_t nrecs;
 	unsigned long missing;		/* IMPORT: deletes of no one */
 	int r;
+	/* LIST: a chunk handed to the loop thread */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct sbuf chunk;
+	int chunk_ready, abort, streaming;
+	struct event *flush;
 };
 
 static const struct {
@@ -87,6 +103,72 @@ admin_fail(struct lconn *c, unsigned long id, const char *code,
 	sbuf_free(&b);
 }
 
+/*
+ * Loop thread: sends a chunk the worker handed over, once the client has
+ * read most of what it was sent before; a client gone stops the listing.
+ */
+static void
+admin_flush(void *arg)
+{
+	struct admin_job *j = arg;
+	struct lconn *c = j->c;
+
+	pthread_mutex_lock(&j->mu);
+	if (j->chunk_ready) {
+		if (c->closing) {
+			j->abort = 1;
+		} else if (lconn_pending(c) > ADMIN_LIST_BACKLOG) {
+			lconn_on_drain(c, admin_flush, j);
+			pthread_mutex_unlock(&j->mu);
+			return;
+		} else if (lconn_send(c, &j->chunk) != SK_OK)
+			j->abort = 1;
+		sbuf_reset(&j->chunk);
+		j->chunk_ready = 0;
+		pthread_cond_signal(&j->cv);
+	}
+	pthread_mutex_unlock(&j->mu);
+}
+
+static void
+admin_flush_ev(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	admin_flush(arg);
+}
+
+/* Worker thread: hands the lines listed so far to the loop thread. */
+static int
+admin_handoff(struct admin_job *j)
+{
+	struct sbuf t;
+	int r = SK_OK;
+
+	pthread_mutex_lock(&j->mu);
+	if (j->chunk_ready && !j->abort) {
+		pthread_mutex_unlock(&j->mu);
+		pool_blocking_begin();
+		pthread_mutex_lock(&j->mu);
+		while (j->chunk_ready && !j->abort)
+			pthread_cond_wait(&j->cv, &j->mu);
+		pthread_mutex_unlock(&j->mu);
+		pool_blocking_end();
+		pthread_mutex_lock(&j->mu);
+	}
+	if (j->abort)
+		r = SK_ERR_IO;
+	else {
+		t = j->chunk;
+		j->chunk = j->out;
+		j->out = t;
+		j->chunk_ready = 1;
+		event_active(j->flush, EV_READ, 0);
+	}
+	pthread_mutex_unlock(&j->mu);
+	return r;
+}
+
 /* Appends "USER <id> <u@r> [props=a,b]" for LIST and SHOW. */
 static int
 admin_user_line(void *ctx, const char *authid, const char *realm,
@@ -115,6 +197,8 @@ admin_user_line(void *ctx, const char *authid, const char *realm,
 		r = line_end(&j->out);
 	sbuf_free(&list);
 	j->count++;
+	if (r == SK_OK && j->streaming && j->out.len >= ADMIN_LIST_CHUNK)
+		r = admin_handoff(j);
 	return r;
 }
 
@@ -216,6 +300,14 @@ admin_job_free(struct admin_job *j)
 	free(j->recs);
 	sbuf_free(&j->pass);
 	sbuf_free(&j->out);
+	if (j->streaming) {
+		if (j->c->on_drain == admin_flush && j->c->drain_arg == j)
+			lconn_on_drain(j->c, NULL, NULL);
+		event_free(j->flush);
+		sbuf_free(&j->chunk);
+		pthread_cond_destroy(&j->cv);
+		pthread_mutex_destroy(&j->mu);
+	}
 	free(j);
 }
 
@@ -228,6 +320,10 @@ admin_done(void *arg)
 	struct sbuf b;
 	char num[24];
 
+	/* a chunk still waiting goes first, in order */
+	if (j->streaming && j->chunk_ready && !c->closing &&
+	    lconn_send(c, &j->chunk) != SK_OK)
+		j->r = SK_ERR_LIMIT;
 	log_info("admin: pid %ld uid %u: %s %s@%s: %s", (long)c->peer.pid,
 	    (unsigned)c->peer.uid, admin_op_names[j->op],
 	    j->op == OP_LIST ? "*" : j->authid, j->op == OP_LIST ? "*" : j->realm,
@@ -432,6 +528,13 @@ admin_job_make(struct lconn *c, const struct line_fields *lf, size_t k,
 	*jr = j;
 	if (j->op == OP_LIST) {
 		j->with_props = line_param(lf, 2, "props", &opt, NULL);
+		if ((j->flush = event_new(c->a->base, -1, 0, admin_flush_ev,
+		    j)) == NULL)
+			return SK_ERR_NOMEM;
+		pthread_mutex_init(&j->mu, NULL);
+		pthread_cond_init(&j->cv, NULL);
+		sbuf_init(&j->chunk, 64u << 20);
+		j->streaming = 1;
 		return SK_OK;
 	}
 	if (j->op == OP_IMPORT)

@@ -39,6 +39,17 @@ lconn_free(struct lconn *c)
 	free(c);
 }
 
+/* The output is written or given up: whoever waits for that goes on. */
+static void
+lconn_drained(struct lconn *c)
+{
+	void (*fn)(void *) = c->on_drain;
+
+	c->on_drain = NULL;
+	if (fn != NULL)
+		fn(c->drain_arg);
+}
+
 /* Frees the connection if it is done: closing, flushed, nothing out. */
 static int
 lconn_maybe_free(struct lconn *c)
@@ -190,6 +201,7 @@ lconn_write(evutil_socket_t fd, short what, void *arg)
 		    c->name, (long)c->peer.pid);
 		c->sent = c->out.len;	/* give up on the output */
 		c->closing = 1;
+		lconn_drained(c);
 		lconn_maybe_free(c);
 		return;
 	}
@@ -209,7 +221,21 @@ lconn_write(evutil_socket_t fd, short what, void *arg)
 	}
 	sbuf_reset(&c->out);
 	c->sent = 0;
+	lconn_drained(c);
 	lconn_maybe_free(c);
+}
+
+size_t
+lconn_pending(const struct lconn *c)
+{
+	return c->out.len - c->sent;
+}
+
+void
+lconn_on_drain(struct lconn *c, void (*fn)(void *), void *arg)
+{
+	c->on_drain = fn;
+	c->drain_arg = arg;
 }
 
 int

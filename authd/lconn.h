@@ -38,6 +38,8 @@ struct lconn {
 	lconn_line_fn *on_line;
 	lconn_close_fn *on_close;
 	void *ctx;
+	void (*on_drain)(void *);	/* once the output is written */
+	void *drain_arg;
 };
 
 struct lconn *lconn_new(struct authd *a, const char *name, int fd,
@@ -50,6 +52,14 @@ void lconn_hold(struct lconn *c);
 void lconn_release(struct lconn *c);
 /* Undoes a hold from inside on_line: never frees, never reads lines. */
 void lconn_unhold(struct lconn *c);
+/* Bytes queued for the client and not yet written. */
+size_t lconn_pending(const struct lconn *c);
+/*
+ * Calls fn(arg) once, on the loop thread, when the queued output has been
+ * written or given up (the client left); NULL cancels. A connection held
+ * by a request is not freed before that request is released.
+ */
+void lconn_on_drain(struct lconn *c, void (*fn)(void *), void *arg);
 /* Closes after the queued output is written and no request is out. */
 void lconn_close(struct lconn *c);
 /* On SIGTERM: closes every connection once its requests are answered. */

@@ -11,7 +11,7 @@
 
 #include "sbuf.h"
 
-#define LINE_FIELDS_MAX 64
+#define LINE_FIELDS_MAX 1024	/* an IMPORT carries many records */
 
 struct line_fields {
 	size_t n;

@@ -3,6 +3,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,46 @@ def test_admin_group_member_without_root():
         a.stop()                        # even when a check failed
         subprocess.run(["groupdel", grp_name])
         shutil.rmtree(base)
+
+
+def test_list_streams_a_large_store(tmp_path):
+    """LIST of 30,000 users with their properties (about 2 MB of replies)
+    streams in chunks: a slow reader gets all of it, a reader that leaves
+    midway stops the listing, and authd serves others meanwhile."""
+    base = tmp_path / "authd"
+    base.mkdir(mode=0o700)
+    a = Authd(base, scram_iterations="1", io_timeout="10")
+    a.start()
+    try:
+        adm = AdminClient(a.admin)
+        n = 30000
+        for start in range(0, n, 150):
+            recs = ["user%05d\tpassword\tpw%d" % (i, i)
+                    for i in range(start, min(n, start + 150))]
+            _, f = adm.request("IMPORT", *recs)
+            assert f[0] == "OK", f
+        slow = AdminClient(a.admin)
+        slow.send("LIST\t77\tprops")
+        time.sleep(1)                   # authd must wait for us, not fail
+        _, f = AdminClient(a.admin).request("STATS")
+        assert f[0] == "OK"             # and answers others meanwhile
+        users = set()
+        while True:
+            f = slow.line()
+            assert f is not None
+            if f[0] == "OK":
+                break
+            assert f[0] == "USER" and f[1] == "77" and f[3].startswith(
+                "props=")
+            users.add(f[2])
+        assert f == ["OK", "77", "count=%d" % n]
+        assert len(users) == n and "user12345@example.org" in users
+        # a reader that leaves in the middle
+        gone = AdminClient(a.admin)
+        gone.send("LIST\t78\tprops")
+        assert gone.line()[0] == "USER"
+        gone.close()
+        _, f = AdminClient(a.admin).request("SHOW", "user00042")
+        assert f[0] == "OK"
+    finally:
+        a.stop()
