@@ -169,6 +169,25 @@ admin_handoff(struct admin_job *j)
 	return r;
 }
 
+/* Sends "OK <id> [k1=v1] [k2=v2]" and counts it. */
+static void
+admin_ok(struct lconn *c, unsigned long id, const char *k1, unsigned long v1,
+    const char *k2, unsigned long v2)
+{
+	struct sbuf b;
+	char num[24];
+
+	c->a->stats.admin_ok++;
+	snprintf(num, sizeof(num), "%lu", id);
+	sbuf_init(&b, 256);
+	if (line_put_cmd(&b, "OK") == SK_OK && line_put_str(&b, num) == SK_OK &&
+	    (k1 == NULL || line_put_kv_uint(&b, k1, v1) == SK_OK) &&
+	    (k2 == NULL || line_put_kv_uint(&b, k2, v2) == SK_OK) &&
+	    line_end(&b) == SK_OK)
+		lconn_send(c, &b);
+	sbuf_free(&b);
+}
+
 /* Appends "USER <id> <u@r> [props=a,b]" for LIST and SHOW. */
 static int
 admin_user_line(void *ctx, const char *authid, const char *realm,
@@ -317,8 +336,6 @@ admin_done(void *arg)
 {
 	struct admin_job *j = arg;
 	struct lconn *c = j->c;
-	struct sbuf b;
-	char num[24];
 
 	/* a chunk still waiting goes first, in order */
 	if (j->streaming && j->chunk_ready && !c->closing &&
@@ -337,19 +354,10 @@ admin_done(void *arg)
 		c->a->stats.admin_fail++;
 		admin_fail(c, j->id, ADMIN_FAIL_TEMP, "reply too large: read "
 		    "the replies already sent first");
-	} else {
-		c->a->stats.admin_ok++;
-		snprintf(num, sizeof(num), "%lu", j->id);
-		sbuf_init(&b, ADMIN_PROTO_LINE_MAX);
-		if (line_put_cmd(&b, "OK") == SK_OK &&
-		    line_put_str(&b, num) == SK_OK &&
-		    ((j->op != OP_LIST && j->op != OP_IMPORT) ||
-		    line_put_kv_uint(&b, "count", j->count) == SK_OK) &&
-		    (j->op != OP_IMPORT || line_put_kv_uint(&b, "missing",
-		    j->missing) == SK_OK) && line_end(&b) == SK_OK)
-			lconn_send(c, &b);
-		sbuf_free(&b);
-	}
+	} else
+		admin_ok(c, j->id, j->op == OP_LIST || j->op == OP_IMPORT ?
+		    "count" : NULL, j->count, j->op == OP_IMPORT ? "missing" :
+		    NULL, j->missing);
 	admin_job_free(j);
 	lconn_release(c);
 }
@@ -413,8 +421,6 @@ admin_reloaded(void *arg, int r)
 {
 	struct admin_reload *rl = arg;
 	struct lconn *c = rl->c;
-	struct sbuf b;
-	char num[24];
 
 	log_info("admin: pid %ld uid %u: reload: %s", (long)c->peer.pid,
 	    (unsigned)c->peer.uid, r == SK_OK ? "ok" : sk_strerror(r));
@@ -422,15 +428,8 @@ admin_reloaded(void *arg, int r)
 		c->a->stats.admin_fail++;
 		admin_fail(c, rl->id, ADMIN_FAIL_TEMP, "the store was not "
 		    "reopened: see the log");
-	} else {
-		c->a->stats.admin_ok++;
-		snprintf(num, sizeof(num), "%lu", rl->id);
-		sbuf_init(&b, 64);
-		if (line_put_cmd(&b, "OK") == SK_OK &&
-		    line_put_str(&b, num) == SK_OK && line_end(&b) == SK_OK)
-			lconn_send(c, &b);
-		sbuf_free(&b);
-	}
+	} else
+		admin_ok(c, rl->id, NULL, 0, NULL, 0);
 	free(rl);
 	lconn_release(c);
 }

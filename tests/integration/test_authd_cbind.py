@@ -52,16 +52,22 @@ def test_plus_with_libsasl2_client(authd, mech):
     assert "auth ok: user=alice@example.org mech=%s" % mech in authd.logtext()
 
 
-def test_plus_offered_only_from_minor_3(authd):
-    c = LineClient(authd.auth)
-    c.send("VERSION\t1\t2")
+def handshake(a, minor):
+    """A connection that announced minor, and the mechanisms it was
+    offered, with their flags."""
+    c = LineClient(a.auth)
+    c.send("VERSION\t1\t%d" % minor)
     mechs = {}
     while True:
         f = c.line()
         if f[0] == "MECH":
             mechs[f[1]] = f[2:]
         if f[0] == "DONE":
-            break
+            return c, mechs
+
+
+def test_plus_offered_only_from_minor_3(authd):
+    c, mechs = handshake(authd, 2)
     assert "SCRAM-SHA-256" in mechs and "SCRAM-SHA-256-PLUS" not in mechs
     c.send("AUTH\t1\tSCRAM-SHA-256-PLUS\tservice=smtp\tresp=%s"
            % base64.b64encode(b"p=tls-unique,,n=alice,r=abc").decode())
@@ -71,14 +77,7 @@ def test_plus_offered_only_from_minor_3(authd):
                "-c", "tls-unique:" + CB)
     assert r.returncode == 1
     # from minor 3: with the flag
-    c = LineClient(authd.auth)
-    c.send("VERSION\t1\t3")
-    while True:
-        f = c.line()
-        if f[0] == "MECH":
-            mechs[f[1]] = f[2:]
-        if f[0] == "DONE":
-            break
+    c, mechs = handshake(authd, 3)
     assert mechs["SCRAM-SHA-256-PLUS"] == ["mutual-auth", "channel-binding"]
     assert mechs["PLAIN"] == ["plaintext"]
 
