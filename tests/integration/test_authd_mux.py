@@ -10,7 +10,7 @@ import time
 import pytest
 
 from authd_fixture import AUTHD, Authd
-from conftest import CYRUS_PEER, run, sp
+from conftest import CYRUS_PEER, SASLPASSWD, run, sp
 
 
 @pytest.fixture
@@ -168,3 +168,48 @@ def test_unsafe_store_refused(tmp_path):
     r = run([AUTHD, "-d", "-c", str(a.conf)])
     assert r.returncode != 0
     assert str(a.db) in r.stderr and "dpkg-statoverride" in r.stderr
+
+
+def mux_check(path, user, pw, service="smtp", realm=""):
+    """One raw saslauthd request; the reply's first word."""
+    def counted(v):
+        return struct.pack(">H", len(v)) + v.encode()
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(30)
+    s.connect(str(path))
+    s.sendall(counted(user) + counted(pw) + counted(service) + counted(realm))
+    data = b""
+    while True:
+        chunk = s.recv(1024)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return data[2:].split(b" ")[0]
+
+
+def test_unknown_user_costs_the_same_time(tmp_path):
+    """An unknown user and a wrong password take about the same time: the
+    decoy PBKDF2 runs at the configured rounds (made slow here, so that the
+    check dominates). Relative times only, with a wide margin."""
+    base = tmp_path / "authd"
+    base.mkdir(mode=0o700)
+    a = Authd(base, scram_iterations="200000", penalty_base_ms="0",
+              cache_ttl="0")
+    r = run([SASLPASSWD, "-f", str(a.db), "-u", "example.org", "-I",
+             "200000", "-p", "-c", "alice"], input="alice-pw\n")
+    assert r.returncode == 0, r.stderr
+    a.start()
+    try:
+        def median(user):
+            times = []
+            for _ in range(9):
+                t0 = time.monotonic()
+                assert mux_check(a.mux, user, "wrong-one") == b"NO"
+                times.append(time.monotonic() - t0)
+            return sorted(times)[4]
+        wrong, unknown = median("alice"), median("nosuchuser")
+        assert wrong > 0.01, wrong      # the PBKDF2 is what we measure
+        assert 0.5 < unknown / wrong < 2.0, (unknown, wrong)
+    finally:
+        a.stop()
