@@ -46,6 +46,7 @@ struct auth_req {
 	char service[64];
 	char rip[64];
 	int started, busy;
+	int cancelled;			/* by CANCEL while a worker has it */
 	int want_cont;			/* we sent CONT: the client may answer */
 	struct event *delay;		/* a penalty holds the exchange back */
 	struct event *expire;		/* the client's answer is overdue */
@@ -69,7 +70,7 @@ auth_find(struct auth_conn *ac, unsigned long id)
 	struct auth_req *r;
 
 	for (r = ac->reqs; r != NULL; r = r->next)
-		if (r->id == id)
+		if (r->id == id && !r->cancelled)
 			return r;
 	return NULL;
 }
@@ -180,6 +181,11 @@ auth_done(void *arg)
 	size_t n;
 
 	r->busy = 0;
+	if (r->cancelled) {		/* the client no longer wants it */
+		auth_req_free(r);
+		lconn_release(c);
+		return;
+	}
 	/* answered even when closing: a peer that left just loses it */
 	if (r->result == SASL_CONTINUE) {
 		struct timeval tv = { (time_t)a->conf.exchange_timeout, 0 };
@@ -537,6 +543,35 @@ auth_cmd_cont(struct auth_conn *ac, struct line_fields *lf)
 	return auth_submit(r) == SK_OK ? 0 : -1;
 }
 
+/*
+ * CANCEL id: the client gives up an exchange (Dovecot's lib-auth-client
+ * does, when its own client leaves). From minor 4 it is confirmed with
+ * CANCELLED id, as Dovecot does, even for an id we do not know.
+ */
+static int
+auth_cmd_cancel(struct auth_conn *ac, struct line_fields *lf)
+{
+	struct auth_req *r;
+	unsigned long id;
+
+	if (parse_id(line_str(lf, 1), &id) == -1)
+		return -1;
+	if ((r = auth_find(ac, id)) != NULL) {
+		if (r->delay != NULL) {		/* held by its penalty */
+			event_free(r->delay);
+			r->delay = NULL;
+			auth_req_free(r);
+			lconn_unhold(ac->c);
+		} else if (r->busy)		/* a worker has it: dropped after */
+			r->cancelled = 1;
+		else
+			auth_req_free(r);
+	}
+	if (ac->minor >= 4)
+		auth_reply(ac->c, "CANCELLED", id, NULL, NULL, NULL, NULL);
+	return 0;
+}
+
 /* MECH flags as Dovecot gives them for the same mechanism. */
 static void
 auth_mech_flags(struct sbuf *b, const char *mech)
@@ -643,6 +678,8 @@ auth_line(struct lconn *c, char *line, size_t len)
 		r = 0;
 	} else if (ac->versioned && strcmp(cmd, "AUTH") == 0) {
 		r = auth_cmd_auth(ac, &lf);
+	} else if (ac->versioned && strcmp(cmd, "CANCEL") == 0) {
+		r = auth_cmd_cancel(ac, &lf);
 	} else if (ac->versioned && strcmp(cmd, "CONT") == 0) {
 		r = auth_cmd_cont(ac, &lf);
 	}

@@ -9,6 +9,7 @@
  *      (-PLUS forms with the channel-binding flag only from minor 3)
  *   C: AUTH <id> <mech> service=<s> [lip= rip= secured nologin ...] [resp=<b64>]
  *   C: CONT <id> <b64> [channel_binding=<b64>]
+ *   C: CANCEL <id>                            S: CANCELLED <id> (minor 4)
  *   S: CONT <id> <b64> [channel_binding=<type>]
  *   S: OK <id> user=<user> | FAIL <id> [user=] [reason=] [code=]
  */

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from authd_fixture import AUTHD, AdminClient, Authd, LineClient
-from conftest import run, sp
+from conftest import SASLPASSWD, run, sp
 
 
 @pytest.fixture
@@ -52,9 +52,10 @@ def b64(s):
     return base64.b64encode(s).decode()
 
 
-def plain_auth(c, rid, user, pw, service="smtp"):
-    c.send("AUTH\t%d\tPLAIN\tservice=%s\trip=192.0.2.7\tresp=%s"
-           % (rid, service, b64(b"\0" + user.encode() + b"\0" + pw.encode())))
+def plain_auth(c, rid, user, pw, service="smtp", rip="192.0.2.7"):
+    c.send("AUTH\t%d\tPLAIN\tservice=%s\trip=%s\tresp=%s"
+           % (rid, service, rip,
+              b64(b"\0" + user.encode() + b"\0" + pw.encode())))
 
 
 def test_doveadm_auth_test(authd):
@@ -479,3 +480,48 @@ def test_exchange_timeout_and_cap(tmp_path):
     finally:
         a.stop()
     assert "timed out waiting for the client" in a.logtext()
+
+
+def test_cancel(tmp_path):
+    """CANCEL (Dovecot's lib-auth-client sends it when its own client
+    leaves): confirmed with CANCELLED from minor 4; the exchange gets no
+    other answer, whether it waited for the client, for a worker or for
+    its penalty; and the id may be used again."""
+    base = tmp_path / "authd"
+    base.mkdir(mode=0o700)
+    a = Authd(base, scram_iterations="400000", penalty_base_ms="1500",
+              cache_ttl="0", workers="1")
+    r = run([SASLPASSWD, "-f", str(a.db), "-u", "example.org", "-I", "400000",
+             "-p", "-c", "alice"], input="alice-pw\n")
+    assert r.returncode == 0, r.stderr
+    a.start()
+    try:
+        c = AuthClient(a.auth, minor=4)
+        # waiting for the client
+        c.send("AUTH\t1\tPLAIN\tservice=smtp")
+        assert c.line()[:2] == ["CONT", "1"]
+        c.send("CANCEL\t1")
+        assert c.line() == ["CANCELLED", "1"]
+        # in a worker's hands (400,000 rounds: tens of milliseconds)
+        plain_auth(c, 2, "alice", "alice-pw")
+        c.send("CANCEL\t2")
+        assert c.line() == ["CANCELLED", "2"]
+        plain_auth(c, 2, "alice", "alice-pw")    # the id again
+        assert c.line()[:2] == ["OK", "2"]      # and nothing for the old one
+        # held back by a penalty
+        plain_auth(c, 3, "alice", "wrong-one")
+        assert c.line()[:2] == ["FAIL", "3"]
+        plain_auth(c, 4, "alice", "alice-pw")   # waits 1.5 s for its turn
+        c.send("CANCEL\t4")
+        assert c.line() == ["CANCELLED", "4"]
+        c.send("CANCEL\t999")                   # unknown: confirmed anyway
+        assert c.line() == ["CANCELLED", "999"]
+        # before minor 4: no confirmation, the exchange is just dropped
+        old = AuthClient(a.auth, minor=2)
+        old.send("AUTH\t1\tPLAIN\tservice=smtp")
+        assert old.line()[:2] == ["CONT", "1"]
+        old.send("CANCEL\t1")
+        plain_auth(old, 5, "alice", "alice-pw", rip="192.0.2.99")
+        assert old.line()[:2] == ["OK", "5"]
+    finally:
+        a.stop()
