@@ -6,13 +6,16 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 SBINDIR = $(PREFIX)/sbin
 MANDIR = $(PREFIX)/share/man
+LIBDIR = $(PREFIX)/lib
+INCLUDEDIR = $(PREFIX)/include
+PKGCONFIGDIR = $(LIBDIR)/pkgconfig
 
 CC ?= cc
 CLANG ?= clang
 PYTHON ?= /usr/bin/python3
 WARN = -Wall -Wextra -Werror
 SASL_PLUGIN_DIR ?= /usr/lib/$(shell $(CC) -print-multiarch)/sasl2
-CPPFLAGS += -D_GNU_SOURCE -Icommon -DSASL_PLUGIN_DIR='"$(SASL_PLUGIN_DIR)"'
+CPPFLAGS += -D_GNU_SOURCE -Icommon -Iinclude -DSASL_PLUGIN_DIR='"$(SASL_PLUGIN_DIR)"'
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDLIBS_COMMON = -ldb-5.3 -lcrypto
@@ -32,10 +35,20 @@ SASLPASSWD_SRC = saslpasswd/main.c saslpasswd/cmd.c saslpasswd/import_cmd.c \
 AUTHD_SRC = authd/main.c authd/admin.c authd/auth.c authd/config.c \
 	authd/lconn.c authd/listen.c authd/mux.c authd/penalty.c authd/pool.c \
 	authd/sasl.c authd/verify.c authd/cache.c authd/pam.c
+# libsecret: its own files and the few common/ ones it needs, built PIC
+# with hidden symbols; only the sksecret_ names are exported
+LIBSECRET_SRC = libsecret/conn.c libsecret/auth.c libsecret/admin.c
+LIBSECRET_COMMON = common/alloc.c common/b64.c common/err.c common/line.c \
+	common/sbuf.c
+LIBSECRET_VERSION = 1.0.0
+LIBSECRET_SONAME = libsaslkit-secret.so.1
+LIBSECRET_SO = $(B)/lib/libsaslkit-secret.so.$(LIBSECRET_VERSION)
+PIC = $(B)/pic
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 MANPAGES = $(wildcard man/*.[0-9])
-HEADERS = $(wildcard common/*.h saslpasswd/*.h authd/*.h)
+HEADERS = $(wildcard common/*.h saslpasswd/*.h authd/*.h libsecret/*.h \
+	include/saslkit/*.h)
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
 COMMON_OBJ_ASAN = $(COMMON_SRC:%.c=$(BA)/%.o)
@@ -44,9 +57,9 @@ UNIT_BIN_ASAN = $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
 
 PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/tests/cyrus_peer \
-	$(B)/tests/sasl_client
+	$(B)/tests/sasl_client $(LIBSECRET_SO) $(B)/tests/sks_client
 
-.PHONY: all check deps demo install fuzz fuzz-build bench clean unit unit-asan \
+.PHONY: all check deps demo install install-lib fuzz fuzz-build bench clean unit unit-asan \
 	integration integration-asan lint
 
 all: $(PROGRAMS) $(UNIT_BIN)
@@ -58,6 +71,33 @@ $(B)/%.o: %.c $(HEADERS)
 $(BA)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c $< -o $@
+
+$(PIC)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(LIBSECRET_SO): $(LIBSECRET_SRC:%.c=$(PIC)/%.o) \
+		$(LIBSECRET_COMMON:%.c=$(PIC)/%.o) libsecret/libsecret.map
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIBSECRET_SONAME) \
+		-Wl,--version-script=libsecret/libsecret.map -Wl,-z,defs \
+		-o $@ $(filter %.o,$^) -lcrypto
+	ln -sf libsaslkit-secret.so.$(LIBSECRET_VERSION) \
+		$(B)/lib/$(LIBSECRET_SONAME)
+	ln -sf $(LIBSECRET_SONAME) $(B)/lib/libsaslkit-secret.so
+
+# a driver of libsecret against a live authd, for the tests
+$(B)/tests/sks_client: tests/integration/sks_client.c $(LIBSECRET_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -L$(B)/lib -lsaslkit-secret \
+		-Wl,-rpath,$(CURDIR)/$(B)/lib -lsasl2
+
+# the same driver with libsecret's sources built in, under ASan+UBSan
+$(BA)/tests/sks_client: tests/integration/sks_client.c $(LIBSECRET_SRC) \
+		$(LIBSECRET_COMMON) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ tests/integration/sks_client.c \
+		$(LIBSECRET_SRC) $(LIBSECRET_COMMON) -lsasl2 -lcrypto
 
 $(B)/libcommon.a: $(COMMON_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -132,7 +172,7 @@ integration: all
 	$(PYTHON) -m pytest -q tests/integration
 
 # the same suite against saslpasswd built with ASan+UBSan
-integration-asan: all $(BA)/bin/saslpasswd $(BA)/bin/authd
+integration-asan: all $(BA)/bin/saslpasswd $(BA)/bin/authd $(BA)/tests/sks_client
 	SASLKIT_BINDIR=$(BA)/bin ASAN_OPTIONS=detect_leaks=1 \
 		$(PYTHON) -m pytest -q tests/integration
 
@@ -146,7 +186,7 @@ demo: deps all
 bench: deps all
 	sh bench/saslpasswd_bench.sh
 
-install: $(B)/bin/saslpasswd $(B)/bin/authd
+install: $(B)/bin/saslpasswd $(B)/bin/authd install-lib
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/bin/saslpasswd $(DESTDIR)$(SBINDIR)/saslpasswd
@@ -156,6 +196,21 @@ install: $(B)/bin/saslpasswd $(B)/bin/authd
 	install -d $(DESTDIR)$(PREFIX)/share/saslkit/fail2ban
 	install -m 0644 contrib/fail2ban/saslkit-authd.conf \
 		$(DESTDIR)$(PREFIX)/share/saslkit/fail2ban/
+
+# libsecret alone: the library, its header, pkg-config file and page
+install-lib: $(LIBSECRET_SO)
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/saslkit \
+		$(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man3
+	install -m 0755 $(LIBSECRET_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf libsaslkit-secret.so.$(LIBSECRET_VERSION) \
+		$(DESTDIR)$(LIBDIR)/$(LIBSECRET_SONAME)
+	ln -sf $(LIBSECRET_SONAME) $(DESTDIR)$(LIBDIR)/libsaslkit-secret.so
+	install -m 0644 include/saslkit/secret.h $(DESTDIR)$(INCLUDEDIR)/saslkit/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(LIBSECRET_VERSION)|' libsecret/saslkit-secret.pc.in \
+		> $(DESTDIR)$(PKGCONFIGDIR)/saslkit-secret.pc
+	install -m 0644 man/libsecret.3 $(DESTDIR)$(MANDIR)/man3/
 
 clean:
 	rm -rf build

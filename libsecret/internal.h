@@ -1,0 +1,32 @@
+/*
+ * internal.h: what libsecret's files share. Nothing here is exported: the
+ * library is built with hidden visibility and a version script, so only
+ * the sksecret_* names of <saslkit/secret.h> leave it.
+ */
+#ifndef LIBSECRET_INTERNAL_H
+#define LIBSECRET_INTERNAL_H
+
+#include <stddef.h>
+
+#include <saslkit/secret.h>
+#include "sbuf.h"
+
+#define SKS_API __attribute__((visibility("default")))
+
+#define SKS_LINE_MAX	16384	/* authd's line limit, LF included */
+
+/* Connects a blocking UNIX stream socket; an SKSECRET_ERR_* code or fd. */
+int sks_connect(const char *path);
+/* Maps errno after a failed connect or I/O. */
+int sks_errno_err(int e);
+/*
+ * Takes one complete line out of in: *line points into in's data (LF
+ * replaced by NUL, one byte past the line stays writable), *len its
+ * length. 1 when a line was taken, 0 when none is complete yet,
+ * SKSECRET_ERR_PROTO when an incomplete line is already too long.
+ */
+int sks_take_line(struct sbuf *in, size_t *start, char **line, size_t *len);
+/* Drops the consumed bytes [0, start) of in. */
+void sks_compact(struct sbuf *in, size_t *start);
+
+#endif
