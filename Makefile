@@ -31,7 +31,7 @@ COMMON_SRC = common/alloc.c common/b64.c common/conf.c common/err.c \
 	common/sasldb_user.c common/sbuf.c common/scram.c common/stamp.c \
 	common/strset.c
 SASLPASSWD_SRC = saslpasswd/main.c saslpasswd/cmd.c saslpasswd/import_cmd.c \
-	saslpasswd/shell.c
+	saslpasswd/shell.c saslpasswd/online.c $(LIBSECRET_SRC)
 AUTHD_SRC = authd/main.c authd/admin.c authd/auth.c authd/config.c \
 	authd/lconn.c authd/listen.c authd/mux.c authd/penalty.c authd/pool.c \
 	authd/sasl.c authd/verify.c authd/cache.c authd/pam.c

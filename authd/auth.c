@@ -23,7 +23,7 @@
 
 #define AUTH_REQS_MAX 1024	/* exchanges open on one connection */
 #define AUTH_CBIND_NAME_MAX 32	/* a channel-binding type: tls-unique... */
-#define AUTH_CBIND_DATA_MAX 128	/* its data: 12 to 64 bytes in practice */
+#define AUTH_CBIND_DATA_MAX AUTH_PROTO_CBIND_MAX	/* 12 to 64 in practice */
 
 struct auth_req;
 

@@ -21,6 +21,7 @@
 #define AUTH_PROTO_MINOR_CBIND	3	/* channel binding from this minor */
 #define AUTH_PROTO_LINE_MAX	16384	/* bytes in a line, LF included */
 #define AUTH_PROTO_ID_MAX	4294967295UL	/* ids are 32-bit */
+#define AUTH_PROTO_CBIND_MAX	128	/* channel-binding data, bytes */
 /*
  * The server sends VERSION on connect and the rest of its handshake after
  * the client's VERSION, or after this wait for a client that reads first.

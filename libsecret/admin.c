@@ -100,7 +100,7 @@ sksecret_admin_open(const char *path, int timeout_ms,
 	size_t len;
 	int fd, r;
 
-	if (out == NULL)
+	if (out == NULL || timeout_ms == 0)
 		return SKSECRET_ERR_INVAL;
 	*out = NULL;
 	if ((fd = sks_connect(path != NULL ? path : SKSECRET_ADMIN_SOCKET)) < 0)

@@ -26,7 +26,7 @@
 #define SKS_OUT_MAX	(16u << 20)	/* queued requests, bytes */
 #define SKS_MECHS_MAX	64
 #define SKS_BUCKETS	256
-#define SKS_CBIND_MAX	256		/* channel-binding data, bytes */
+#define SKS_CBIND_MAX	AUTH_PROTO_CBIND_MAX	/* what authd takes */
 
 struct sksecret_req {
 	struct sksecret_req *next, *prev;	/* the connection's list */

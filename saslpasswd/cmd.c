@@ -101,6 +101,18 @@ sp_cmd_set(struct sp_ctx *sp, const char *user, const char *pass,
 		    "changed");
 		return EXIT_DATAERR;
 	}
+	if (sp->ad != NULL) {
+		char full[SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + 2];
+		char *pw = strndup(pass, passlen);
+
+		if (pw == NULL)
+			return EXIT_SOFTWARE;
+		snprintf(full, sizeof(full), "%s@%s", authid, realm);
+		r = sp_online_set(sp, full, pw, must_exist);
+		explicit_bzero(pw, passlen);
+		free(pw);
+		return r;
+	}
 	if ((r = sp_open(sp, 1)) != 0)
 		return r;
 	if (must_exist && sasldb_user_exists(sp->db, authid, realm) != SK_OK) {
@@ -119,12 +131,28 @@ sp_cmd_set(struct sp_ctx *sp, const char *user, const char *pass,
 	return 0;
 }
 
-int
-sp_cmd_delete(struct sp_ctx *sp, const char *user)
+/* "authid@realm" of a user spec, for the admin socket. */
+static int
+sp_full(struct sp_ctx *sp, const char *spec, char *full, size_t fullsz)
 {
 	char authid[SASLDB_AUTHID_MAX + 1], realm[SASLDB_REALM_MAX + 1];
 	int r;
 
+	if ((r = sp_user(sp, spec, authid, realm)) == 0)
+		snprintf(full, fullsz, "%s@%s", authid, realm);
+	return r;
+}
+
+int
+sp_cmd_delete(struct sp_ctx *sp, const char *user)
+{
+	char authid[SASLDB_AUTHID_MAX + 1], realm[SASLDB_REALM_MAX + 1];
+	char full[SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + 2];
+	int r;
+
+	if (sp->ad != NULL)
+		return (r = sp_full(sp, user, full, sizeof(full))) != 0 ? r :
+		    sp_online_simple(sp, "delete", full);
 	if ((r = sp_user(sp, user, authid, realm)) != 0 ||
 	    (r = sp_open(sp, 0)) != 0)
 		return r;
@@ -163,10 +191,34 @@ sp_warn(void *ctx, const char *msg)
 }
 
 int
+sp_cmd_disable(struct sp_ctx *sp, const char *user, int disable)
+{
+	char authid[SASLDB_AUTHID_MAX + 1], realm[SASLDB_REALM_MAX + 1];
+	char full[SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + 2];
+	int r;
+
+	if (sp->ad != NULL)
+		return (r = sp_full(sp, user, full, sizeof(full))) != 0 ? r :
+		    sp_online_simple(sp, disable ? "disable" : "enable", full);
+	if ((r = sp_user(sp, user, authid, realm)) != 0 ||
+	    (r = sp_open(sp, 0)) != 0)
+		return r;
+	r = sasldb_set_disabled(sp->db, authid, realm, disable);
+	if (r != SK_OK) {
+		log_error("%s@%s: %s", authid, realm, r == SK_ERR_NOTFOUND ?
+		    "no such user" : sk_strerror(r));
+		return sp_exit_code(r);
+	}
+	return 0;
+}
+
+int
 sp_cmd_list(struct sp_ctx *sp, int with_props)
 {
 	int r;
 
+	if (sp->ad != NULL)
+		return sp_online_list(sp, with_props);
 	if ((r = sp_open(sp, 0)) != 0)
 		return r;
 	r = sasldb_list(sp->db, with_props, sp_print_user, sp_warn, NULL);
@@ -196,8 +248,12 @@ sp_cmd_show(struct sp_ctx *sp, const char *user)
 {
 	char authid[SASLDB_AUTHID_MAX + 1], realm[SASLDB_REALM_MAX + 1];
 	const char *want[2] = { authid, realm };
+	char full[SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + 2];
 	int r;
 
+	if (sp->ad != NULL)
+		return (r = sp_full(sp, user, full, sizeof(full))) != 0 ? r :
+		    sp_online_show(sp, full);
 	if ((r = sp_user(sp, user, authid, realm)) != 0 ||
 	    (r = sp_open(sp, 0)) != 0)
 		return r;
@@ -215,8 +271,12 @@ sp_cmd_test(struct sp_ctx *sp, const char *user, const char *pass,
     size_t passlen)
 {
 	char authid[SASLDB_AUTHID_MAX + 1], realm[SASLDB_REALM_MAX + 1];
+	char full[SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + 2];
 	int r;
 
+	if (sp->ad != NULL)
+		return (r = sp_full(sp, user, full, sizeof(full))) != 0 ? r :
+		    sp_online_test(sp, full, pass, passlen);
 	if ((r = sp_user(sp, user, authid, realm)) != 0 ||
 	    (r = sp_open(sp, 0)) != 0)
 		return r;

@@ -299,7 +299,14 @@ sp_cmd_import(struct sp_ctx *sp, const char *file)
 		import_close(fp);
 		return EXIT_IOERR;
 	}
-	if ((r = sp_open(sp, 1)) == 0)
+	if (sp->ad != NULL) {
+		if (sp->plain == SASLDB_PLAIN_NO) {
+			log_error("-n with -i is not available through authd: "
+			    "its password records keep plaintext as it was");
+			r = EXIT_USAGE;
+		} else
+			r = sp_online_import(sp, fp, name);
+	} else if ((r = sp_open(sp, 1)) == 0)
 		r = import_run(sp, fp, name, records);
 	import_close(fp);
 	return r;

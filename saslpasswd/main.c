@@ -18,6 +18,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <saslkit/secret.h>
+
 #include "conf.h"
 #include "err.h"
 #include "log.h"
@@ -32,18 +34,21 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: saslpasswd [-v] [-c [-p] [-n | -P]] [-d] [-a app] [-f sasldb]"
-	    " [-u realm] user\n"
-	    "       saslpasswd -t [-p] [-f sasldb] [-u realm] user\n"
-	    "       saslpasswd -l | -L [-f sasldb]\n"
-	    "       saslpasswd -i file|- [-n | -P] [-f sasldb] [-u realm]\n"
-	    "       saslpasswd -s [-f sasldb] [-u realm]\n"
+	    "usage: saslpasswd [-v] [-c [-p] [-n | -P]] [-d] [-a app]"
+	    " [-f sasldb | -S socket] [-u realm] user\n"
+	    "       saslpasswd -t [-p] [-f sasldb | -S socket] [-u realm] user\n"
+	    "       saslpasswd -l | -L [-f sasldb | -S socket]\n"
+	    "       saslpasswd -i file|- [-n | -P] [-f sasldb | -S socket]"
+	    " [-u realm]\n"
+	    "       saslpasswd -s [-f sasldb | -S socket] [-u realm]\n"
 	    "  -c  create (or change) the user      -d  delete the user\n"
 	    "  -p  read the password as one line from standard input\n"
 	    "  -n  store no plaintext userPassword  -P  store plaintext too\n"
 	    "  -l  list users  -L  list users with property names\n"
 	    "  -i  batch import   -s  interactive shell   -t  test a password\n"
-	    "  -I  PBKDF2 iterations  -C  configuration file  -v  version\n");
+	    "  -I  PBKDF2 iterations  -C  configuration file  -v  version\n"
+	    "  -S  authd's admin socket (default: through authd when it runs,"
+	    " else the file)\n");
 	exit(EXIT_USAGE);
 }
 
@@ -221,6 +226,13 @@ apply_conf(struct sp_ctx *sp, const struct conf *c, int have_iter,
 {
 	char err[256];
 
+	if (sp->admin_path == NULL)
+		sp->admin_path = conf_get(c, "admin_socket");
+	if (sp->admin_path == NULL || sp->admin_path[0] == '\0')
+		sp->admin_path = SKSECRET_ADMIN_SOCKET;
+	if ((sp->auth_path = conf_get(c, "auth_socket")) == NULL ||
+	    sp->auth_path[0] == '\0')
+		sp->auth_path = SKSECRET_AUTH_SOCKET;
 	if (sp->path == NULL)
 		sp->path = conf_get(c, "sasldb_path");
 	if (sp->path == NULL)
@@ -261,6 +273,7 @@ parse_iter(const char *s)
 struct sp_flags {
 	int create, del, pipe, list, longlist, shell, test, have_iter;
 	const char *import, *conffile, *app;
+	int have_file, have_socket;
 };
 
 /* Runs the one operation the flags ask for. */
@@ -314,7 +327,7 @@ main(int argc, char *argv[])
 	memset(&f, 0, sizeof(f));
 	memset(&sp, 0, sizeof(sp));
 	sp.plain = SASLDB_PLAIN_KEEP;
-	while ((c = getopt(argc, argv, "vpcdnPf:u:a:lLi:stI:C:h")) != -1) {
+	while ((c = getopt(argc, argv, "vpcdnPf:u:a:lLi:stI:C:S:h")) != -1) {
 		switch (c) {
 		case 'v': version(); break;
 		case 'p': f.pipe = 1; break;
@@ -322,7 +335,8 @@ main(int argc, char *argv[])
 		case 'd': f.del = 1; break;
 		case 'n': sp.plain = SASLDB_PLAIN_NO; break;
 		case 'P': sp.plain = SASLDB_PLAIN_YES; break;
-		case 'f': sp.path = optarg; break;
+		case 'f': sp.path = optarg; f.have_file = 1; break;
+		case 'S': sp.admin_path = optarg; f.have_socket = 1; break;
 		case 'u': sp.realm = optarg; break;
 		case 'a':
 			if (strchr(optarg, '/') != NULL) {
@@ -342,7 +356,8 @@ main(int argc, char *argv[])
 		}
 	}
 	modes = f.del + (f.list || f.longlist) + (f.import != NULL) + f.shell + f.test;
-	if (modes > 1 || (f.create && modes > 0 && !f.import))
+	if (modes > 1 || (f.create && modes > 0 && !f.import) ||
+	    (f.have_file && f.have_socket))
 		usage();
 	if (modes == 0 || f.del || f.test) {
 		if (optind != argc - 1)
@@ -352,8 +367,16 @@ main(int argc, char *argv[])
 	}
 	if ((r = load_conf(f.conffile, f.app, &conf)) != 0)
 		return r;
-	if ((r = apply_conf(&sp, conf, f.have_iter, host, sizeof(host))) == 0)
+	if ((r = apply_conf(&sp, conf, f.have_iter, host, sizeof(host))) == 0 &&
+	    !f.have_file) {
+		/* authd runs: through its admin socket; else the file */
+		r = sp_online_open(&sp, f.have_socket);
+		if (r < 0)
+			r = 0;
+	}
+	if (r == 0)
 		r = dispatch(&sp, &f, optind < argc ? argv[optind] : NULL);
+	sp_online_close(&sp);
 	sasldb_close(sp.db);
 	conf_free(conf);
 	return r;

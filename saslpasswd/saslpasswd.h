@@ -7,7 +7,11 @@
 
 #include <stddef.h>
 
+#include <stdio.h>
+
 #include "sasldb.h"
+
+struct sksecret_admin;
 
 /* Exit codes, from sysexits(3); documented in saslpasswd(8). */
 #define EXIT_MISMATCH	1	/* -t: the password does not match */
@@ -27,6 +31,10 @@ struct sp_ctx {
 	enum sasldb_plain plain;
 	int create;		/* -c: create the file when missing */
 	struct sasldb *db;	/* opened on first use */
+	/* online: authd runs, and saslpasswd goes through its admin socket */
+	const char *admin_path;	/* -S, or admin_socket of the config */
+	const char *auth_path;	/* for -t online: auth_socket of the config */
+	struct sksecret_admin *ad;	/* non-NULL: online */
 };
 
 /* Opens the store on first use; prints the error and returns an exit code. */
@@ -48,6 +56,27 @@ int sp_cmd_show(struct sp_ctx *sp, const char *user);
 int sp_cmd_test(struct sp_ctx *sp, const char *user, const char *pass,
     size_t passlen);
 int sp_cmd_import(struct sp_ctx *sp, const char *file);
+
+int sp_cmd_disable(struct sp_ctx *sp, const char *user, int disable);
+
+/*
+ * Online mode (online.c). sp_online_open: 0 online, -1 when no authd runs
+ * and explicit is 0 (use the file), else an exit code, printed.
+ */
+int sp_online_open(struct sp_ctx *sp, int explicit);
+void sp_online_close(struct sp_ctx *sp);
+int sp_online_set(struct sp_ctx *sp, const char *user, const char *pass,
+    int must_exist);
+/* op: "delete", "disable" or "enable" */
+int sp_online_simple(struct sp_ctx *sp, const char *op, const char *user);
+int sp_online_list(struct sp_ctx *sp, int with_props);
+int sp_online_show(struct sp_ctx *sp, const char *user);
+int sp_online_test(struct sp_ctx *sp, const char *user, const char *pass,
+    size_t passlen);
+int sp_online_import(struct sp_ctx *sp, FILE *fp, const char *name);
+/* Calls fn for each user name; -1 on failure. */
+int sp_online_users(struct sp_ctx *sp, int (*fn)(const char *, const char *,
+    void *), void *arg);
 
 /* The interactive shell (-s). */
 int sp_shell(struct sp_ctx *sp);

@@ -17,8 +17,8 @@
 #include "saslpasswd.h"
 
 static const char *const shell_cmds[] = {
-	"add", "change", "delete", "list", "show", "test", "history", "help",
-	"quit", NULL
+	"add", "change", "delete", "disable", "enable", "list", "show", "test",
+	"history", "help", "quit", NULL
 };
 
 static struct sp_ctx *shell_sp;
@@ -49,6 +49,20 @@ shell_collect(void *ctx, const char *authid, const char *realm,
 	return 0;
 }
 
+/* The same, from the admin socket's listing. */
+static int
+shell_collect_online(const char *user, const char *props, void *arg)
+{
+	char at[SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + 2], *p;
+
+	(void)props;
+	snprintf(at, sizeof(at), "%s", user);
+	if ((p = strrchr(at, '@')) == NULL)
+		return 0;
+	*p = '\0';
+	return shell_collect(arg, at, p + 1, NULL, 0) != 0;
+}
+
 static void
 shell_users_free(void)
 {
@@ -60,10 +74,13 @@ shell_users_free(void)
 static void
 shell_users_refresh(void)
 {
-	if (!shell_users_stale || shell_sp->db == NULL)
+	if (!shell_users_stale || (shell_sp->db == NULL && shell_sp->ad == NULL))
 		return;
 	shell_users_free();
-	sasldb_list(shell_sp->db, 0, shell_collect, NULL, NULL);
+	if (shell_sp->ad != NULL)
+		sp_online_users(shell_sp, shell_collect_online, NULL);
+	else
+		sasldb_list(shell_sp->db, 0, shell_collect, NULL, NULL);
 	shell_users_stale = 0;
 }
 
@@ -116,6 +133,7 @@ shell_help(void)
 	    "  add USER      create a user (or set its password)\n"
 	    "  change USER   change the password of an existing user\n"
 	    "  delete USER   delete a user and all its properties\n"
+	    "  disable USER  refuse every login of a user; enable USER undoes it\n"
 	    "  list [-l]     list users (-l: with property names)\n"
 	    "  show USER     list the property names of a user\n"
 	    "  test USER     check a password\n"
@@ -186,7 +204,8 @@ shell_run(char *line)
 			r = sp_cmd_list(shell_sp, arg != NULL);
 	} else if (strcmp(cmd, "add") != 0 && strcmp(cmd, "change") != 0 &&
 	    strcmp(cmd, "delete") != 0 && strcmp(cmd, "show") != 0 &&
-	    strcmp(cmd, "test") != 0) {
+	    strcmp(cmd, "test") != 0 && strcmp(cmd, "disable") != 0 &&
+	    strcmp(cmd, "enable") != 0) {
 		printf("unknown command \"%s\"; type help\n", cmd);
 	} else if (arg == NULL || extra != NULL) {
 		printf("usage: %s USER\n", cmd);
@@ -195,12 +214,15 @@ shell_run(char *line)
 		shell_users_stale = 1;
 	} else if (strcmp(cmd, "show") == 0) {
 		r = sp_cmd_show(shell_sp, arg);
+	} else if (strcmp(cmd, "disable") == 0 || strcmp(cmd, "enable") == 0) {
+		r = sp_cmd_disable(shell_sp, arg, strcmp(cmd, "disable") == 0);
 	} else {
 		r = shell_password_cmd(cmd, arg);
 		shell_users_stale = 1;
 	}
 	if (r == 0 && (strcmp(cmd, "add") == 0 || strcmp(cmd, "change") == 0 ||
-	    strcmp(cmd, "delete") == 0))
+	    strcmp(cmd, "delete") == 0 || strcmp(cmd, "disable") == 0 ||
+	    strcmp(cmd, "enable") == 0))
 		printf("ok\n");
 	fflush(stdout);
 	return r;
@@ -240,12 +262,13 @@ sp_shell(struct sp_ctx *sp)
 	int r, last = 0;
 
 	shell_sp = sp;
-	if ((r = sp_open(sp, 1)) != 0)
+	if (sp->ad == NULL && (r = sp_open(sp, 1)) != 0)
 		return r;
 	rl_readline_name = "saslpasswd";
 	rl_attempted_completion_function = shell_complete;
 	if (isatty(STDIN_FILENO))
-		printf("saslpasswd shell on %s; type help\n", sp->path);
+		printf("saslpasswd shell on %s; type help\n", sp->ad != NULL ?
+		    sp->admin_path : sp->path);
 	fflush(stdout);
 	shell_tty = isatty(STDIN_FILENO);
 	while ((line = shell_readline()) != NULL) {

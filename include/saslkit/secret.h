@@ -84,7 +84,8 @@ int sksecret_auth_open(const char *path, struct sksecret_auth **out);
 /*
  * Ends every open exchange without calling its callback, and frees the
  * connection. Allowed inside a callback: the connection then goes away
- * once the callback returns.
+ * when the step that called the callback returns, and that step returns
+ * SKSECRET_ERR_STATE: the handle must not be used, nor closed, again.
  */
 void sksecret_auth_close(struct sksecret_auth *a);
 /* The descriptor to watch: always for reading, for writing as well when
@@ -94,9 +95,12 @@ int sksecret_auth_want_write(const struct sksecret_auth *a);
 /*
  * Reads and writes what the socket allows, without blocking, and calls
  * the callbacks of the exchanges that got an answer. SKSECRET_OK, or
- * SKSECRET_ERR_CLOSED / SKSECRET_ERR_PROTO once the connection is lost:
+ * SKSECRET_ERR_CLOSED / _PROTO / _NOMEM once the connection is lost:
  * every open exchange's callback has then been called with that error,
- * and only sksecret_auth_close() is left to call.
+ * and only sksecret_auth_close() is left to call (SKSECRET_ERR_STATE: a
+ * callback closed it already). authd closes a connection idle past its
+ * io_timeout, and one whose peer it refuses (CLOSED at the first step):
+ * long-lived callers reconnect when they need to.
  */
 int sksecret_auth_step(struct sksecret_auth *a);
 /*
@@ -104,9 +108,12 @@ int sksecret_auth_step(struct sksecret_auth *a);
  * < 0: no limit), or until every exchange has ended when all is set.
  */
 int sksecret_auth_wait(struct sksecret_auth *a, int all, int timeout_ms);
-/* 1 once the handshake is done: the mechanisms are known. */
+/*
+ * 1 once the handshake is done: the mechanisms are known. Exchanges may
+ * start before (authd reads the lines in order).
+ */
 int sksecret_auth_ready(const struct sksecret_auth *a);
-/* The offered mechanisms, space-separated ("" before ready). */
+/* The offered mechanisms, space-separated; complete once ready. */
 const char *sksecret_auth_mechs(const struct sksecret_auth *a);
 /* A mechanism's SKSECRET_MECH_* flags; -1 when it is not offered. */
 int sksecret_auth_mech_flags(const struct sksecret_auth *a, const char *mech);
@@ -126,7 +133,8 @@ struct sksecret_result {
 	const unsigned char *data;	/* CONTINUE: the challenge; SUCCESS: */
 	size_t len;			/* final server data, if any */
 	const char *user;		/* SUCCESS: the authorized user */
-	const char *reason;		/* FAILURE, ERROR: authd's reason, or NULL */
+	const char *reason;		/* FAILURE: authd's reason, or NULL; */
+					/* ERROR: the library's text */
 	int temporary;			/* authd's code=temp_fail, or a lost */
 					/* connection: not the client's fault */
 	int error;			/* ERROR: an SKSECRET_ERR_* code */
@@ -143,9 +151,9 @@ typedef void sksecret_auth_fn(struct sksecret_req *req,
 
 /*
  * Channel binding (SCRAM-*-PLUS): authd asks for the data of one type
- * ("tls-unique", "tls-exporter"). Return 0 with *data and *len set (the
- * library copies them), or -1 when there is none of that type: the
- * exchange then ends with ERROR.
+ * ("tls-unique", "tls-exporter"). Return 0 with *data and *len set (1 to
+ * 128 bytes; the library copies them), or -1 when there is none of that
+ * type: the exchange then ends with ERROR, SKSECRET_ERR_STATE.
  */
 typedef int sksecret_cbind_fn(const char *type, const unsigned char **data,
     size_t *len, void *arg);
@@ -182,11 +190,16 @@ void sksecret_req_cancel(struct sksecret_req *req);
  */
 struct sksecret_admin;
 
-/* Connects (path NULL: SKSECRET_ADMIN_SOCKET); timeout_ms per reply. */
+/*
+ * Connects (path NULL: SKSECRET_ADMIN_SOCKET). timeout_ms bounds the wait
+ * for each line of a reply; < 0 waits without limit, 0 is invalid. After
+ * SKSECRET_ERR_TIMEOUT, _CLOSED or _PROTO the handle is out of step with
+ * authd: every later call returns the same error; open a new one.
+ */
 int sksecret_admin_open(const char *path, int timeout_ms,
     struct sksecret_admin **out);
 void sksecret_admin_close(struct sksecret_admin *ad);
-/* authd's reason for the last SKSECRET_ERR_REFUSED or _TEMP, or "". */
+/* authd's reason for the last failed request, or "". */
 const char *sksecret_admin_reason(const struct sksecret_admin *ad);
 
 #define SKSECRET_PLAINTEXT_KEEP	0	/* as the user had it */
@@ -217,7 +230,11 @@ int sksecret_admin_show(struct sksecret_admin *ad, const char *user,
  * secret", "user TAB delete", ...), sent in as few requests as the line
  * limit allows. Each request is one transaction; records are checked by
  * authd before any of a request is written. *done and *missing (may be
- * NULL) count the records committed and the deletes of no one.
+ * NULL) count the records committed (deletes of no one included) and
+ * those deletes. On failure the requests before the failing one stay
+ * committed: the failing record is records[*done + k - 1], where k is the
+ * "record k" of sksecret_admin_reason(). Validate records first for an
+ * all-or-nothing import.
  */
 int sksecret_admin_import(struct sksecret_admin *ad,
     const char *const *records, size_t n, unsigned long *done,

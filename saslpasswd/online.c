@@ -1,0 +1,293 @@
+/*
+ * online.c: saslpasswd through authd's admin socket, with libsecret, while
+ * authd runs: authd stays the store's only writer, and a member of its
+ * admin group needs no root. Messages name users and sockets, never a
+ * password.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <saslkit/secret.h>
+
+#include "err.h"
+#include "import.h"
+#include "log.h"
+#include "saslpasswd.h"
+
+#define SP_ADMIN_TIMEOUT_MS	120000	/* an IMPORT of many records */
+#define SP_IMPORT_CHUNK		5000	/* records held in memory at once */
+
+/* An exit code for a libsecret error, with the message printed. */
+static int
+sp_online_fail(struct sp_ctx *sp, const char *what, int err)
+{
+	const char *why = sksecret_admin_reason(sp->ad);
+
+	log_error("%s: %s%s%s", what, sksecret_strerror(err),
+	    why[0] != '\0' ? ": " : "", why);
+	switch (err) {
+	case SKSECRET_ERR_NOTFOUND: return EXIT_NOUSER;
+	case SKSECRET_ERR_REFUSED:
+	case SKSECRET_ERR_INVAL:
+	case SKSECRET_ERR_LIMIT: return EXIT_DATAERR;
+	case SKSECRET_ERR_TEMP:
+	case SKSECRET_ERR_CONNECT: return EXIT_TEMPFAIL;
+	case SKSECRET_ERR_DENIED: return EXIT_NOPERM;
+	case SKSECRET_ERR_NOMEM: return EXIT_SOFTWARE;
+	}
+	return EXIT_IOERR;
+}
+
+int
+sp_online_open(struct sp_ctx *sp, int explicit)
+{
+	int r = sksecret_admin_open(sp->admin_path, SP_ADMIN_TIMEOUT_MS, &sp->ad);
+
+	if (r == SKSECRET_OK)
+		return 0;
+	sp->ad = NULL;
+	if (r == SKSECRET_ERR_CONNECT && !explicit)
+		return -1;		/* no authd: the file, directly */
+	if (r == SKSECRET_ERR_DENIED)
+		log_error("%s: authd refused us: its admin socket is for root "
+		    "and the members of admin_socket_group", sp->admin_path);
+	else
+		log_error("%s: %s", sp->admin_path, sksecret_strerror(r));
+	return r == SKSECRET_ERR_DENIED ? EXIT_NOPERM : r ==
+	    SKSECRET_ERR_CONNECT ? EXIT_TEMPFAIL : EXIT_IOERR;
+}
+
+void
+sp_online_close(struct sp_ctx *sp)
+{
+	sksecret_admin_close(sp->ad);
+	sp->ad = NULL;
+}
+
+int
+sp_online_set(struct sp_ctx *sp, const char *user, const char *pass,
+    int must_exist)
+{
+	int r;
+
+	if (must_exist && (r = sksecret_admin_show(sp->ad, user, NULL, NULL)) !=
+	    SKSECRET_OK)
+		return sp_online_fail(sp, user, r);
+	r = sksecret_admin_setpass(sp->ad, user, pass, sp->plain ==
+	    SASLDB_PLAIN_YES ? SKSECRET_PLAINTEXT_YES : sp->plain ==
+	    SASLDB_PLAIN_NO ? SKSECRET_PLAINTEXT_NO : SKSECRET_PLAINTEXT_KEEP);
+	return r == SKSECRET_OK ? 0 : sp_online_fail(sp, user, r);
+}
+
+int
+sp_online_simple(struct sp_ctx *sp, const char *op, const char *user)
+{
+	int r;
+
+	if (strcmp(op, "delete") == 0)
+		r = sksecret_admin_delete(sp->ad, user);
+	else if (strcmp(op, "disable") == 0)
+		r = sksecret_admin_disable(sp->ad, user);
+	else
+		r = sksecret_admin_enable(sp->ad, user);
+	return r == SKSECRET_OK ? 0 : sp_online_fail(sp, user, r);
+}
+
+/* Prints "user" or "user: prop prop", as the offline listing does. */
+static int
+sp_online_print(const char *user, const char *props, void *arg)
+{
+	(void)arg;
+	if (props == NULL) {
+		printf("%s\n", user);
+		return ferror(stdout) != 0;
+	}
+	printf("%s:", user);
+	while (*props != '\0') {
+		size_t n = strcspn(props, ",");
+
+		printf(" %.*s", (int)n, props);
+		props += n + (props[n] == ',');
+	}
+	putchar('\n');
+	return ferror(stdout) != 0;
+}
+
+int
+sp_online_list(struct sp_ctx *sp, int with_props)
+{
+	int r = sksecret_admin_list(sp->ad, with_props, sp_online_print, NULL,
+	    NULL);
+
+	if (fflush(stdout) == EOF)
+		return EXIT_IOERR;
+	return r == SKSECRET_OK ? 0 : sp_online_fail(sp, sp->admin_path, r);
+}
+
+int
+sp_online_show(struct sp_ctx *sp, const char *user)
+{
+	int r = sksecret_admin_show(sp->ad, user, sp_online_print, NULL);
+
+	fflush(stdout);
+	return r == SKSECRET_OK ? 0 : sp_online_fail(sp, user, r);
+}
+
+int
+sp_online_users(struct sp_ctx *sp, int (*fn)(const char *, const char *,
+    void *), void *arg)
+{
+	return sksecret_admin_list(sp->ad, 0, fn, arg, NULL) == SKSECRET_OK ?
+	    0 : -1;
+}
+
+/* -t online: one PLAIN exchange on authd's auth socket. */
+struct sp_test {
+	int done, ok;
+	char user[512];
+};
+
+static void
+sp_test_cb(struct sksecret_req *req, const struct sksecret_result *res,
+    void *arg)
+{
+	struct sp_test *t = arg;
+
+	if (res->status == SKSECRET_CONTINUE) {
+		sksecret_req_cancel(req);	/* PLAIN never asks */
+		t->done = 1;
+		return;
+	}
+	t->done = 1;
+	t->ok = res->status == SKSECRET_SUCCESS;
+	if (t->ok)
+		snprintf(t->user, sizeof(t->user), "%s", res->user);
+	else if (res->status == SKSECRET_ERROR || res->temporary)
+		t->ok = -1;
+}
+
+int
+sp_online_test(struct sp_ctx *sp, const char *user, const char *pass,
+    size_t passlen)
+{
+	struct sksecret_auth *a;
+	struct sksecret_auth_params p;
+	struct sp_test t;
+	unsigned char *resp;
+	size_t ul = strlen(user);
+	int r;
+
+	if ((r = sksecret_auth_open(sp->auth_path, &a)) != SKSECRET_OK) {
+		log_error("%s: %s (testing a password needs authd's auth "
+		    "socket)", sp->auth_path, sksecret_strerror(r));
+		return r == SKSECRET_ERR_DENIED ? EXIT_NOPERM : EXIT_TEMPFAIL;
+	}
+	if ((resp = malloc(ul + passlen + 2)) == NULL) {
+		sksecret_auth_close(a);
+		return EXIT_SOFTWARE;
+	}
+	resp[0] = '\0';
+	memcpy(resp + 1, user, ul);
+	resp[1 + ul] = '\0';
+	memcpy(resp + 2 + ul, pass, passlen);
+	memset(&p, 0, sizeof(p));
+	memset(&t, 0, sizeof(t));
+	p.mech = "PLAIN";
+	p.service = "saslpasswd";
+	p.initial = resp;
+	p.initial_len = ul + passlen + 2;
+	r = sksecret_req_start(a, &p, sp_test_cb, &t, NULL);
+	explicit_bzero(resp, ul + passlen + 2);
+	free(resp);
+	if (r == SKSECRET_OK)
+		r = sksecret_auth_wait(a, 1, SP_ADMIN_TIMEOUT_MS);
+	sksecret_auth_close(a);
+	if (r != SKSECRET_OK || !t.done || t.ok < 0) {
+		log_error("%s: %s", sp->auth_path, r != SKSECRET_OK ?
+		    sksecret_strerror(r) : "authd could not check it now");
+		return EXIT_TEMPFAIL;
+	}
+	/* authd says the same for an unknown user and a wrong password */
+	printf("%s: %s\n", t.ok ? t.user : user, t.ok ? "password OK" :
+	    "authentication failed");
+	return t.ok ? 0 : EXIT_MISMATCH;
+}
+
+/*
+ * -i online: the whole input was validated already (import_validate);
+ * records go to authd in chunks, each split by libsecret into requests of
+ * one transaction each.
+ */
+int
+sp_online_import(struct sp_ctx *sp, FILE *fp, const char *name)
+{
+	char **recs;
+	struct sbuf line;
+	size_t n = 0, i;
+	unsigned long done = 0, missing = 0, d, m;
+	int r = SKSECRET_OK, rr;
+
+	if ((recs = calloc(SP_IMPORT_CHUNK, sizeof(*recs))) == NULL)
+		return EXIT_SOFTWARE;
+	sbuf_init(&line, IMPORT_LINE_MAX);
+	while (r == SKSECRET_OK) {
+		while (n < SP_IMPORT_CHUNK &&
+		    (rr = import_read_line(fp, &line)) == SK_OK) {
+			const char *l = (const char *)line.data;
+
+			if (line.len > 0 && l[line.len - 1] == '\r')
+				line.len--;
+			if (line.len == 0 || l[0] == '#')
+				continue;
+			/* -P: password records keep plaintext too */
+			if (sp->plain == SASLDB_PLAIN_YES) {
+				const char *tab = memchr(l, '\t', line.len);
+
+				if (tab != NULL && (size_t)(tab - l) + 10 <
+				    line.len && memcmp(tab, "\tpassword\t", 10) == 0) {
+					size_t head = (size_t)(tab - l);
+
+					if ((recs[n] = malloc(line.len + 2)) == NULL)
+						break;
+					memcpy(recs[n], l, head);
+					memcpy(recs[n] + head, "\tplaintext\t", 11);
+					memcpy(recs[n] + head + 11, tab + 10,
+					    line.len - head - 10);
+					recs[n][line.len + 1] = '\0';
+					n++;
+					continue;
+				}
+			}
+			if ((recs[n] = malloc(line.len + 1)) == NULL)
+				break;
+			memcpy(recs[n], l, line.len);
+			recs[n][line.len] = '\0';
+			n++;
+		}
+		if (n == 0)
+			break;
+		r = sksecret_admin_import(sp->ad, (const char *const *)recs, n, &d,
+		    &m);
+		done += d;
+		missing += m;
+		for (i = 0; i < n; i++) {
+			explicit_bzero(recs[i], strlen(recs[i]));
+			free(recs[i]);
+		}
+		n = 0;
+	}
+	sbuf_free(&line);
+	free(recs);
+	if (r != SKSECRET_OK) {
+		log_error("%s: import stopped: %lu records were committed "
+		    "before the failing request, which was rolled back", name,
+		    done);
+		return sp_online_fail(sp, name, r);
+	}
+	if (missing > 0)
+		log_warn("%s: %lu deletes named no existing user", name, missing);
+	fprintf(stderr, "saslpasswd: %s: imported %lu records through authd\n",
+	    name, done);
+	return 0;
+}
