@@ -57,7 +57,8 @@ UNIT_BIN_ASAN = $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
 
 PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/tests/cyrus_peer \
-	$(B)/tests/sasl_client $(LIBSECRET_SO) $(B)/tests/sks_client
+	$(B)/tests/sasl_client $(LIBSECRET_SO) $(B)/tests/sks_client \
+	$(B)/bench/authbench
 
 .PHONY: all check deps demo install install-lib fuzz fuzz-build bench clean unit unit-asan \
 	integration integration-asan lint
@@ -99,6 +100,12 @@ $(BA)/tests/sks_client: tests/integration/sks_client.c $(LIBSECRET_SRC) \
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ tests/integration/sks_client.c \
 		$(LIBSECRET_SRC) $(LIBSECRET_COMMON) -lsasl2 -lcrypto
 
+# the load generator of bench/authbench.sh, on libsecret
+$(B)/bench/authbench: bench/authbench.c $(LIBSECRET_SRC:%.c=$(B)/%.o) \
+		$(B)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -lpthread
+
 $(B)/libcommon.a: $(COMMON_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
@@ -139,10 +146,11 @@ $(BA)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(BA)/libcommon.a $(HE
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(BA)/libcommon.a -lcmocka $(LDLIBS_COMMON) -lpthread
 
-$(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(COMMON_SRC) $(HEADERS)
+$(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(COMMON_SRC) \
+		$(LIBSECRET_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< \
-		$(COMMON_SRC) $(LDLIBS_COMMON)
+		$(COMMON_SRC) $(LIBSECRET_SRC) $(LDLIBS_COMMON)
 
 deps:
 	@sh scripts/deps.sh

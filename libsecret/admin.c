@@ -89,22 +89,17 @@ read_line(struct sksecret_admin *ad, char **line, size_t *len)
 	}
 }
 
-SKS_API int
-sksecret_admin_open(const char *path, int timeout_ms,
-    struct sksecret_admin **out)
+int
+sks_admin_from_fd(int fd, int timeout_ms, struct sksecret_admin **out)
 {
 	struct sksecret_admin *ad;
 	struct line_fields lf;
 	struct sbuf b;
 	char *line;
 	size_t len;
-	int fd, r;
+	int r;
 
-	if (out == NULL || timeout_ms == 0)
-		return SKSECRET_ERR_INVAL;
 	*out = NULL;
-	if ((fd = sks_connect(path != NULL ? path : SKSECRET_ADMIN_SOCKET)) < 0)
-		return fd;
 	if ((ad = calloc(1, sizeof(*ad))) == NULL) {
 		close(fd);
 		return SKSECRET_ERR_NOMEM;
@@ -133,6 +128,20 @@ sksecret_admin_open(const char *path, int timeout_ms,
 	}
 	*out = ad;
 	return SKSECRET_OK;
+}
+
+SKS_API int
+sksecret_admin_open(const char *path, int timeout_ms,
+    struct sksecret_admin **out)
+{
+	int fd;
+
+	if (out == NULL || timeout_ms == 0)
+		return SKSECRET_ERR_INVAL;
+	*out = NULL;
+	if ((fd = sks_connect(path != NULL ? path : SKSECRET_ADMIN_SOCKET)) < 0)
+		return fd;
+	return sks_admin_from_fd(fd, timeout_ms, out);
 }
 
 SKS_API void
@@ -250,8 +259,10 @@ request(struct sksecret_admin *ad, const char *cmd, struct sbuf *args,
 		}
 		if (line_param(&lf, 2, "reason", &v, NULL))
 			snprintf(ad->reason, sizeof(ad->reason), "%s", v);
-		if (!line_param(&lf, 2, "code", &v, NULL))
-			return SKSECRET_ERR_PROTO;
+		if (!line_param(&lf, 2, "code", &v, NULL)) {
+			r = SKSECRET_ERR_PROTO;
+			break;
+		}
 		if (strcmp(v, ADMIN_FAIL_NOTFOUND) == 0)
 			return SKSECRET_ERR_NOTFOUND;
 		if (strcmp(v, ADMIN_FAIL_INVALID) == 0)

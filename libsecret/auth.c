@@ -170,18 +170,13 @@ lose(struct sksecret_auth *a, int err)
 		deliver(a->reqs, &res);
 }
 
-SKS_API int
-sksecret_auth_open(const char *path, struct sksecret_auth **out)
+int
+sks_auth_from_fd(int fd, struct sksecret_auth **out)
 {
 	struct sksecret_auth *a;
 	char hello[64];
-	int fd;
 
-	if (out == NULL)
-		return SKSECRET_ERR_INVAL;
 	*out = NULL;
-	if ((fd = sks_connect(path != NULL ? path : SKSECRET_AUTH_SOCKET)) < 0)
-		return fd;
 	if ((a = calloc(1, sizeof(*a))) == NULL) {
 		close(fd);
 		return SKSECRET_ERR_NOMEM;
@@ -202,6 +197,19 @@ sksecret_auth_open(const char *path, struct sksecret_auth **out)
 	}
 	*out = a;
 	return SKSECRET_OK;
+}
+
+SKS_API int
+sksecret_auth_open(const char *path, struct sksecret_auth **out)
+{
+	int fd;
+
+	if (out == NULL)
+		return SKSECRET_ERR_INVAL;
+	*out = NULL;
+	if ((fd = sks_connect(path != NULL ? path : SKSECRET_AUTH_SOCKET)) < 0)
+		return fd;
+	return sks_auth_from_fd(fd, out);
 }
 
 SKS_API void

@@ -15,6 +15,12 @@
 
 #define SKS_LINE_MAX	16384	/* authd's line limit, LF included */
 
+/* An auth connection on a connected socket (sksecret_auth_open, fuzzing). */
+struct sksecret_auth;
+int sks_auth_from_fd(int fd, struct sksecret_auth **out);
+/* An admin connection on a connected socket, after the VERSION exchange. */
+struct sksecret_admin;
+int sks_admin_from_fd(int fd, int timeout_ms, struct sksecret_admin **out);
 /* Connects a blocking UNIX stream socket; an SKSECRET_ERR_* code or fd. */
 int sks_connect(const char *path);
 /* Maps errno after a failed connect or I/O. */
