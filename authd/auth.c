@@ -22,6 +22,7 @@
 #include "log.h"
 
 #define AUTH_REQS_MAX 1024	/* exchanges open on one connection */
+#define AUTH_HIST_MAX 4		/* client messages kept for a replay */
 #define AUTH_CBIND_NAME_MAX 32	/* a channel-binding type: tls-unique... */
 #define AUTH_CBIND_DATA_MAX AUTH_PROTO_CBIND_MAX	/* 12 to 64 in practice */
 
@@ -55,6 +56,14 @@ struct auth_req {
 	int has_in;
 	struct sbuf out;		/* the server's challenge */
 	int result;
+	/*
+	 * The client's messages so far, for a step that was tried inline and
+	 * deferred: a worker replays them on a fresh libsasl2 connection.
+	 */
+	struct sbuf hist[AUTH_HIST_MAX];	/* wiping */
+	int hist_has[AUTH_HIST_MAX];
+	unsigned nhist;
+	int replay;
 	/* -PLUS: the type named in the client's GS2 header, then its data */
 	int plus, cb_asked, cb_given;
 	char cb_name[AUTH_CBIND_NAME_MAX + 1];
@@ -79,6 +88,7 @@ static void
 auth_req_free(struct auth_req *r)
 {
 	struct auth_req **p;
+	unsigned i;
 
 	for (p = &r->ac->reqs; *p != NULL; p = &(*p)->next)
 		if (*p == r) {
@@ -93,6 +103,8 @@ auth_req_free(struct auth_req *r)
 	authsasl_free(&r->sasl);
 	sbuf_free(&r->in);
 	sbuf_free(&r->out);
+	for (i = 0; i < AUTH_HIST_MAX; i++)
+		sbuf_free(&r->hist[i]);
 	free(r);
 }
 
@@ -132,19 +144,10 @@ auth_cont(struct lconn *c, unsigned long id, const char *b64,
 	sbuf_free(&b);
 }
 
-/* Worker thread: one libsasl2 step. */
+/* Keeps the step's output, if the step went on. */
 static void
-auth_work(void *arg)
+auth_keep_out(struct auth_req *r, const char *out, unsigned outlen)
 {
-	struct auth_req *r = arg;
-	const char *out = NULL;
-	unsigned outlen = 0;
-
-	r->result = authsasl_step(&r->sasl, r->mech, r->has_in ?
-	    (const char *)r->in.data : NULL, (unsigned)r->in.len, !r->started,
-	    &out, &outlen);
-	r->started = 1;
-	sbuf_reset(&r->in);
 	sbuf_reset(&r->out);
 	/*
 	 * Only a step that went on has output: after a failure libsasl2 may
@@ -154,6 +157,72 @@ auth_work(void *arg)
 	if ((r->result == SASL_OK || r->result == SASL_CONTINUE) &&
 	    out != NULL && outlen > 0 && sbuf_put(&r->out, out, outlen) != SK_OK)
 		r->result = SASL_FAIL;
+}
+
+/* One libsasl2 step (inline or on a worker), the input kept for a replay. */
+static void
+auth_step(struct auth_req *r)
+{
+	const char *out = NULL;
+	unsigned outlen = 0;
+
+	if (r->nhist < AUTH_HIST_MAX) {
+		sbuf_reset(&r->hist[r->nhist]);
+		r->hist_has[r->nhist] = r->has_in &&
+		    sbuf_put(&r->hist[r->nhist], r->in.data, r->in.len) == SK_OK;
+	}
+	r->nhist++;
+	r->result = authsasl_step(&r->sasl, r->mech, r->has_in ?
+	    (const char *)r->in.data : NULL, (unsigned)r->in.len, !r->started,
+	    &out, &outlen);
+	r->started = 1;
+	sbuf_reset(&r->in);
+	auth_keep_out(r, out, outlen);
+}
+
+/*
+ * Worker: a deferred step, from the start on a fresh libsasl2 connection,
+ * with the client's messages kept so far. Only for exchanges whose server
+ * side gives the same answers again: PLAIN and LOGIN, or a first step.
+ */
+static void
+auth_replay(struct auth_req *r)
+{
+	const char *out = NULL;
+	unsigned outlen = 0, i;
+
+	authsasl_free(&r->sasl);
+	if (authsasl_new(&r->sasl, r->service, NULL, r->rip) != SK_OK) {
+		r->result = SASL_FAIL;
+		return;
+	}
+	if (r->cb_name[0] != '\0')
+		authsasl_cbind(&r->sasl, &r->cb);
+	for (i = 0; i < r->nhist; i++) {
+		r->result = authsasl_step(&r->sasl, r->mech, r->hist_has[i] ?
+		    (const char *)r->hist[i].data : NULL,
+		    (unsigned)r->hist[i].len, i == 0, &out, &outlen);
+		if (i + 1 < r->nhist && r->result != SASL_CONTINUE) {
+			r->result = SASL_FAIL;	/* not the same answers */
+			return;
+		}
+	}
+	auth_keep_out(r, out, outlen);
+}
+
+/* Worker thread: a step, or the replay of a deferred one. */
+static void
+auth_work(void *arg)
+{
+	struct auth_req *r = arg;
+
+	sasldb_snapshot_memo(1);	/* for this step only */
+	if (r->replay) {
+		r->replay = 0;
+		auth_replay(r);
+	} else
+		auth_step(r);
+	sasldb_snapshot_memo(0);
 }
 
 /* Splits "user@realm" for the log line. */
@@ -170,22 +239,18 @@ auth_log(struct auth_req *r, int result)
 	    r->rip[0] ? r->rip : NULL, result);
 }
 
-/* Loop thread: CONT, OK or FAIL back to the client. */
+/*
+ * Loop thread: CONT, OK or FAIL back to the client; r is freed after a
+ * final answer. Never releases the connection: callers do.
+ */
 static void
-auth_done(void *arg)
+auth_finish(struct auth_req *r)
 {
-	struct auth_req *r = arg;
 	struct lconn *c = r->ac->c;
 	struct authd *a = c->a;
 	char *b64;
 	size_t n;
 
-	r->busy = 0;
-	if (r->cancelled) {		/* the client no longer wants it */
-		auth_req_free(r);
-		lconn_release(c);
-		return;
-	}
 	/* answered even when closing: a peer that left just loses it */
 	if (r->result == SASL_CONTINUE) {
 		struct timeval tv = { (time_t)a->conf.exchange_timeout, 0 };
@@ -209,7 +274,6 @@ auth_done(void *arg)
 			auth_cont(c, r->id, b64, cb);
 		}
 		free(b64);
-		lconn_release(c);
 		return;
 	} else if (r->result == SASL_OK) {
 		const char *user = authsasl_user(&r->sasl);
@@ -248,6 +312,20 @@ auth_done(void *arg)
 		auth_reply(c, "FAIL", r->id, NULL, NULL, NULL, NULL);
 	}
 	auth_req_free(r);
+}
+
+/* Loop thread: a worker's step is done. */
+static void
+auth_done(void *arg)
+{
+	struct auth_req *r = arg;
+	struct lconn *c = r->ac->c;
+
+	r->busy = 0;
+	if (r->cancelled)		/* the client no longer wants it */
+		auth_req_free(r);
+	else
+		auth_finish(r);
 	lconn_release(c);
 }
 
@@ -334,6 +412,35 @@ auth_submit(struct auth_req *r)
 	return SK_OK;
 }
 
+/*
+ * Runs a step: inline on the loop thread when it is cheap, which is most
+ * of them (a plaintext or cached PLAIN, SCRAM and CRAM steps); when it
+ * would wait or burn a core (PBKDF2, PAM, a busy store), it is deferred
+ * and replayed on a worker. Never frees the connection.
+ */
+static int
+auth_run(struct auth_req *r)
+{
+	int deferred;
+
+	verify_inline_begin();
+	auth_step(r);
+	deferred = verify_inline_end();
+	if (!deferred) {
+		auth_finish(r);
+		return SK_OK;
+	}
+	if (r->nhist > AUTH_HIST_MAX || (r->nhist > 1 &&
+	    strcmp(r->mech, "PLAIN") != 0 && strcmp(r->mech, "LOGIN") != 0)) {
+		/* a later step of a mechanism with random challenges: rare */
+		r->result = SASL_TRYAGAIN;
+		auth_finish(r);
+		return SK_OK;
+	}
+	r->replay = 1;
+	return auth_submit(r);
+}
+
 /* The penalty is served: the exchange starts now. */
 static void
 auth_delayed(evutil_socket_t fd, short what, void *arg)
@@ -347,11 +454,8 @@ auth_delayed(evutil_socket_t fd, short what, void *arg)
 	r->delay = NULL;
 	r->busy = 0;
 	/* even when closing: a request waiting on its penalty is in flight */
-	if (auth_submit(r) == SK_OK) {
-		lconn_release(c);	/* the worker holds the connection now */
-		return;
-	}
-	lconn_release(c);	/* may free the connection, and r with it */
+	(void)auth_run(r);	/* a worker may hold the connection now */
+	lconn_release(c);	/* may free the connection (and r, on error) */
 }
 
 /*
@@ -366,7 +470,7 @@ auth_start(struct auth_req *r)
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 
 	if (ms == 0)
-		return auth_submit(r);
+		return auth_run(r);
 	a->stats.penalised++;
 	if ((r->delay = evtimer_new(a->base, auth_delayed, r)) == NULL ||
 	    evtimer_add(r->delay, &tv) == -1)
@@ -494,6 +598,8 @@ auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 		snprintf(r->rip, sizeof(r->rip), "%s", v);
 	sbuf_init(&r->in, AUTH_PROTO_LINE_MAX);
 	sbuf_init(&r->out, AUTH_PROTO_LINE_MAX);
+	for (i = 0; i < AUTH_HIST_MAX; i++)
+		sbuf_init(&r->hist[i], AUTH_PROTO_LINE_MAX);
 	r->next = ac->reqs;
 	ac->reqs = r;
 	ac->nreqs++;
@@ -540,7 +646,7 @@ auth_cmd_cont(struct auth_conn *ac, struct line_fields *lf)
 	}
 	if (auth_cbind_begin(r) == -1 || auth_cbind_data(r, lf) == -1)
 		return auth_cbind_fail(r);
-	return auth_submit(r) == SK_OK ? 0 : -1;
+	return auth_run(r) == SK_OK ? 0 : -1;
 }
 
 /*

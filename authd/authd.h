@@ -198,6 +198,16 @@ int verify_password(struct authd *a, const char *authid, const char *realm,
  * "auth <ok|fail>: user=U@R mech=M service=S rip=IP via=L". Client
  * strings are sanitised; rip may be NULL.
  */
+/*
+ * Inline checks on the loop thread (verify.c): between begin and end,
+ * nothing waits; a check that would (PBKDF2, PAM, a busy store) returns
+ * SK_ERR_BUSY and marks the step deferred, which end reports (1): the
+ * caller then runs the step again on a worker. verify_defer(r) marks it
+ * for an SK_ERR_BUSY seen elsewhere (the auxprop lookup).
+ */
+void verify_inline_begin(void);
+int verify_inline_end(void);
+int verify_defer(int r);
 void verify_log(const char *via, const char *authid, const char *realm,
     const char *mech, const char *service, const char *rip, int result);
 

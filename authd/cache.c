@@ -7,7 +7,8 @@
  *
  * An old password must never work after a change. Every write through
  * authd empties the cache, and so does any change of the store file by
- * another program (inode, size or mtime differ), checked on every lookup.
+ * another program (inode, size or mtime differ), looked for at most every
+ * CACHE_CHECK_MS (200 ms): a stat per check would cost more than it.
  * A check that raced with such a change is not inserted: it carries the
  * generation it started in, and every emptying bumps the generation.
  * Only results of the store are cached, never PAM's.
@@ -27,6 +28,7 @@
 #include "err.h"
 
 #define CACHE_WAYS 4
+#define CACHE_CHECK_MS 200	/* another program's change: seen this soon */
 
 struct cache_entry {
 	unsigned char mac[32];
@@ -43,6 +45,7 @@ struct vcache {
 	char *path;			/* the store file */
 	struct stat st;			/* as last seen */
 	int has_st;
+	long long checked_ms;		/* when the file was last looked at */
 	unsigned long hits, misses, flushes;
 };
 
@@ -124,7 +127,15 @@ static void
 check_file_locked(struct vcache *c)
 {
 	struct stat st;
+	struct timespec now;
+	long long ms;
 
+	/* at most every CACHE_CHECK_MS: a stat per check would cost more */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	if (c->has_st && ms - c->checked_ms < CACHE_CHECK_MS)
+		return;
+	c->checked_ms = ms;
 	if (stat(c->path, &st) == -1) {
 		if (c->has_st)
 			flush_locked(c);

@@ -32,6 +32,7 @@ lconn_free(struct lconn *c)
 		c->on_close(c);
 	event_free(c->rev);
 	event_free(c->wev);
+	event_free(c->idle);
 	close(c->fd);
 	sbuf_free(&c->in);
 	sbuf_free(&c->out);
@@ -60,6 +61,28 @@ lconn_maybe_free(struct lconn *c)
 	return 1;
 }
 
+static void
+lconn_stop_reading(struct lconn *c)
+{
+	if (c->reading)
+		event_del(c->rev);
+	c->reading = 0;
+	evtimer_del(c->idle);
+}
+
+/* Nothing from a client that owes us nothing: it goes. */
+static void
+lconn_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct lconn *c = arg;
+
+	(void)fd;
+	(void)what;
+	log_info("%s: pid %ld: idle for %u s, disconnected", c->name,
+	    (long)c->peer.pid, c->a->conf.io_timeout);
+	lconn_close(c);
+}
+
 /* Reading runs while the client may send more. */
 static void
 lconn_update_read(struct lconn *c)
@@ -67,12 +90,17 @@ lconn_update_read(struct lconn *c)
 	struct timeval tv = { (time_t)c->a->conf.io_timeout, 0 };
 
 	if (c->closing || c->inflight >= c->max_inflight) {
-		event_del(c->rev);
+		lconn_stop_reading(c);
 		return;
 	}
+	/* the read event stays in epoll; only the idle timer moves */
+	if (!c->reading && event_add(c->rev, NULL) == 0)
+		c->reading = 1;
 	/* while we hold a request, the client is waiting for us: no timeout */
-	event_del(c->rev);
-	event_add(c->rev, c->inflight > 0 ? NULL : &tv);
+	if (c->inflight > 0)
+		evtimer_del(c->idle);
+	else
+		evtimer_add(c->idle, &tv);
 }
 
 struct lconn *
@@ -95,8 +123,11 @@ lconn_new(struct authd *a, const char *name, int fd,
 	sbuf_init(&c->in, max_line);
 	sbuf_init(&c->out, LCONN_OUT_MAX);
 	c->rev = event_new(a->base, fd, EV_READ | EV_PERSIST, lconn_read, c);
+	c->idle = evtimer_new(a->base, lconn_idle, c);
 	c->wev = event_new(a->base, fd, EV_WRITE, lconn_write, c);
-	if (c->rev == NULL || c->wev == NULL) {
+	if (c->rev == NULL || c->wev == NULL || c->idle == NULL) {
+		if (c->idle != NULL)
+			event_free(c->idle);
 		if (c->rev != NULL)
 			event_free(c->rev);
 		if (c->wev != NULL)
@@ -151,12 +182,7 @@ lconn_read(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 	int r;
 
-	if (what & EV_TIMEOUT) {
-		log_info("%s: pid %ld: idle for %u s, disconnected", c->name,
-		    (long)c->peer.pid, c->a->conf.io_timeout);
-		lconn_close(c);
-		return;
-	}
+	(void)what;
 	/* never more than the room left: the limit is on one line */
 	room = c->in.max - c->in.len;
 	if (room == 0) {
@@ -282,7 +308,7 @@ void
 lconn_close(struct lconn *c)
 {
 	c->closing = 1;
-	event_del(c->rev);
+	lconn_stop_reading(c);
 	if (!lconn_maybe_free(c) && c->sent < c->out.len &&
 	    !event_pending(c->wev, EV_WRITE, NULL))
 		event_active(c->wev, EV_WRITE, 0);

@@ -29,6 +29,8 @@ struct lconn {
 	int fd;
 	struct peercred peer;
 	struct event *rev, *wev;
+	struct event *idle;		/* io_timeout while nothing is in flight */
+	int reading;			/* rev is added */
 	struct sbuf in;			/* wiping */
 	struct sbuf out;
 	size_t sent;

@@ -100,7 +100,8 @@ mux_conn_work(void *arg)
 
 	c->result = verify_password(c->a, c->authid, c->realm,
 	    (const char *)c->req.password.data, c->req.password.len, NULL);
-	sbuf_reset(&c->req.password);
+	if (c->result != SK_ERR_BUSY)	/* deferred: a worker needs it */
+		sbuf_reset(&c->req.password);
 }
 
 /* Loop thread: log the attempt, answer, close. */
@@ -144,7 +145,10 @@ mux_conn_user(struct mux_conn *c)
 	return SK_OK;
 }
 
-/* A whole request arrived: hand the check to a worker. */
+/*
+ * A whole request arrived: checked at once when that is cheap (a stored
+ * plaintext, a cache hit), else by a worker (verify.c, inline checks).
+ */
 static void
 mux_conn_request(struct mux_conn *c)
 {
@@ -157,6 +161,12 @@ mux_conn_request(struct mux_conn *c)
 		    sizeof(safe)));
 		strcpy(c->authid, "-");
 		strcpy(c->realm, "-");
+	}
+	verify_inline_begin();
+	mux_conn_work(c);
+	if (!verify_inline_end()) {
+		mux_conn_done(c);
+		return;
 	}
 	if (pool_submit(c->a->pool, mux_conn_work, mux_conn_done, c) != SK_OK)
 		mux_conn_free(c);

@@ -140,6 +140,7 @@ saslkit_lookup(void *glob, sasl_server_params_t *sp, unsigned flags,
 	sasldb_secrets_init(&s);
 	if ((r = sasldb_get_secrets(sasl_authd->db, authid, realm, &s)) !=
 	    SK_OK) {
+		(void)verify_defer(r);	/* inline, and the store is busy */
 		sasldb_secrets_free(&s);
 		return SASL_FAIL;
 	}

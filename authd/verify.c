@@ -36,20 +36,70 @@ pam_user(struct authd *a, const char *authid, const char *realm, char *out,
 		snprintf(out, outsz, "%s@%s", authid, realm);
 }
 
-/* One look in the store, through the cache. */
+/*
+ * Inline checks: on the loop thread, what is cheap (a cache hit, a stored
+ * plaintext that matches, a SCRAM or CRAM step) is done at once, without
+ * the round trip to a worker that would cost more than the check. What
+ * would wait or burn a core (PBKDF2, PAM, the store's lock held by a
+ * writer, a reopen) is not done there: the check says SK_ERR_BUSY, the
+ * step is marked deferred, and its caller runs it again on a worker.
+ */
+static __thread int verify_inline_on, verify_deferred_flag;
+
+void
+verify_inline_begin(void)
+{
+	verify_inline_on = 1;
+	verify_deferred_flag = 0;
+	sasldb_set_nowait(1);
+	sasldb_snapshot_memo(1);
+}
+
+int
+verify_inline_end(void)
+{
+	verify_inline_on = 0;
+	sasldb_set_nowait(0);
+	sasldb_snapshot_memo(0);
+	return verify_deferred_flag;
+}
+
+int
+verify_defer(int r)
+{
+	if (verify_inline_on && r == SK_ERR_BUSY) {
+		verify_deferred_flag = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * One look in the store, through the cache. Every failure costs one
+ * PBKDF2, whatever the user's secret: an unknown user, a wrong password
+ * against a verifier, and a wrong password against a stored plaintext all
+ * take the same time, so the time tells nothing about who exists.
+ */
 static int
 verify_store(struct authd *a, const char *authid, const char *realm,
     const char *pass, size_t passlen)
 {
 	unsigned long gen = 0;
-	int r;
+	int r, hashed = 0;
 
 	if (vcache_lookup(a->cache, authid, realm, pass, passlen, &gen))
 		return SK_OK;
-	r = sasldb_verify_password(a->db, authid, realm, pass, passlen);
-	if (r == SK_ERR_NOTFOUND)
+	r = sasldb_verify_password_opt(a->db, authid, realm, pass, passlen,
+	    verify_inline_on, &hashed);
+	if (r == SK_ERR_BUSY)
+		return r;
+	if ((r == SK_ERR_NOTFOUND || r == SK_ERR_MISMATCH ||
+	    r == SK_ERR_DISABLED) && !hashed) {
+		if (verify_inline_on)
+			return SK_ERR_BUSY;	/* the decoy, on a worker */
 		verify_decoy(__atomic_load_n(&a->conf.scram_iterations,
 		    __ATOMIC_ACQUIRE), pass, passlen);
+	}
 	if (r == SK_OK)
 		vcache_insert(a->cache, authid, realm, pass, passlen, gen);
 	return r;
@@ -71,6 +121,8 @@ verify_password(struct authd *a, const char *authid, const char *realm,
 	for (p = a->conf.passdb; *p != '\0'; p++) {
 		if (*p == AUTHD_PASSDB_SASLDB)
 			one = verify_store(a, authid, realm, pass, passlen);
+		else if (verify_inline_on)
+			one = SK_ERR_BUSY;	/* PAM may wait: on a worker */
 		else {
 			pam_user(a, authid, realm, user, sizeof(user));
 			one = pam_check(a->conf.pam_service, a->conf.pam_confdir,
@@ -78,8 +130,10 @@ verify_password(struct authd *a, const char *authid, const char *realm,
 		}
 		if (one == SK_ERR_MISMATCH)
 			r = one;
-		else if (one != SK_ERR_NOTFOUND)
+		else if (one != SK_ERR_NOTFOUND) {
+			(void)verify_defer(one);
 			return one;
+		}
 	}
 	return r;
 }

@@ -45,6 +45,7 @@ struct sasldb {
 	int clean;		/* no failure that calls for recovery */
 	struct sasldb_open_opts opts;
 	struct stat seen;	/* the file as we last left it */
+	long long checked_ms;	/* when a read last compared it (threaded) */
 	char dir[PATH_MAX], base[NAME_MAX + 1];
 	char full[PATH_MAX + NAME_MAX + 2];
 	char envdir[PATH_MAX + NAME_MAX + 16];
@@ -53,7 +54,12 @@ struct sasldb {
 };
 
 /* The handle whose batch this thread runs, if any (see sasldb_read_begin). */
+/* A shared handle's reads look at the file at most this often. */
+#define SASLDB_CHECK_MS	200
+
 static __thread struct sasldb *sasldb_mine;
+/* This thread's reads do not wait (sasldb_set_nowait). */
+static __thread int sasldb_nowait;
 /* The handle this thread holds a sasldb_read_lock on, and its nesting. */
 static __thread struct sasldb *sasldb_reading;
 static __thread int sasldb_reading_depth;
@@ -508,13 +514,38 @@ sasldb_txn(struct sasldb *db)
 	return sasldb_mine == db ? db->txn : NULL;
 }
 
-/* Has another program changed the file since we last looked? */
+static long long
+sasldb_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Has another program changed the file since we last looked? A shared
+ * handle (authd) looks at most every SASLDB_CHECK_MS for its reads, so
+ * that thousands of checks a second do not cost a stat each; writes look
+ * every time (sasldb_fresh).
+ */
 static int
 sasldb_changed(struct sasldb *db)
 {
 	struct stat st;
+	long long now = 0;
 
-	return stat(db->full, &st) == -1 || !sasldb_same_file(&st, &db->seen);
+	if (db->opts.threaded) {
+		now = sasldb_now_ms();
+		if (now - __atomic_load_n(&db->checked_ms, __ATOMIC_RELAXED) <
+		    SASLDB_CHECK_MS)
+			return 0;
+	}
+	if (stat(db->full, &st) == -1 || !sasldb_same_file(&st, &db->seen))
+		return 1;	/* and the next read looks again, until reopened */
+	if (db->opts.threaded)
+		__atomic_store_n(&db->checked_ms, now, __ATOMIC_RELAXED);
+	return 0;
 }
 
 /* Starts a read: the read lock, after reopening if the file changed. */
@@ -529,10 +560,16 @@ sasldb_read_begin(struct sasldb *db)
 		sasldb_reading_depth++;	/* inside sasldb_read_lock */
 		return SK_OK;
 	}
-	pthread_rwlock_rdlock(&db->rw);
+	if (sasldb_nowait) {
+		if (pthread_rwlock_tryrdlock(&db->rw) != 0)
+			return SK_ERR_BUSY;	/* a writer holds it */
+	} else
+		pthread_rwlock_rdlock(&db->rw);
 	if (!sasldb_changed(db))
 		return SK_OK;
 	pthread_rwlock_unlock(&db->rw);
+	if (sasldb_nowait)
+		return SK_ERR_BUSY;		/* reopening waits: not here */
 	pthread_rwlock_wrlock(&db->rw);
 	r = sasldb_fresh(db);
 	pthread_rwlock_unlock(&db->rw);
@@ -552,6 +589,12 @@ sasldb_read_end(struct sasldb *db)
 		return;
 	}
 	pthread_rwlock_unlock(&db->rw);
+}
+
+void
+sasldb_set_nowait(int on)
+{
+	sasldb_nowait = on;
 }
 
 int

@@ -110,6 +110,25 @@ int sasldb_user_exists(struct sasldb *db, const char *authid, const char *realm)
  * SK_ERR_MISMATCH, SK_ERR_NOTFOUND when the user has no usable secret, or
  * SK_ERR_DISABLED for a disabled user (after the same work).
  */
+/*
+ * The same, for a caller that must not wait: with cheap_only, a check
+ * that needs PBKDF2 returns SK_ERR_BUSY instead; *hashed (may be NULL)
+ * says whether a PBKDF2 was run.
+ */
+int sasldb_verify_password_opt(struct sasldb *db, const char *authid,
+    const char *realm, const char *pass, size_t passlen, int cheap_only,
+    int *hashed);
+/*
+ * For this thread: reads never wait for the lock (a writer holds it, or
+ * the file changed and must be reopened); they return SK_ERR_BUSY.
+ */
+void sasldb_set_nowait(int on);
+/*
+ * For this thread: while on, the last user's secrets are remembered and
+ * read again from memory by the next look at the same user. Turn it on
+ * for one authentication step only, then off (which forgets them).
+ */
+void sasldb_snapshot_memo(int on);
 int sasldb_verify_password(struct sasldb *db, const char *authid,
     const char *realm, const char *pass, size_t passlen);
 

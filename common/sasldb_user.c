@@ -187,9 +187,86 @@ verifier_check(const struct sbuf *b, const char *pass, size_t passlen)
 }
 
 /* Loads a user's secrets as one consistent state of the store. */
+static int secrets_snapshot_load(struct sasldb *db, const char *authid,
+    const char *realm, struct user_secrets *s);
+
+/*
+ * A one-entry memory of the last snapshot, per thread, while a caller asks
+ * for it (sasldb_snapshot_memo): libsasl2 looks a user up for its auxprop
+ * and then again in the password check of the same step; the second look
+ * needs no second pass over the store.
+ */
+static __thread struct {
+	int on, valid;
+	const struct sasldb *db;
+	char authid[SASLDB_AUTHID_MAX + 1], realm[SASLDB_REALM_MAX + 1];
+	struct user_secrets s;
+} memo;
+
+static int
+sbuf_copy(struct sbuf *to, const struct sbuf *from)
+{
+	sbuf_reset(to);
+	return sbuf_put(to, from->data, from->len);
+}
+
+static int
+secrets_copy(struct user_secrets *to, const struct user_secrets *from)
+{
+	int r;
+
+	if ((r = sbuf_copy(&to->plain, &from->plain)) != SK_OK ||
+	    (r = sbuf_copy(&to->scram1, &from->scram1)) != SK_OK ||
+	    (r = sbuf_copy(&to->scram256, &from->scram256)) != SK_OK ||
+	    (r = sbuf_copy(&to->stamp, &from->stamp)) != SK_OK ||
+	    (r = sbuf_copy(&to->legacy, &from->legacy)) != SK_OK)
+		return r;
+	to->has_plain = from->has_plain;
+	to->has_scram1 = from->has_scram1;
+	to->has_scram256 = from->has_scram256;
+	to->has_stamp = from->has_stamp;
+	to->has_legacy = from->has_legacy;
+	to->disabled = from->disabled;
+	return SK_OK;
+}
+
+void
+sasldb_snapshot_memo(int on)
+{
+	if (memo.valid)
+		secrets_free(&memo.s);
+	memo.valid = 0;
+	memo.on = on;
+}
+
 static int
 secrets_snapshot(struct sasldb *db, const char *authid, const char *realm,
     struct user_secrets *s)
+{
+	int r;
+
+	if (memo.on && memo.valid && memo.db == db &&
+	    strcmp(memo.authid, authid) == 0 && strcmp(memo.realm, realm) == 0)
+		return secrets_copy(s, &memo.s);
+	r = secrets_snapshot_load(db, authid, realm, s);
+	if (memo.on && r == SK_OK && strlen(authid) < sizeof(memo.authid) &&
+	    strlen(realm) < sizeof(memo.realm)) {
+		sasldb_snapshot_memo(1);
+		secrets_init(&memo.s);
+		if (secrets_copy(&memo.s, s) == SK_OK) {
+			memo.db = db;
+			strcpy(memo.authid, authid);
+			strcpy(memo.realm, realm);
+			memo.valid = 1;
+		} else
+			secrets_free(&memo.s);
+	}
+	return r;
+}
+
+static int
+secrets_snapshot_load(struct sasldb *db, const char *authid,
+    const char *realm, struct user_secrets *s)
 {
 	int r;
 
@@ -269,15 +346,34 @@ int
 sasldb_verify_password(struct sasldb *db, const char *authid,
     const char *realm, const char *pass, size_t passlen)
 {
+	return sasldb_verify_password_opt(db, authid, realm, pass, passlen, 0,
+	    NULL);
+}
+
+int
+sasldb_verify_password_opt(struct sasldb *db, const char *authid,
+    const char *realm, const char *pass, size_t passlen, int cheap_only,
+    int *hashed)
+{
 	struct user_secrets s;
 	struct usable u;
 	int r;
 
+	if (hashed != NULL)
+		*hashed = 0;
 	secrets_init(&s);
 	if ((r = secrets_snapshot(db, authid, realm, &s)) != SK_OK ||
 	    (r = secrets_usable(&s, &u)) != SK_OK)
 		goto out;
 	/* the first current secret decides, plaintext first as Cyrus does */
+	if (!u.plain && (u.scram256 || u.scram1)) {
+		if (cheap_only) {
+			r = SK_ERR_BUSY;	/* PBKDF2: not here */
+			goto out;
+		}
+		if (hashed != NULL)
+			*hashed = 1;
+	}
 	if (u.plain)
 		r = secret_equal(s.plain.data, s.plain.len, pass, passlen);
 	else if (u.scram256 && (r = verifier_check(&s.scram256, pass,
