@@ -60,7 +60,7 @@ PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/tests/cyrus_peer \
 	$(B)/tests/sasl_client $(LIBSECRET_SO) $(B)/tests/sks_client \
 	$(B)/bench/authbench
 
-.PHONY: all check deps demo install install-lib fuzz fuzz-build bench clean unit unit-asan \
+.PHONY: all check deps demo install install-lib authbench fuzz fuzz-build bench clean unit unit-asan \
 	integration integration-asan lint
 
 all: $(PROGRAMS) $(UNIT_BIN)
@@ -193,6 +193,11 @@ demo: deps all
 
 bench: deps all
 	sh bench/saslpasswd_bench.sh
+	bash bench/authbench.sh
+
+# authd against Dovecot's auth server and Cyrus saslauthd, in one run
+authbench: deps all
+	bash bench/authbench.sh
 
 install: $(B)/bin/saslpasswd $(B)/bin/authd install-lib
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \

@@ -460,19 +460,6 @@ admin_reload(struct lconn *c, unsigned long id)
 	    "log");
 }
 
-/* Parses an id: a decimal number that fits 32 bits. */
-static int
-admin_id(const struct line_fields *lf, unsigned long *id)
-{
-	const char *s = line_str(lf, 1);
-	char *end;
-
-	if (s == NULL || *s < '0' || *s > '9' || strlen(s) > 10)
-		return -1;
-	*id = strtoul(s, &end, 10);
-	return *end == '\0' && *id <= 4294967295UL ? 0 : -1;
-}
-
 /*
  * IMPORT: every field after the id is one record of saslpasswd's import
  * grammar (import.h), TABs escaped. All are checked before any is written.
@@ -593,7 +580,7 @@ admin_line(struct lconn *c, char *line, size_t len)
 		explicit_bzero(line, len);
 		return 0;
 	}
-	if (admin_id(&lf, &id) == -1)
+	if (line_id(line_str(&lf, 1), &id) == -1)
 		goto proto;
 	if (strcmp(cmd, "STATS") == 0) {
 		admin_stats(c, id);

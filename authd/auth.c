@@ -504,17 +504,6 @@ auth_mech_offered(struct auth_conn *ac, const char *mech, char *canon)
 	return 0;
 }
 
-static int
-parse_id(const char *s, unsigned long *id)
-{
-	char *end;
-
-	if (s == NULL || *s < '0' || *s > '9' || strlen(s) > 10)
-		return -1;
-	*id = strtoul(s, &end, 10);
-	return *end == '\0' && *id <= AUTH_PROTO_ID_MAX ? 0 : -1;
-}
-
 /*
  * A -PLUS exchange without a usable binding: a failed attempt, logged and
  * penalised like a wrong password, since the client may be a downgrade.
@@ -564,7 +553,7 @@ auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 	unsigned long id;
 	size_t vlen, i, n, end = lf->n;
 
-	if (parse_id(line_str(lf, 1), &id) == -1 || mech == NULL)
+	if (line_id(line_str(lf, 1), &id) == -1 || mech == NULL)
 		return -1;
 	/* resp= ends the parameters: nothing after it is read */
 	for (i = 3; i < lf->n; i++)
@@ -633,7 +622,7 @@ auth_cmd_cont(struct auth_conn *ac, struct line_fields *lf)
 	unsigned long id;
 
 	/* only an answer to our CONT: not while a step or penalty runs */
-	if (parse_id(line_str(lf, 1), &id) == -1 || lf->n < 3 ||
+	if (line_id(line_str(lf, 1), &id) == -1 || lf->n < 3 ||
 	    (r = auth_find(ac, id)) == NULL || r->busy || !r->want_cont)
 		return -1;
 	r->want_cont = 0;
@@ -660,7 +649,7 @@ auth_cmd_cancel(struct auth_conn *ac, struct line_fields *lf)
 	struct auth_req *r;
 	unsigned long id;
 
-	if (parse_id(line_str(lf, 1), &id) == -1)
+	if (line_id(line_str(lf, 1), &id) == -1)
 		return -1;
 	if ((r = auth_find(ac, id)) != NULL) {
 		if (r->delay != NULL) {		/* held by its penalty */
@@ -775,7 +764,7 @@ auth_line(struct lconn *c, char *line, size_t len)
 		goto proto;
 	if (strcmp(cmd, "VERSION") == 0 && !ac->versioned) {
 		if (line_str(&lf, 1) == NULL || strcmp(lf.f[1], "1") != 0 ||
-		    parse_id(line_str(&lf, 2), &ac->minor) == -1)
+		    line_id(line_str(&lf, 2), &ac->minor) == -1)
 			goto proto;
 		ac->versioned = 1;
 		auth_handshake(ac);

@@ -3,6 +3,7 @@
  * Reads only within the given length and never writes past a field.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -173,4 +174,15 @@ int
 line_end(struct sbuf *out)
 {
 	return sbuf_put_u8(out, '\n');
+}
+
+int
+line_id(const char *s, unsigned long *id)
+{
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9' || strlen(s) > 10)
+		return -1;
+	*id = strtoul(s, &end, 10);
+	return *end == '\0' && *id <= 4294967295UL ? 0 : -1;
 }

@@ -35,6 +35,12 @@ const char *line_str(const struct line_fields *lf, size_t i);
 int line_param(const struct line_fields *lf, size_t start, const char *key,
     const char **val, size_t *len);
 
+/*
+ * A request id, as both protocols write it: a decimal number without
+ * sign or leading space that fits 32 bits. 0, or -1 when s is not one.
+ */
+int line_id(const char *s, unsigned long *id);
+
 /* Appends the command name that starts a line. */
 int line_put_cmd(struct sbuf *out, const char *cmd);
 /* Appends TAB and one escaped field of n bytes. */

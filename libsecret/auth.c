@@ -426,17 +426,6 @@ on_end(struct sksecret_req *r, const struct line_fields *lf, int ok)
 	return SKSECRET_OK;
 }
 
-static int
-parse_id(const char *s, unsigned long *id)
-{
-	char *end;
-
-	if (s == NULL || *s < '0' || *s > '9' || strlen(s) > 10)
-		return -1;
-	*id = strtoul(s, &end, 10);
-	return *end == '\0' && *id <= AUTH_PROTO_ID_MAX ? 0 : -1;
-}
-
 /* One line from authd. */
 static int
 on_line(struct sksecret_auth *a, char *line, size_t len)
@@ -466,7 +455,7 @@ on_line(struct sksecret_auth *a, char *line, size_t len)
 	if (strcmp(cmd, "CONT") != 0 && strcmp(cmd, "OK") != 0 &&
 	    strcmp(cmd, "FAIL") != 0)
 		return SKSECRET_OK;	/* SPID, CUID, COOKIE, CANCELLED... */
-	if (parse_id(line_str(&lf, 1), &id) == -1)
+	if (line_id(line_str(&lf, 1), &id) == -1)
 		return SKSECRET_ERR_PROTO;
 	if ((r = req_find(a, id)) == NULL)
 		return SKSECRET_OK;	/* one we cancelled */

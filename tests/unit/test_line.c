@@ -148,6 +148,26 @@ test_build(void **state)
 }
 
 static void
+test_ids(void **state)
+{
+	unsigned long id;
+
+	(void)state;
+	assert_int_equal(line_id("0", &id), 0);
+	assert_int_equal(id, 0);
+	assert_int_equal(line_id("4294967295", &id), 0);
+	assert_int_equal(id, 4294967295UL);
+	assert_int_equal(line_id("4294967296", &id), -1);
+	assert_int_equal(line_id("12345678901", &id), -1);
+	assert_int_equal(line_id("", &id), -1);
+	assert_int_equal(line_id(NULL, &id), -1);
+	assert_int_equal(line_id("-1", &id), -1);
+	assert_int_equal(line_id(" 1", &id), -1);
+	assert_int_equal(line_id("1x", &id), -1);
+	assert_int_equal(line_id("+1", &id), -1);
+}
+
+static void
 test_roundtrip_all_bytes(void **state)
 {
 	unsigned char all[256];
@@ -183,6 +203,7 @@ main(void)
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_roundtrip_all_bytes),
+		cmocka_unit_test(test_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
