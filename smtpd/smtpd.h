@@ -1,0 +1,81 @@
+/*
+ * smtpd.h: what smtpd's modules share: the configuration (config.c) and
+ * its listeners. smtpd holds no stored secret: every AUTH goes to authd,
+ * and the TLS key is the one secret it loads.
+ */
+#ifndef SMTPD_H
+#define SMTPD_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "conf.h"
+
+#define SMTPD_DEFAULT_CONF	"/etc/saslkit/smtpd.conf"
+#define SMTPD_DEFAULT_USER	"saslkit-smtpd"
+#define SMTPD_DEFAULT_MECHS	"SCRAM-SHA-256-PLUS SCRAM-SHA-256 " \
+	"SCRAM-SHA-1-PLUS SCRAM-SHA-1 PLAIN LOGIN CRAM-MD5"
+#define SMTPD_LISTENERS_MAX	16
+#define SMTPD_DOMAINS_MAX	256
+
+enum listen_tls {
+	LISTEN_PLAIN,		/* no TLS at all */
+	LISTEN_STARTTLS,	/* RFC 3207 */
+	LISTEN_TLS,		/* implicit TLS, RFC 8314 (port 465) */
+};
+
+/* One listener and its policy, as sendmail's DAEMON_OPTIONS. */
+struct listener_conf {
+	char addr[80];		/* numeric IPv4 or IPv6 */
+	unsigned port;
+	enum listen_tls tls;
+	int auth_required;	/* M=a: MAIL needs AUTH */
+	int plaintext_auth;	/* PLAIN/LOGIN before TLS (AuthOptions p off) */
+	char mechs[512];	/* offered here, "" for the global list */
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+};
+
+struct smtpd_conf {
+	struct listener_conf listen[SMTPD_LISTENERS_MAX];
+	size_t nlisten;
+	const char *host_name;
+	const char *user;
+	const char *tls_cert, *tls_key;
+	const char *auth_socket;
+	const char *auth_mechs;		/* AuthMechanisms */
+	const char *trusted_mechs;	/* TrustAuthMech: may relay */
+	char *local_domains[SMTPD_DOMAINS_MAX];
+	size_t nlocal;
+	char *relay_domains[SMTPD_DOMAINS_MAX];
+	size_t nrelay;
+	const char *sender_login_map;	/* file: "address user[,user...]" */
+	const char *maildir;		/* one of these two handoffs */
+	const char *sendmail_command;
+	const char *spool_dir;		/* for the command's spool files */
+	unsigned max_message_size;	/* SIZE, octets */
+	unsigned max_recipients;
+	unsigned max_auth_failures;	/* then the session is closed */
+	unsigned max_connections;
+	unsigned max_connections_per_ip;
+	unsigned max_line;		/* command line octets, CRLF included */
+	unsigned timeout_command;	/* RFC 5321 §4.5.3.2, seconds */
+	unsigned timeout_data_init;
+	unsigned timeout_data_block;
+	unsigned timeout_data_term;
+	unsigned handoff_timeout;
+	int reject_bare_lf;
+	int received_auth_user;		/* the user in Received: */
+	int broken_auth_line;		/* also "AUTH=" for old clients */
+	struct conf *raw;
+	char host[256];
+};
+
+/* Reads and checks the configuration file; err names the problem. */
+int smtpd_conf_load(const char *path, struct smtpd_conf *c, char *err,
+    size_t errlen);
+void smtpd_conf_free(struct smtpd_conf *c);
+/* Whether domain is in the list, ignoring case. */
+int smtpd_domain_in(char *const *list, size_t n, const char *domain);
+
+#endif
