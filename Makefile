@@ -29,11 +29,11 @@ COMMON_SRC = common/alloc.c common/b64.c common/conf.c common/err.c \
 	common/import.c common/line.c common/log.c common/mux_proto.c \
 	common/peercred.c common/safefile.c common/sasldb.c \
 	common/sasldb_user.c common/sbuf.c common/scram.c common/stamp.c \
-	common/strset.c common/smtp_data.c
+	common/strset.c common/smtp_data.c common/smtp_cmd.c
 SASLPASSWD_SRC = saslpasswd/main.c saslpasswd/cmd.c saslpasswd/import_cmd.c \
 	saslpasswd/shell.c saslpasswd/online.c $(LIBSECRET_SRC)
 AUTHD_SRC = authd/main.c authd/admin.c authd/auth.c authd/config.c \
-	authd/lconn.c authd/listen.c authd/mux.c authd/penalty.c authd/pool.c \
+	authd/lconn.c authd/listen.c authd/mux.c authd/penalty.c common/pool.c \
 	authd/sasl.c authd/verify.c authd/cache.c authd/pam.c
 # libsecret: its own files and the few common/ ones it needs, built PIC
 # with hidden symbols; only the sksecret_ names are exported
@@ -44,10 +44,12 @@ LIBSECRET_VERSION = 1.0.0
 LIBSECRET_SONAME = libsaslkit-secret.so.1
 LIBSECRET_SO = $(B)/lib/libsaslkit-secret.so.$(LIBSECRET_VERSION)
 PIC = $(B)/pic
+SMTPD_SRC = smtpd/main.c smtpd/config.c smtpd/session.c smtpd/handoff.c \
+	smtpd/privdrop.c common/pool.c
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 MANPAGES = $(wildcard man/*.[0-9])
-HEADERS = $(wildcard common/*.h saslpasswd/*.h authd/*.h libsecret/*.h \
+HEADERS = $(wildcard common/*.h saslpasswd/*.h authd/*.h smtpd/*.h libsecret/*.h \
 	include/saslkit/*.h)
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
@@ -56,7 +58,8 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_BIN_ASAN = $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
 
-PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/tests/cyrus_peer \
+PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd \
+	$(B)/tests/cyrus_peer \
 	$(B)/tests/sasl_client $(LIBSECRET_SO) $(B)/tests/sks_client \
 	$(B)/bench/authbench
 
@@ -120,6 +123,14 @@ $(BA)/bin/saslpasswd: $(SASLPASSWD_SRC:%.c=$(BA)/%.o) $(BA)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -lreadline -lpthread
 
+$(B)/bin/smtpd: $(SMTPD_SRC:%.c=$(B)/%.o) $(B)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -levent -levent_pthreads -lpthread
+
+$(BA)/bin/smtpd: $(SMTPD_SRC:%.c=$(BA)/%.o) $(BA)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_COMMON) -levent -levent_pthreads -lpthread
+
 $(B)/bin/authd: $(AUTHD_SRC:%.c=$(B)/%.o) $(B)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -lpam -levent -levent_pthreads -lpthread
@@ -180,7 +191,8 @@ integration: all
 	$(PYTHON) -m pytest -q tests/integration
 
 # the same suite against saslpasswd built with ASan+UBSan
-integration-asan: all $(BA)/bin/saslpasswd $(BA)/bin/authd $(BA)/tests/sks_client
+integration-asan: all $(BA)/bin/saslpasswd $(BA)/bin/authd $(BA)/bin/smtpd \
+		$(BA)/tests/sks_client
 	SASLKIT_BINDIR=$(BA)/bin ASAN_OPTIONS=detect_leaks=1 \
 		$(PYTHON) -m pytest -q tests/integration
 
@@ -199,13 +211,19 @@ bench: deps all
 authbench: deps all
 	bash bench/authbench.sh
 
-install: $(B)/bin/saslpasswd $(B)/bin/authd install-lib
+install: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd install-lib
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/bin/saslpasswd $(DESTDIR)$(SBINDIR)/saslpasswd
 	install -m 0755 $(B)/bin/authd $(DESTDIR)$(SBINDIR)/authd
-	install -m 0644 man/saslpasswd.8 man/authd.8 $(DESTDIR)$(MANDIR)/man8/
-	install -m 0644 man/authd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0755 $(B)/bin/smtpd $(DESTDIR)$(SBINDIR)/smtpd
+	install -m 0644 man/saslpasswd.8 man/authd.8 man/smtpd.8 \
+		$(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 man/authd.conf.5 man/smtpd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	# smtpd's own system user, on a real install only
+	if [ -z "$(DESTDIR)" ] && ! id saslkit-smtpd >/dev/null 2>&1; then \
+		useradd --system --no-create-home --home-dir /nonexistent \
+			--shell /usr/sbin/nologin saslkit-smtpd; fi
 	install -d $(DESTDIR)$(PREFIX)/share/saslkit/fail2ban
 	install -m 0644 contrib/fail2ban/saslkit-authd.conf \
 		$(DESTDIR)$(PREFIX)/share/saslkit/fail2ban/

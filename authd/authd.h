@@ -64,22 +64,7 @@ void authd_conf_free(struct authd_conf *c);
 #define AUTHD_PASSDB_SASLDB	's'
 #define AUTHD_PASSDB_PAM	'p'
 
-/*
- * The worker pool: slow work (PBKDF2, PAM) off the event loop. nthreads
- * jobs compute at once; a job that waits (PAM) hands its slot on, and up
- * to spare more threads may be started for that.
- */
-struct pool;
-typedef void pool_work_fn(void *arg);	/* on a worker thread */
-typedef void pool_done_fn(void *arg);	/* back on the loop thread */
-struct pool *pool_new(struct event_base *base, unsigned nthreads,
-    unsigned spare);
-/* Around a wait on a worker thread; no-ops elsewhere. */
-void pool_blocking_begin(void);
-void pool_blocking_end(void);
-int pool_submit(struct pool *p, pool_work_fn *work, pool_done_fn *done,
-    void *arg);
-void pool_free(struct pool *p);
+#include "pool.h"
 
 #define STATS_MECHS 16
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "smtp_cmd.h"
 #include "smtpd.h"
 
 static const char *const smtpd_keys[] = {
@@ -133,6 +134,7 @@ parse_listener(const char *s, size_t n, struct listener_conf *l, char *err,
 			else if (w > 6 && strncmp(p, "mechs=", 6) == 0 &&
 			    w - 6 < sizeof(l->mechs)) {
 				memcpy(l->mechs, p + 6, w - 6);
+				l->mechs[w - 6] = '\0';
 				for (i = 0; i < w - 6; i++)
 					l->mechs[i] = l->mechs[i] == '/' ? ' ' :
 					    (char)toupper((unsigned char)l->mechs[i]);
@@ -268,7 +270,7 @@ smtpd_conf_load(const char *path, struct smtpd_conf *c, char *err,
 	    &c->max_connections, sub, sizeof(sub))) != SK_OK ||
 	    (r = conf_get_uint(c->raw, "max_connections_per_ip", 1, 100000, 20,
 	    &c->max_connections_per_ip, sub, sizeof(sub))) != SK_OK ||
-	    (r = conf_get_uint(c->raw, "max_line", 512, 65536, 2048,
+	    (r = conf_get_uint(c->raw, "max_line", 512, SMTP_CMD_LINE_MAX, 2048,
 	    &c->max_line, sub, sizeof(sub))) != SK_OK ||
 	    (r = conf_get_uint(c->raw, "timeout_command", 1, 3600, 300,
 	    &c->timeout_command, sub, sizeof(sub))) != SK_OK ||
@@ -287,6 +289,20 @@ smtpd_conf_load(const char *path, struct smtpd_conf *c, char *err,
 	    (r = conf_bool(c->raw, "broken_auth_line", 0, &c->broken_auth_line,
 	    sub, sizeof(sub))) != SK_OK)
 		goto bad;
+	if (c->handoff_timeout >= c->timeout_data_term) {
+		snprintf(sub, sizeof(sub), "handoff_timeout must be below "
+		    "timeout_data_term, which the client waits for our reply");
+		r = SK_ERR_FORMAT;
+		goto bad;
+	}
+	if (c->sendmail_command != NULL && (c->sendmail_command[0] != '/' ||
+	    strpbrk(c->sendmail_command, " \t") != NULL)) {
+		snprintf(sub, sizeof(sub), "sendmail_command: an absolute path "
+		    "alone, without arguments (it runs as CMD -i -f SENDER -- "
+		    "RCPTS)");
+		r = SK_ERR_FORMAT;
+		goto bad;
+	}
 	if ((c->maildir == NULL) == (c->sendmail_command == NULL)) {
 		snprintf(sub, sizeof(sub), "set exactly one of maildir and "
 		    "sendmail_command");

@@ -16,7 +16,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#include "authd.h"
+#include "pool.h"
 #include "err.h"
 
 struct job {

@@ -1,0 +1,172 @@
+/*
+ * main.c: smtpd, an SMTP submission server that holds no stored secret.
+ * As root it binds its ports, then drops to its user (privdrop.c) before
+ * it reads a byte from the network; it can also start unprivileged on
+ * high ports. Logs go to syslog (mail) or, with -d, to stderr.
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "err.h"
+#include "log.h"
+#include "privdrop.h"
+#include "session.h"
+#include "version.h"
+
+#define EXIT_CONFIG 78
+
+static struct smtpd smtpd;
+static struct event *drain;
+
+/* Binds one listener, non-blocking, before privileges go. */
+static int
+bind_listener(const struct listener_conf *l)
+{
+	int fd, on = 1;
+
+	if ((fd = socket(l->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (l->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, (const struct sockaddr *)&l->ss, l->sslen) == -1 ||
+	    listen(fd, 1024) == -1) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Sessions may use a descriptor each: the limit follows max_connections. */
+static void
+raise_nofile(unsigned want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	if (geteuid() == 0 && rl.rlim_max < want)
+		rl.rlim_max = rl.rlim_cur = want;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static void
+drain_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (smtpd.nsessions == 0)
+		event_base_loopexit(smtpd.base, NULL);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct timeval tv = { 0, 100000 };
+
+	(void)what;
+	(void)arg;
+	if (smtpd.stopping)
+		return;
+	log_info("%s: no new sessions; exiting once %u end",
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT", smtpd.nsessions);
+	smtpd_stop_listening(&smtpd);
+	drain = event_new(smtpd.base, -1, EV_PERSIST, drain_tick, NULL);
+	if (drain == NULL || event_add(drain, &tv) == -1)
+		event_base_loopexit(smtpd.base, NULL);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: smtpd [-dv] [-c config]\n");
+	exit(64);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *conffile = SMTPD_DEFAULT_CONF;
+	struct event *sigs[2];
+	char err[1024];
+	int c, foreground = 0;
+	size_t i;
+
+	while ((c = getopt(argc, argv, "c:dv")) != -1) {
+		switch (c) {
+		case 'c': conffile = optarg; break;
+		case 'd': foreground = 1; break;
+		case 'v': printf("smtpd (saslkit) %s\n", SASLKIT_VERSION); return 0;
+		default: usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("smtpd", LOG_MAIL, foreground);
+	if (smtpd_conf_load(conffile, &smtpd.conf, err, sizeof(err)) != SK_OK) {
+		log_error("%s", err);
+		return EXIT_CONFIG;
+	}
+	for (i = 0; i < smtpd.conf.nlisten; i++)
+		if (smtpd.conf.listen[i].tls != LISTEN_PLAIN) {
+			log_error("listen %s:%u: STARTTLS and implicit TLS are not "
+			    "in this version of smtpd yet; use plain listeners",
+			    smtpd.conf.listen[i].addr, smtpd.conf.listen[i].port);
+			return EXIT_CONFIG;
+		}
+	raise_nofile(smtpd.conf.max_connections + 64);
+	for (i = 0; i < smtpd.conf.nlisten; i++)
+		if ((smtpd.lfd[i] = bind_listener(&smtpd.conf.listen[i])) == -1)
+			fatal("listen %s:%u: %s", smtpd.conf.listen[i].addr,
+			    smtpd.conf.listen[i].port, strerror(errno));
+	/* no network byte has been read yet */
+	if (privdrop(smtpd.conf.user, err, sizeof(err)) != 0)
+		fatal("%s", err);
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("daemon: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() == -1 ||
+	    (smtpd.base = event_base_new()) == NULL ||
+	    (smtpd.pool = pool_new(smtpd.base, 2, 0)) == NULL)
+		fatal("cannot start the event loop or the workers");
+	sigs[0] = evsignal_new(smtpd.base, SIGTERM, on_signal, NULL);
+	sigs[1] = evsignal_new(smtpd.base, SIGINT, on_signal, NULL);
+	if (sigs[0] == NULL || sigs[1] == NULL || event_add(sigs[0], NULL) ||
+	    event_add(sigs[1], NULL))
+		fatal("cannot watch signals");
+	if (smtpd_listen(&smtpd) != 0)
+		fatal("cannot accept connections");
+	for (i = 0; i < smtpd.conf.nlisten; i++)
+		log_info("listening on %s:%u", smtpd.conf.listen[i].addr,
+		    smtpd.conf.listen[i].port);
+	log_info("smtpd %s ready as uid %u", SASLKIT_VERSION, (unsigned)getuid());
+	event_base_dispatch(smtpd.base);
+	pool_free(smtpd.pool);
+	smtpd_stop_listening(&smtpd);
+	for (i = 0; i < 2; i++)
+		event_free(sigs[i]);
+	if (drain != NULL)
+		event_free(drain);
+	event_base_free(smtpd.base);
+	smtpd_conf_free(&smtpd.conf);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,756 @@
+/*
+ * session.c: one SMTP session (RFC 5321) per client, on a bufferevent.
+ * Commands are parsed by smtp_cmd, message bytes read by smtp_data (only
+ * CRLF.CRLF ends DATA), and the handoff's waits (fsync, the command) run
+ * on the pool. Pipelined commands are answered in order: a command that
+ * waits for the pool holds the ones after it.
+ * Never logs a message body; client strings in logs are sanitised.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "handoff.h"
+#include "log.h"
+#include "session.h"
+#include "smtp_cmd.h"
+#include "smtp_data.h"
+
+enum sess_state {
+	S_CMD,		/* reading commands */
+	S_DATA,		/* reading the message after DATA */
+	S_BDAT,		/* reading a BDAT chunk */
+	S_WAIT,		/* the pool has the handoff: input waits */
+	S_SKIP,		/* dropping an over-long line up to its LF */
+	S_QUIT,		/* closing once the output is written */
+};
+
+struct session {
+	struct session *next, *prev;	/* the server's open sessions */
+	struct smtpd *d;
+	const struct listener_conf *l;
+	struct bufferevent *bev;
+	enum sess_state state;
+	char id[24];
+	char rip[48], helo[SMTP_DOMAIN_MAX + 1];
+	int greeted, esmtp;
+	/* the mail transaction */
+	int in_mail, smtputf8;
+	char from[SMTP_PATH_MAX + 1];
+	char **rcpts;
+	size_t nrcpts;
+	struct smtp_data rd;
+	struct handoff ho;
+	int ho_open;
+	uint64_t bdat_left, bdat_size;
+	int bdat_last, bdat_failed;
+	int gone;			/* the client left while the pool had us */
+	/* the handoff on the pool */
+	int ho_result;
+	char ho_err[HANDOFF_ERR_MAX];
+	struct smtp_cmd cmd;		/* big: kept here, not on the stack */
+};
+
+static void sess_input(struct session *s);
+
+static void
+reply(struct session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+reply(struct session *s, const char *fmt, ...)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	va_list ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(out, fmt, ap);
+	va_end(ap);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+/* ---- per-IP counts ---- */
+
+static unsigned *
+ip_slot(struct smtpd *d, const char *ip, int create)
+{
+	size_t h = 5381, i, k;
+
+	for (k = 0; ip[k] != '\0'; k++)
+		h = h * 33 + (unsigned char)ip[k];
+	for (i = 0; i < SMTPD_IP_SLOTS; i++) {
+		size_t j = (h + i) % SMTPD_IP_SLOTS;
+
+		if (strcmp(d->ips[j].ip, ip) == 0)
+			return &d->ips[j].n;
+		if (d->ips[j].ip[0] == '\0') {
+			if (!create)
+				return NULL;
+			snprintf(d->ips[j].ip, sizeof(d->ips[j].ip), "%s", ip);
+			return &d->ips[j].n;
+		}
+	}
+	return NULL;
+}
+
+/* ---- the transaction ---- */
+
+static void
+tx_reset(struct session *s)
+{
+	size_t i;
+
+	if (s->ho_open)
+		handoff_abort(&s->ho, s->d->conf.maildir);
+	s->ho_open = 0;
+	for (i = 0; i < s->nrcpts; i++)
+		free(s->rcpts[i]);
+	free(s->rcpts);
+	s->rcpts = NULL;
+	s->nrcpts = 0;
+	s->in_mail = 0;
+	s->smtputf8 = 0;
+	s->from[0] = '\0';
+	s->bdat_left = 0;
+	s->bdat_last = s->bdat_failed = 0;
+}
+
+static void
+sess_free(struct session *s)
+{
+	unsigned *n = ip_slot(s->d, s->rip, 0);
+
+	tx_reset(s);
+	if (n != NULL && *n > 0)
+		--*n;
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		s->d->sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	s->d->nsessions--;
+	log_info("%s: disconnect from [%s]", s->id, s->rip);
+	smtp_cmd_clear(&s->cmd);
+	bufferevent_free(s->bev);
+	free(s);
+}
+
+/* ---- commands ---- */
+
+static void
+cmd_ehlo(struct session *s, int esmtp)
+{
+	const struct smtpd_conf *c = &s->d->conf;
+
+	tx_reset(s);
+	snprintf(s->helo, sizeof(s->helo), "%s", s->cmd.host);
+	s->greeted = 1;
+	s->esmtp = esmtp;
+	if (!esmtp) {
+		reply(s, "250 %s", c->host_name);
+		return;
+	}
+	reply(s, "250-%s", c->host_name);
+	reply(s, "250-PIPELINING");
+	reply(s, "250-SIZE %u", c->max_message_size);
+	reply(s, "250-8BITMIME");
+	reply(s, "250-SMTPUTF8");
+	reply(s, "250-CHUNKING");
+	reply(s, "250 ENHANCEDSTATUSCODES");
+}
+
+/* Whether mail for domain may come in without AUTH: ours, or relayed. */
+static int
+domain_open(const struct smtpd_conf *c, const char *domain)
+{
+	return smtpd_domain_in(c->local_domains, c->nlocal, domain) ||
+	    smtpd_domain_in(c->relay_domains, c->nrelay, domain);
+}
+
+static void
+cmd_mail(struct session *s)
+{
+	const struct smtpd_conf *c = &s->d->conf;
+	size_t i;
+
+	if (!s->greeted) {
+		reply(s, "503 5.5.1 Error: send HELO/EHLO first");
+		return;
+	}
+	if (s->in_mail) {
+		reply(s, "503 5.5.1 Error: nested MAIL command");
+		return;
+	}
+	if (s->l->auth_required) {
+		reply(s, "530 5.7.0 Authentication required");
+		return;
+	}
+	for (i = 0; i < s->cmd.nparams; i++) {
+		const struct smtp_param *p = &s->cmd.params[i];
+
+		if (strcmp(p->key, "SIZE") == 0 && p->value != NULL) {
+			char *end;
+			unsigned long long n = strtoull(p->value, &end, 10);
+
+			if (*end != '\0' || p->value[0] < '0' || p->value[0] > '9') {
+				reply(s, "501 5.5.4 Bad SIZE parameter");
+				return;
+			}
+			if (n > c->max_message_size) {
+				reply(s, "552 5.3.4 Message size exceeds fixed "
+				    "limit");
+				return;
+			}
+		} else if (strcmp(p->key, "BODY") == 0 && p->value != NULL &&
+		    (strcasecmp(p->value, "7BIT") == 0 ||
+		    strcasecmp(p->value, "8BITMIME") == 0)) {
+			;
+		} else if (strcmp(p->key, "SMTPUTF8") == 0 && p->value == NULL) {
+			s->smtputf8 = 1;
+		} else {
+			reply(s, "555 5.5.4 Unsupported option: %s", p->key);
+			s->smtputf8 = 0;
+			return;
+		}
+	}
+	if (s->cmd.utf8 && !s->smtputf8) {
+		reply(s, "553 5.6.7 Non-ASCII sender needs SMTPUTF8");
+		return;
+	}
+	snprintf(s->from, sizeof(s->from), "%s", s->cmd.path.addr);
+	s->in_mail = 1;
+	reply(s, "250 2.1.0 Ok");
+}
+
+static void
+cmd_rcpt(struct session *s)
+{
+	const struct smtpd_conf *c = &s->d->conf;
+	char **n;
+
+	if (!s->in_mail) {
+		reply(s, "503 5.5.1 Error: need MAIL command");
+		return;
+	}
+	if (s->cmd.nparams > 0) {
+		reply(s, "555 5.5.4 Unsupported option: %s",
+		    s->cmd.params[0].key);
+		return;
+	}
+	if (s->cmd.utf8 && !s->smtputf8) {
+		reply(s, "553 5.6.7 Non-ASCII recipient needs SMTPUTF8");
+		return;
+	}
+	if (!s->cmd.path.postmaster && !domain_open(c, s->cmd.path.domain)) {
+		reply(s, "554 5.7.1 <%s>: Relay access denied",
+		    s->cmd.path.addr);
+		return;
+	}
+	if (s->nrcpts >= c->max_recipients) {
+		reply(s, "452 4.5.3 Error: too many recipients");
+		return;
+	}
+	if ((n = realloc(s->rcpts, (s->nrcpts + 1) * sizeof(*n))) == NULL ||
+	    (n[s->nrcpts] = strdup(s->cmd.path.postmaster ? "postmaster" :
+	    s->cmd.path.addr)) == NULL) {
+		if (n != NULL)
+			s->rcpts = n;
+		reply(s, "452 4.3.1 Insufficient system storage");
+		return;
+	}
+	s->rcpts = n;
+	s->nrcpts++;
+	reply(s, "250 2.1.5 Ok");
+}
+
+/* RFC 5322 date for the Received header. */
+static void
+rfc5322_date(char *buf, size_t sz)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(buf, sz, "%a, %d %b %Y %H:%M:%S %z", &tm);
+}
+
+/* Opens the handoff and writes the Received header (RFC 5321, 3848). */
+static int
+message_begin(struct session *s, int mode)
+{
+	const struct smtpd_conf *c = &s->d->conf;
+	char date[64], hdr[1024];
+	int n, r;
+
+	if (c->maildir != NULL)
+		r = handoff_begin_maildir(&s->ho, c->maildir, s->ho_err,
+		    sizeof(s->ho_err));
+	else
+		r = handoff_begin_spool(&s->ho, c->spool_dir, s->ho_err,
+		    sizeof(s->ho_err));
+	if (r != 0) {
+		log_error("%s: %s", s->id, s->ho_err);
+		reply(s, "451 4.3.0 Error: queue file write error");
+		return -1;
+	}
+	s->ho_open = 1;
+	rfc5322_date(date, sizeof(date));
+	n = snprintf(hdr, sizeof(hdr), "Received: from %s ([%s])\n\tby %s "
+	    "(saslkit) with %s id %s\n\tfor <%s>; %s\n", s->helo, s->rip,
+	    c->host_name, s->esmtp ? "ESMTP" : "SMTP", s->id, s->nrcpts == 1 ?
+	    s->rcpts[0] : "multiple recipients", date);
+	if (n < 0 || (size_t)n >= sizeof(hdr) ||
+	    handoff_write(&s->ho, (unsigned char *)hdr, (size_t)n) != 0) {
+		reply(s, "451 4.3.0 Error: queue file write error");
+		tx_reset(s);
+		return -1;
+	}
+	smtp_data_init(&s->rd, mode, c->max_message_size, 1000,
+	    c->reject_bare_lf ? SMTP_DATA_BARE_LF | SMTP_DATA_BARE_CR |
+	    SMTP_DATA_NUL : SMTP_DATA_NUL, handoff_write, &s->ho);
+	return 0;
+}
+
+static void
+cmd_data(struct session *s)
+{
+	struct timeval tv = { (time_t)s->d->conf.timeout_data_init, 0 };
+
+	if (!s->in_mail) {
+		reply(s, "503 5.5.1 Error: need MAIL command");
+		return;
+	}
+	if (s->nrcpts == 0) {
+		reply(s, "554 5.5.1 Error: no valid recipients");
+		return;
+	}
+	if (s->ho_open) {		/* BDAT was used: RFC 3030 §2 */
+		reply(s, "503 5.5.1 Error: DATA after BDAT");
+		return;
+	}
+	if (message_begin(s, SMTP_DATA_DOT) != 0)
+		return;
+	reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	bufferevent_set_timeouts(s->bev, &tv, NULL);
+	s->state = S_DATA;
+}
+
+/* Worker: the handoff's waits. */
+static void
+handoff_work(void *arg)
+{
+	struct session *s = arg;
+	const struct smtpd_conf *c = &s->d->conf;
+
+	s->ho_result = handoff_commit(&s->ho, c->maildir, c->sendmail_command,
+	    s->from, (const char *const *)s->rcpts, s->nrcpts,
+	    c->handoff_timeout, s->ho_err, sizeof(s->ho_err));
+}
+
+/* Loop: the handoff is done; the commands after it go on. */
+static void
+handoff_done(void *arg)
+{
+	struct session *s = arg;
+	struct timeval tv = { (time_t)s->d->conf.timeout_command, 0 };
+
+	s->ho_open = 0;
+	if (s->gone) {		/* no one to answer: the handoff stands */
+		log_info("%s: from=<%s> nrcpt=%zu: %s, client gone", s->id,
+		    s->from, s->nrcpts, s->ho_result == 0 ? "queued" : "failed");
+		sess_free(s);
+		return;
+	}
+	if (s->ho_result == 0) {
+		log_info("%s: from=<%s> nrcpt=%zu size=%llu: queued", s->id,
+		    s->from, s->nrcpts, (unsigned long long)s->rd.size);
+		reply(s, "250 2.0.0 Ok: queued as %s", s->id);
+	} else {
+		log_error("%s: handoff failed: %s", s->id, s->ho_err);
+		reply(s, "451 4.3.0 Error: local delivery failed; try again later");
+	}
+	tx_reset(s);
+	s->state = S_CMD;
+	bufferevent_set_timeouts(s->bev, &tv, NULL);
+	bufferevent_enable(s->bev, EV_READ);
+	sess_input(s);
+}
+
+/* The message's end was read: refuse it, or hand it off. */
+static void
+message_end(struct session *s)
+{
+	unsigned f = s->rd.flags;
+	struct timeval tv = { (time_t)s->d->conf.timeout_command, 0 };
+
+	bufferevent_set_timeouts(s->bev, &tv, NULL);
+	if (smtp_data_finish(&s->rd) != 0) {
+		log_error("%s: queue file write error", s->id);
+		reply(s, "451 4.3.0 Error: queue file write error");
+	} else if (f & SMTP_DATA_TOO_BIG)
+		reply(s, "552 5.3.4 Error: message too large");
+	else if (f & s->rd.reject & SMTP_DATA_BARE_LF)
+		reply(s, "554 5.6.0 Error: bare <LF> in message");
+	else if (f & s->rd.reject & SMTP_DATA_BARE_CR)
+		reply(s, "554 5.6.0 Error: bare <CR> in message");
+	else if (f & SMTP_DATA_NUL)
+		reply(s, "554 5.6.0 Error: NUL byte in message");
+	else if (f & SMTP_DATA_LONG_LINE)
+		reply(s, "500 5.5.2 Error: message line too long");
+	else {
+		s->state = S_WAIT;
+		bufferevent_disable(s->bev, EV_READ);
+		if (pool_submit(s->d->pool, handoff_work, handoff_done, s) == 0)
+			return;
+		reply(s, "451 4.3.0 Error: out of memory");
+	}
+	if (f != 0 && f != SMTP_DATA_TOO_BIG)
+		log_info("%s: message refused, flags 0x%x", s->id, f);
+	tx_reset(s);
+	s->state = S_CMD;
+}
+
+static void
+cmd_bdat(struct session *s)
+{
+	if (!s->in_mail || s->nrcpts == 0) {
+		/* the chunk must still be read: its bytes are not commands */
+		s->bdat_failed = 1;
+		reply(s, "503 5.5.1 Error: need MAIL and RCPT before BDAT");
+	} else if (!s->ho_open && message_begin(s, SMTP_DATA_RAW) != 0)
+		s->bdat_failed = 1;
+	s->bdat_left = s->bdat_size = s->cmd.chunk_size;
+	s->bdat_last = s->cmd.last;
+	s->state = S_BDAT;
+}
+
+static void
+dispatch(struct session *s)
+{
+	switch (s->cmd.verb) {
+	case SMTP_VERB_HELO:
+	case SMTP_VERB_EHLO:
+		cmd_ehlo(s, s->cmd.verb == SMTP_VERB_EHLO);
+		break;
+	case SMTP_VERB_MAIL:
+		cmd_mail(s);
+		break;
+	case SMTP_VERB_RCPT:
+		cmd_rcpt(s);
+		break;
+	case SMTP_VERB_DATA:
+		cmd_data(s);
+		break;
+	case SMTP_VERB_BDAT:
+		cmd_bdat(s);
+		break;
+	case SMTP_VERB_RSET:
+		tx_reset(s);
+		reply(s, "250 2.0.0 Ok");
+		break;
+	case SMTP_VERB_NOOP:
+		reply(s, "250 2.0.0 Ok");
+		break;
+	case SMTP_VERB_QUIT:
+		reply(s, "221 2.0.0 Bye");
+		s->state = S_QUIT;
+		break;
+	case SMTP_VERB_VRFY:
+		reply(s, "252 2.5.0 Cannot VRFY user, but will accept message");
+		break;
+	case SMTP_VERB_HELP:
+		reply(s, "214 2.0.0 See RFC 5321; commands: HELO EHLO MAIL "
+		    "RCPT DATA BDAT RSET NOOP QUIT VRFY HELP");
+		break;
+	case SMTP_VERB_STARTTLS:
+		reply(s, "454 4.7.0 TLS not available");
+		break;
+	case SMTP_VERB_AUTH:
+		reply(s, "503 5.5.1 Error: authentication not enabled");
+		break;
+	default:
+		reply(s, "502 5.5.1 Error: command not implemented");
+		break;
+	}
+}
+
+/* One command line, CRLF removed. */
+static void
+sess_line(struct session *s, const char *line, size_t len)
+{
+	int r = smtp_cmd_parse(line, len, &s->cmd);
+
+	/* max_line, below the parser's own limit, for all but AUTH */
+	if (r == SMTP_CMD_OK && s->cmd.verb != SMTP_VERB_AUTH &&
+	    len + 2 > s->d->conf.max_line)
+		r = SMTP_CMD_TOO_LONG;
+	if (r == SMTP_CMD_OK)
+		dispatch(s);
+	else if (r == SMTP_CMD_UNKNOWN)
+		reply(s, "500 5.5.1 Error: command not recognized");
+	else if (r == SMTP_CMD_BAD_BYTE)
+		reply(s, "500 5.5.2 Error: bad character in command");
+	else if (r == SMTP_CMD_TOO_LONG)
+		reply(s, s->cmd.verb == SMTP_VERB_AUTH ? "500 5.5.6 "
+		    "Authentication exchange line is too long" :
+		    "500 5.5.2 Error: line too long");
+	else if (r == SMTP_CMD_BAD_SENDER)
+		reply(s, "501 5.1.7 Bad sender address syntax");
+	else if (r == SMTP_CMD_BAD_RCPT)
+		reply(s, "501 5.1.3 Bad recipient address syntax");
+	else
+		reply(s, "501 5.5.4 Syntax error: %s", s->cmd.why ? s->cmd.why :
+		    "in parameters");
+	smtp_cmd_clear(&s->cmd);
+}
+
+/* Message bytes from the input buffer, as far as they go. */
+static void
+sess_body(struct session *s, struct evbuffer *in)
+{
+	struct evbuffer_iovec v;
+	size_t used, n;
+	int done = s->state == S_BDAT && s->bdat_left == 0;	/* BDAT 0 */
+
+	if (s->state == S_DATA && evbuffer_get_length(in) > 0) {
+		/* the message has started: the block timeout from now on */
+		struct timeval tv = { (time_t)s->d->conf.timeout_data_block, 0 };
+
+		bufferevent_set_timeouts(s->bev, &tv, NULL);
+	}
+	while (evbuffer_get_length(in) > 0 && !done) {
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		n = v.iov_len;
+		if (s->state == S_BDAT && n > s->bdat_left)
+			n = (size_t)s->bdat_left;
+		if (s->state == S_BDAT && s->bdat_failed) {
+			used = n;	/* a refused chunk: read and dropped */
+		} else if (smtp_data_feed(&s->rd, v.iov_base, n, &used,
+		    &done) != 0)
+			s->bdat_failed = 1;
+		evbuffer_drain(in, used);
+		if (s->state == S_BDAT) {
+			s->bdat_left -= used;
+			done = s->bdat_left == 0;
+		}
+	}
+	if (!done)
+		return;
+	if (s->state == S_DATA) {
+		s->state = S_CMD;
+		message_end(s);
+		return;
+	}
+	/* a BDAT chunk is in */
+	s->state = S_CMD;
+	if (s->bdat_failed) {
+		tx_reset(s);
+		return;		/* its reply was given */
+	}
+	if (s->bdat_last)
+		message_end(s);
+	else
+		reply(s, "250 2.0.0 Ok: %llu octets",
+		    (unsigned long long)s->bdat_size);
+}
+
+/* Everything the input holds, until a command has to wait. */
+static void
+sess_input(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	char *line;
+	size_t len;
+
+	while (s->state != S_WAIT && s->state != S_QUIT) {
+		if (s->state == S_CMD && s->d->stopping) {
+			/* between commands, and smtpd stops: RFC 5321 §3.8 */
+			reply(s, "421 4.3.2 %s Service shutting down",
+			    s->d->conf.host_name);
+			s->state = S_QUIT;
+			break;
+		}
+		if (s->state == S_DATA || s->state == S_BDAT) {
+			sess_body(s, in);
+			if (s->state == S_DATA || s->state == S_BDAT)
+				return;		/* more to come */
+			continue;
+		}
+		if (s->state == S_SKIP) {
+			struct evbuffer_ptr p = evbuffer_search(in, "\n", 1,
+			    NULL);
+
+			if (p.pos < 0) {
+				evbuffer_drain(in, evbuffer_get_length(in));
+				return;
+			}
+			evbuffer_drain(in, (size_t)p.pos + 1);
+			s->state = S_CMD;
+			continue;
+		}
+		line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
+		if (line == NULL) {
+			if (evbuffer_get_length(in) >= SMTP_AUTH_LINE_MAX) {
+				/* no end in sight: a line too long */
+				reply(s, "500 5.5.2 Error: line too long");
+				s->state = S_SKIP;
+				continue;
+			}
+			return;
+		}
+		sess_line(s, line, len);
+		explicit_bzero(line, len);	/* it may hold AUTH data */
+		free(line);
+	}
+	if (s->state == S_QUIT)
+		bufferevent_disable(s->bev, EV_READ);
+}
+
+static void
+sess_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	sess_input(arg);
+}
+
+static void
+sess_write(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	(void)bev;
+	if (s->state == S_QUIT)
+		sess_free(s);
+}
+
+static void
+sess_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)bev;
+	if ((what & BEV_EVENT_TIMEOUT) && s->state != S_QUIT &&
+	    s->state != S_WAIT) {
+		log_info("%s: timeout", s->id);
+		reply(s, "421 4.4.2 %s Error: timeout exceeded",
+		    s->d->conf.host_name);
+		s->state = S_QUIT;
+		bufferevent_disable(s->bev, EV_READ);
+		bufferevent_enable(s->bev, EV_WRITE);
+		return;
+	}
+	if (s->state == S_WAIT) {
+		/* the pool holds the session: it ends once the handoff does */
+		s->gone = 1;
+		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+		return;
+	}
+	sess_free(s);
+}
+
+/* A client connects: the caps, then the greeting. */
+static void
+sess_accept(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct smtpd *d = arg;
+	const struct listener_conf *l = NULL;
+	struct timeval tv = { (time_t)d->conf.timeout_command, 0 };
+	struct session *s;
+	unsigned *n;
+	size_t i;
+	char ip[48] = "?";
+
+	(void)salen;
+	for (i = 0; i < d->conf.nlisten; i++)
+		if (d->lev[i] == lev)
+			l = &d->conf.listen[i];
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, ip,
+		    sizeof(ip));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, ip,
+		    sizeof(ip));
+	if (d->stopping || l == NULL || d->nsessions >= d->conf.max_connections ||
+	    (n = ip_slot(d, ip, 1)) == NULL ||
+	    *n >= d->conf.max_connections_per_ip) {
+		static const char busy[] = "421 4.7.0 Error: too many "
+		    "connections\r\n";
+
+		(void)!write(fd, busy, sizeof(busy) - 1);
+		log_info("connection from [%s] refused: too many", ip);
+		close(fd);
+		return;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->bev = bufferevent_socket_new(d->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		free(s);
+		close(fd);
+		return;
+	}
+	++*n;
+	d->nsessions++;
+	s->d = d;
+	if ((s->next = d->sessions) != NULL)
+		s->next->prev = s;
+	d->sessions = s;
+	s->l = l;
+	snprintf(s->rip, sizeof(s->rip), "%s", ip);
+	snprintf(s->id, sizeof(s->id), "%08lX%04X", ++d->next_id,
+	    (unsigned)(time(NULL) & 0xffff));
+	bufferevent_setcb(s->bev, sess_read, sess_write, sess_event, s);
+	/* reading pauses past one full AUTH line: never an unbounded buffer */
+	bufferevent_setwatermark(s->bev, EV_READ, 0, SMTP_AUTH_LINE_MAX + 1);
+	bufferevent_set_timeouts(s->bev, &tv, NULL);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	log_info("%s: connect from [%s] to %s:%u", s->id, ip, l->addr, l->port);
+	reply(s, "220 %s ESMTP saslkit", d->conf.host_name);
+}
+
+int
+smtpd_listen(struct smtpd *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->conf.nlisten; i++)
+		if ((d->lev[i] = evconnlistener_new(d->base, sess_accept, d,
+		    LEV_OPT_CLOSE_ON_FREE, -1, d->lfd[i])) == NULL)
+			return -1;
+	return 0;
+}
+
+void
+smtpd_stop_listening(struct smtpd *d)
+{
+	struct session *s, *next;
+	size_t i;
+
+	d->stopping = 1;
+	/* sessions between commands go now; a message in progress ends first */
+	for (s = d->sessions; s != NULL; s = next) {
+		next = s->next;
+		if (s->state == S_CMD) {
+			sess_input(s);
+			bufferevent_enable(s->bev, EV_WRITE);
+		}
+	}
+	for (i = 0; i < d->conf.nlisten; i++)
+		if (d->lev[i] != NULL) {
+			evconnlistener_free(d->lev[i]);
+			d->lev[i] = NULL;
+		}
+}

@@ -1,0 +1,37 @@
+/*
+ * session.h: smtpd's server state and its SMTP sessions (session.c),
+ * on libevent: one event loop, a worker pool for the handoff's waits.
+ */
+#ifndef SMTPD_SESSION_H
+#define SMTPD_SESSION_H
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "pool.h"
+#include "smtpd.h"
+
+#define SMTPD_IP_SLOTS	4096	/* client IPs tracked for the per-IP cap */
+
+struct smtpd {
+	struct smtpd_conf conf;
+	struct event_base *base;
+	struct pool *pool;
+	struct evconnlistener *lev[SMTPD_LISTENERS_MAX];
+	int lfd[SMTPD_LISTENERS_MAX];	/* bound before the drop of root */
+	unsigned nsessions;
+	struct session *sessions;
+	unsigned long next_id;
+	int stopping;
+	struct {
+		char ip[48];
+		unsigned n;
+	} ips[SMTPD_IP_SLOTS];
+};
+
+/* Starts accepting on every bound listener. 0 or -1. */
+int smtpd_listen(struct smtpd *d);
+/* Stops accepting; sessions go on until they end. */
+void smtpd_stop_listening(struct smtpd *d);
+
+#endif

@@ -1,0 +1,349 @@
+"""smtpd, the SMTP side without TLS and AUTH yet: Python's smtplib and raw
+sockets against a private smtpd on loopback, dropped to nobody, handing
+off into a Maildir or to a sendmail-compatible command."""
+import os
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BUILD
+
+SMTPD = os.path.join(os.environ.get("SASLKIT_BINDIR", os.path.join(BUILD, "bin")),
+                     "smtpd")
+_port = [26000 + (os.getpid() % 500) * 8]
+
+
+def free_port():
+    _port[0] += 1
+    return _port[0]
+
+
+class Smtpd:
+    """smtpd -d on a private directory nobody can write into."""
+
+    def __init__(self, **keys):
+        self.dir = Path(tempfile.mkdtemp(prefix="smtpd.", dir="/tmp"))
+        os.chmod(self.dir, 0o755)
+        self.maildir = self.dir / "Maildir"
+        self.maildir.mkdir()
+        shutil.chown(self.maildir, "nobody")
+        self.port = free_port()
+        self.keys = {"listen": "127.0.0.1:%d plain" % self.port,
+                     "user": "nobody", "maildir": str(self.maildir),
+                     "local_domains": "example.org"}
+        self.keys.update(keys)
+        self.conf = self.dir / "smtpd.conf"
+        self.log = self.dir / "smtpd.log"
+        self.proc = None
+
+    def start(self):
+        self.conf.write_text("".join("%s: %s\n" % kv
+                                     for kv in self.keys.items()))
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen([SMTPD, "-d", "-c", str(self.conf)],
+                                     stdout=self.logf, stderr=subprocess.STDOUT)
+        end = time.monotonic() + 10
+        while "ready" not in self.log.read_text():
+            assert self.proc.poll() is None, self.log.read_text()
+            assert time.monotonic() < end
+            time.sleep(0.02)
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                raise
+        if self.proc:
+            self.logf.close()
+        shutil.rmtree(self.dir)
+
+    def messages(self):
+        new = self.maildir / "new"
+        return sorted(p.read_bytes() for p in new.iterdir()) \
+            if new.exists() else []
+
+    def smtp(self):
+        s = smtplib.SMTP("127.0.0.1", self.port, timeout=20)
+        return s
+
+
+@pytest.fixture
+def smtpd():
+    d = Smtpd(max_recipients="3", max_message_size="4096").start()
+    yield d
+    d.stop()
+
+
+class Raw:
+    """A client that sends bytes as they are, for what smtplib won't do."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=20)
+        self.buf = b""
+        assert self.reply()[0] == 220
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def reply(self):
+        """One whole reply: (code, [lines])."""
+        lines = []
+        while True:
+            while b"\r\n" not in self.buf:
+                chunk = self.s.recv(65536)
+                if not chunk:
+                    return (None, lines)
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\r\n", 1)
+            lines.append(line.decode())
+            if len(line) < 4 or line[3:4] != b"-":
+                return (int(line[:3]), lines)
+
+    def cmd(self, line):
+        self.send(line.encode() + b"\r\n")
+        return self.reply()
+
+
+def test_send_and_deliver(smtpd):
+    s = smtpd.smtp()
+    code, msg = s.ehlo("client.example")
+    assert code == 250
+    for ext in (b"PIPELINING", b"SIZE 4096", b"8BITMIME", b"SMTPUTF8",
+                b"CHUNKING", b"ENHANCEDSTATUSCODES"):
+        assert ext in msg
+    assert s.mail("alice@sender.example") == (250, b"2.1.0 Ok")
+    assert s.rcpt("bob@example.org")[0] == 250
+    assert s.rcpt("Postmaster")[0] == 250
+    code, msg = s.rcpt("carol@elsewhere.example")
+    assert (code, msg[:5]) == (554, b"5.7.1")
+    code, msg = s.data(b"Subject: hi\r\n\r\nHello\r\n.starts with a dot\r\n")
+    assert code == 250 and msg.startswith(b"2.0.0 Ok: queued as")
+    s.quit()
+    (m,) = smtpd.messages()
+    head, body = m.split(b"\n\n", 1)
+    assert head.startswith(b"Received: from client.example ([127.0.0.1])")
+    assert b"with ESMTP id" in head and b"Subject: hi" in head
+    assert body == b"Hello\n.starts with a dot\n"    # unstuffed, LF
+    st = os.stat(smtpd.maildir / "new" / os.listdir(smtpd.maildir / "new")[0])
+    assert st.st_uid == 65534 and (st.st_mode & 0o777) == 0o600
+
+
+def test_reply_codes_of_the_protocol(smtpd):
+    r = Raw(smtpd.port)
+    assert r.cmd("MAIL FROM:<a@b.example>")[0] == 503        # no EHLO
+    assert r.cmd("EHLO client.example")[0] == 250
+    assert r.cmd("RCPT TO:<bob@example.org>")[0] == 503      # no MAIL
+    assert r.cmd("DATA")[0] == 503
+    assert r.cmd("FROB")[0] == 500
+    assert r.cmd("MAIL FROM:a@b.example")[0] == 501          # no <>
+    code, lines = r.cmd("MAIL FROM:<a b@c>")
+    assert code == 501 and lines[0].startswith("501 5.1.7")
+    assert r.cmd("MAIL FROM:<a@b.example> FROB=1")[0] == 555
+    code, lines = r.cmd("MAIL FROM:<a@b.example> SIZE=5000")
+    assert code == 552 and "5.3.4" in lines[0]
+    assert r.cmd("MAIL FROM:<a@b.example> SIZE=100 BODY=8BITMIME")[0] == 250
+    assert r.cmd("MAIL FROM:<x@b.example>")[0] == 503        # nested
+    code, lines = r.cmd("RCPT TO:<bad@@example.org>")
+    assert code == 501 and lines[0].startswith("501 5.1.3")
+    assert r.cmd("DATA")[0] == 554                           # no recipient
+    code, lines = r.cmd("RCPT TO:<b\u00e9b@example.org>")
+    assert code == 553 and "5.6.7" in lines[0]               # no SMTPUTF8
+    for i in range(3):
+        assert r.cmd("RCPT TO:<r%d@example.org>" % i)[0] == 250
+    code, lines = r.cmd("RCPT TO:<r9@example.org>")
+    assert code == 452 and "4.5.3" in lines[0]               # max_recipients
+    assert r.cmd("RSET")[0] == 250
+    assert r.cmd("NOOP")[0] == 250
+    assert r.cmd("VRFY bob")[0] == 252
+    assert r.cmd("HELP")[0] == 214
+    assert r.cmd("EXPN list")[0] == 502
+    assert r.cmd("DATA extra")[0] == 501
+    code, lines = r.cmd("MAIL FROM:<" + "x" * 3000 + "@b.example>")
+    assert code == 500 and "5.5.2" in lines[0]               # line too long
+    assert r.cmd("MAIL FROM:<j\u00f6@b.example> SMTPUTF8")[0] == 250
+    assert r.cmd("QUIT")[0] == 221
+    assert r.reply()[0] is None                              # closed
+
+
+@pytest.mark.parametrize("evil", [
+    b"a\n.\nMAIL FROM:<x@y.example>\r\n",
+    b"a\n.\r\nMAIL FROM:<x@y.example>\r\n",
+    b"a\r.\rMAIL FROM:<x@y.example>\r\n",
+    b"a\r\n.\nMAIL FROM:<x@y.example>\r\n",
+])
+def test_smuggling_never_ends_data(smtpd, evil):
+    r = Raw(smtpd.port)
+    assert r.cmd("EHLO c.example")[0] == 250
+    assert r.cmd("MAIL FROM:<a@b.example>")[0] == 250
+    assert r.cmd("RCPT TO:<bob@example.org>")[0] == 250
+    assert r.cmd("DATA")[0] == 354
+    r.send(evil + b"RCPT TO:<carol@example.org>\r\nDATA\r\nsmuggled\r\n")
+    # nothing was answered: all of it is still the first message
+    r.s.settimeout(0.5)
+    with pytest.raises(socket.timeout):
+        r.s.recv(1)
+    r.s.settimeout(20)
+    r.send(b".\r\n")
+    code, lines = r.reply()
+    assert code == 554 and "5.6.0" in lines[0]      # bare LF/CR: refused
+    assert r.cmd("QUIT")[0] == 221
+    assert smtpd.messages() == []
+
+
+def test_bare_lf_accepted_when_allowed():
+    d = Smtpd(reject_bare_lf="no").start()
+    try:
+        r = Raw(d.port)
+        for c in ("EHLO c.example", "MAIL FROM:<a@b.example>",
+                  "RCPT TO:<bob@example.org>"):
+            assert r.cmd(c)[0] == 250
+        assert r.cmd("DATA")[0] == 354
+        r.send(b"one\ntwo\n.\nthree\r\n.\r\n")
+        assert r.reply()[0] == 250
+        (m,) = d.messages()
+        assert m.endswith(b"one\ntwo\n.\nthree\n")  # one message, all of it
+    finally:
+        d.stop()
+
+
+def test_pipelining_and_bdat(smtpd):
+    r = Raw(smtpd.port)
+    assert r.cmd("EHLO c.example")[0] == 250
+    r.send(b"MAIL FROM:<a@b.example>\r\nRCPT TO:<bob@example.org>\r\n"
+           b"RCPT TO:<nope@elsewhere.example>\r\nBDAT 7\r\nHello\r\n"
+           b"BDAT 7 LAST\r\nWorld\r\nNOOP\r\n")
+    codes = [r.reply()[0] for _ in range(6)]
+    assert codes == [250, 250, 554, 250, 250, 250]
+    assert r.cmd("MAIL FROM:<a@b.example>")[0] == 250
+    assert r.cmd("RCPT TO:<bob@example.org>")[0] == 250
+    assert r.cmd("BDAT 0 LAST")[0] == 250
+    r.cmd("QUIT")
+    msgs = smtpd.messages()
+    assert len(msgs) == 2
+    assert any(m.endswith(b"Hello\nWorld\n") for m in msgs)
+    # too big: refused
+    r = Raw(smtpd.port)
+    for c in ("EHLO c.example", "MAIL FROM:<a@b.example>",
+              "RCPT TO:<bob@example.org>"):
+        assert r.cmd(c)[0] == 250
+    assert r.cmd("DATA")[0] == 354
+    r.send(b"x" * 900 + b"\r\n")
+    r.send((b"y" * 900 + b"\r\n") * 5 + b".\r\n")
+    code, lines = r.reply()
+    assert code == 552 and "5.3.4" in lines[0]
+    assert len(smtpd.messages()) == 2
+
+
+def test_limits_per_ip_and_timeout():
+    d = Smtpd(max_connections_per_ip="2", timeout_command="1").start()
+    try:
+        a, b = Raw(d.port), Raw(d.port)
+        c = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+        assert c.recv(100).startswith(b"421 4.7.0")
+        t0 = time.monotonic()
+        code, lines = a.reply()         # idle: timed out
+        assert code == 421 and "4.4.2" in lines[0]
+        assert 0.5 < time.monotonic() - t0 < 10
+        b.cmd("QUIT")
+    finally:
+        d.stop()
+
+
+def test_pipe_handoff():
+    d = Smtpd()
+    outdir = d.dir / "outdir"           # the command runs as nobody
+    outdir.mkdir()
+    shutil.chown(outdir, "nobody")
+    out = outdir / "out"
+    script = d.dir / "sendmail"
+    script.write_text("#!/bin/sh\necho \"$@\" > %s.args || exit 1\n"
+                      "cat > %s.msg || exit 1\n" % (out, out))
+    os.chmod(script, 0o755)
+    spool = d.dir / "spool"
+    spool.mkdir()
+    shutil.chown(spool, "nobody")
+    del d.keys["maildir"]
+    d.keys.update(sendmail_command=str(script), spool_dir=str(spool))
+    d.start()
+    try:
+        s = d.smtp()
+        s.ehlo("c.example")
+        s.sendmail("alice@s.example", ["bob@example.org", "-x@example.org"],
+                   b"Subject: p\r\n\r\nbody\r\n")
+        s.quit()
+        assert Path(str(out) + ".args").read_text() == \
+            "-i -f alice@s.example -- bob@example.org -x@example.org\n"
+        assert Path(str(out) + ".msg").read_bytes().endswith(
+            b"Subject: p\n\nbody\n")
+        # the command fails: 451, a temporary failure
+        script.write_text("#!/bin/sh\ncat >/dev/null\nexit 75\n")
+        s = d.smtp()
+        s.ehlo("c.example")
+        with pytest.raises(smtplib.SMTPDataError) as e:
+            s.sendmail("a@s.example", ["bob@example.org"], b"x\r\n")
+        assert e.value.smtp_code == 451
+    finally:
+        d.stop()
+
+
+def test_runs_without_root(smtpd):
+    """The privilege proofs: uid, gid and groups not root, CapEff 0, and
+    a root-only file (as the sasldb is) cannot be opened."""
+    status = Path("/proc/%d/status" % smtpd.proc.pid).read_text()
+    fields = dict(l.split(":", 1) for l in status.splitlines() if ":" in l)
+    assert all(x != "0" for x in fields["Uid"].split())
+    assert all(x != "0" for x in fields["Gid"].split())
+    assert "0" not in fields["Groups"].split()
+    assert int(fields["CapEff"].strip(), 16) == 0
+    secret = smtpd.dir / "sasldb2"
+    secret.write_text("x")
+    os.chmod(secret, 0o600)
+    r = subprocess.run(["setpriv", "--reuid=%s" % fields["Uid"].split()[0],
+                        "--regid=%s" % fields["Gid"].split()[0],
+                        "--clear-groups", "cat", str(secret)],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and "Permission denied" in r.stderr
+    assert "ready as uid 65534" in smtpd.log.read_text()
+
+
+def test_bad_configuration():
+    d = Smtpd(listen="127.0.0.1:25 bogus")
+    d.conf.write_text("".join("%s: %s\n" % kv for kv in d.keys.items()))
+    r = subprocess.run([SMTPD, "-d", "-c", str(d.conf)], capture_output=True,
+                       text=True, timeout=20)
+    assert r.returncode == 78 and "listen" in r.stderr
+    shutil.rmtree(d.dir)
+
+
+def test_tls_listener_refused_in_this_version():
+    d = Smtpd(listen="127.0.0.1:%d starttls" % free_port(),
+              tls_cert="/nonexistent", tls_key="/nonexistent")
+    d.conf.write_text("".join("%s: %s\n" % kv for kv in d.keys.items()))
+    r = subprocess.run([SMTPD, "-d", "-c", str(d.conf)], capture_output=True,
+                       text=True, timeout=20)
+    assert r.returncode == 78 and "not in this version" in r.stderr
+    shutil.rmtree(d.dir)
+
+
+def test_max_line():
+    d = Smtpd(max_line="512").start()
+    try:
+        r = Raw(d.port)
+        assert r.cmd("EHLO c.example")[0] == 250
+        code, lines = r.cmd("NOOP " + "x" * 600)
+        assert code == 500 and "5.5.2" in lines[0]
+        assert r.cmd("MAIL FROM:<a@b.example>")[0] == 250
+        r.cmd("QUIT")
+    finally:
+        d.stop()
