@@ -83,10 +83,13 @@ sks_connect(const char *path)
 int
 sks_take_line(struct sbuf *in, size_t *start, char **line, size_t *len)
 {
-	unsigned char *p = in->data + *start, *lf;
+	unsigned char *p, *lf;
 	size_t avail = in->len - *start;
 
-	if (avail == 0 || (lf = memchr(p, '\n', avail)) == NULL)
+	if (avail == 0)
+		return 0;		/* in->data may still be NULL */
+	p = in->data + *start;
+	if ((lf = memchr(p, '\n', avail)) == NULL)
 		return avail >= SKS_LINE_MAX ? SKSECRET_ERR_PROTO : 0;
 	if ((size_t)(lf - p) + 1 > SKS_LINE_MAX)
 		return SKSECRET_ERR_PROTO;
