@@ -160,7 +160,8 @@ $(BA)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(BA)/libcommon.a $(HE
 $(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(COMMON_SRC) \
 		$(LIBSECRET_SRC) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< \
+	$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -o $@ $< \
 		$(COMMON_SRC) $(LIBSECRET_SRC) $(LDLIBS_COMMON)
 
 deps:
