@@ -125,11 +125,13 @@ $(BA)/bin/saslpasswd: $(SASLPASSWD_SRC:%.c=$(BA)/%.o) $(BA)/libcommon.a
 
 $(B)/bin/smtpd: $(SMTPD_SRC:%.c=$(B)/%.o) $(B)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -levent -levent_pthreads -lpthread
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -lssl -levent_openssl \
+		-levent -levent_pthreads -lpthread
 
 $(BA)/bin/smtpd: $(SMTPD_SRC:%.c=$(BA)/%.o) $(BA)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_COMMON) -levent -levent_pthreads -lpthread
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_COMMON) -lssl -levent_openssl \
+		-levent -levent_pthreads -lpthread
 
 $(B)/bin/authd: $(AUTHD_SRC:%.c=$(B)/%.o) $(B)/libcommon.a
 	@mkdir -p $(dir $@)

@@ -19,9 +19,13 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "err.h"
 #include "log.h"
 #include "privdrop.h"
+#include "safefile.h"
 #include "session.h"
 #include "version.h"
 
@@ -51,6 +55,40 @@ bind_listener(const struct listener_conf *l)
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * The TLS context, before root goes: the key is the one secret smtpd
+ * holds, so its file must be as safe as authd's (owner only).
+ */
+static SSL_CTX *
+tls_load(const struct smtpd_conf *c)
+{
+	struct safefile_policy pol;
+	char err[1024];
+	SSL_CTX *ctx;
+
+	safefile_policy_secret(&pol);
+	pol.owner = geteuid();
+	if (safefile_check(c->tls_key, &pol, err, sizeof(err)) != SK_OK) {
+		log_error("%s", err);
+		return NULL;
+	}
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
+	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, c->tls_key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		log_error("TLS: %s, %s: %s", c->tls_cert, c->tls_key,
+		    ERR_reason_error_string(ERR_get_error()));
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	/* no renegotiation, no compression, the server's cipher order */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	return ctx;
 }
 
 /* Sessions may use a descriptor each: the limit follows max_connections. */
@@ -126,12 +164,10 @@ main(int argc, char *argv[])
 		return EXIT_CONFIG;
 	}
 	for (i = 0; i < smtpd.conf.nlisten; i++)
-		if (smtpd.conf.listen[i].tls != LISTEN_PLAIN) {
-			log_error("listen %s:%u: STARTTLS and implicit TLS are not "
-			    "in this version of smtpd yet; use plain listeners",
-			    smtpd.conf.listen[i].addr, smtpd.conf.listen[i].port);
+		if (smtpd.conf.listen[i].tls != LISTEN_PLAIN &&
+		    smtpd.tls == NULL && (smtpd.tls = tls_load(&smtpd.conf)) ==
+		    NULL)
 			return EXIT_CONFIG;
-		}
 	raise_nofile(smtpd.conf.max_connections + 64);
 	for (i = 0; i < smtpd.conf.nlisten; i++)
 		if ((smtpd.lfd[i] = bind_listener(&smtpd.conf.listen[i])) == -1)
@@ -166,6 +202,7 @@ main(int argc, char *argv[])
 	if (drain != NULL)
 		event_free(drain);
 	event_base_free(smtpd.base);
+	SSL_CTX_free(smtpd.tls);
 	smtpd_conf_free(&smtpd.conf);
 	log_info("stopped");
 	return 0;

@@ -20,6 +20,9 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+
+#include <openssl/ssl.h>
 
 #include "handoff.h"
 #include "log.h"
@@ -33,6 +36,7 @@ enum sess_state {
 	S_BDAT,		/* reading a BDAT chunk */
 	S_WAIT,		/* the pool has the handoff: input waits */
 	S_SKIP,		/* dropping an over-long line up to its LF */
+	S_STARTTLS,	/* 220 sent: TLS starts once it is written */
 	S_QUIT,		/* closing once the output is written */
 };
 
@@ -45,6 +49,7 @@ struct session {
 	char id[24];
 	char rip[48], helo[SMTP_DOMAIN_MAX + 1];
 	int greeted, esmtp;
+	int tls;			/* the session runs over TLS */
 	/* the mail transaction */
 	int in_mail, smtputf8;
 	char from[SMTP_PATH_MAX + 1];
@@ -56,6 +61,8 @@ struct session {
 	uint64_t bdat_left, bdat_size;
 	int bdat_last, bdat_failed;
 	int gone;			/* the client left while the pool had us */
+	struct event *closer;		/* waits for TLS output to reach the wire */
+	int close_waits;
 	/* the handoff on the pool */
 	int ho_result;
 	char ho_err[HANDOFF_ERR_MAX];
@@ -142,6 +149,8 @@ sess_free(struct session *s)
 		s->next->prev = s->prev;
 	s->d->nsessions--;
 	log_info("%s: disconnect from [%s]", s->id, s->rip);
+	if (s->closer != NULL)
+		event_free(s->closer);
 	smtp_cmd_clear(&s->cmd);
 	bufferevent_free(s->bev);
 	free(s);
@@ -168,6 +177,8 @@ cmd_ehlo(struct session *s, int esmtp)
 	reply(s, "250-8BITMIME");
 	reply(s, "250-SMTPUTF8");
 	reply(s, "250-CHUNKING");
+	if (s->l->tls == LISTEN_STARTTLS && !s->tls)
+		reply(s, "250-STARTTLS");
 	reply(s, "250 ENHANCEDSTATUSCODES");
 }
 
@@ -309,7 +320,8 @@ message_begin(struct session *s, int mode)
 	rfc5322_date(date, sizeof(date));
 	n = snprintf(hdr, sizeof(hdr), "Received: from %s ([%s])\n\tby %s "
 	    "(saslkit) with %s id %s\n\tfor <%s>; %s\n", s->helo, s->rip,
-	    c->host_name, s->esmtp ? "ESMTP" : "SMTP", s->id, s->nrcpts == 1 ?
+	    c->host_name, !s->esmtp ? "SMTP" : s->tls ? "ESMTPS" : "ESMTP",
+	    s->id, s->nrcpts == 1 ?
 	    s->rcpts[0] : "multiple recipients", date);
 	if (n < 0 || (size_t)n >= sizeof(hdr) ||
 	    handoff_write(&s->ho, (unsigned char *)hdr, (size_t)n) != 0) {
@@ -436,6 +448,74 @@ cmd_bdat(struct session *s)
 	s->state = S_BDAT;
 }
 
+/*
+ * STARTTLS (RFC 3207): 220, and whatever the client pipelined after the
+ * command is dropped unread, so that no plaintext can pass for a command
+ * sent over TLS (the CVE-2011-0411 class). TLS starts once 220 is out.
+ */
+static void
+cmd_starttls(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+
+	if (s->l->tls != LISTEN_STARTTLS) {
+		reply(s, "502 5.5.1 Error: STARTTLS not offered here");
+		return;
+	}
+	if (s->tls) {
+		reply(s, "503 5.5.1 Error: TLS already active");
+		return;
+	}
+	evbuffer_drain(in, evbuffer_get_length(in));
+	reply(s, "220 2.0.0 Ready to start TLS");
+	s->state = S_STARTTLS;
+	bufferevent_disable(s->bev, EV_READ);
+}
+
+static void sess_read(struct bufferevent *bev, void *arg);
+static void sess_write(struct bufferevent *bev, void *arg);
+static void sess_event(struct bufferevent *bev, short what, void *arg);
+
+/* Sets a session's bufferevent up: callbacks, bounds, timeout. */
+static void
+sess_bev_setup(struct session *s)
+{
+	struct timeval tv = { (time_t)s->d->conf.timeout_command, 0 };
+
+	bufferevent_setcb(s->bev, sess_read, sess_write, sess_event, s);
+	/* reading pauses past one full AUTH line: never an unbounded buffer */
+	bufferevent_setwatermark(s->bev, EV_READ, 0, SMTP_AUTH_LINE_MAX + 1);
+	bufferevent_set_timeouts(s->bev, &tv, NULL);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+/* The 220 is out: TLS over the same connection, and a fresh start. */
+static void
+sess_start_tls(struct session *s)
+{
+	struct bufferevent *tb;
+	SSL *ssl;
+
+	if ((ssl = SSL_new(s->d->tls)) == NULL ||
+	    (tb = bufferevent_openssl_filter_new(s->d->base, s->bev, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		if (ssl != NULL)
+			SSL_free(ssl);
+		log_error("%s: cannot start TLS", s->id);
+		s->state = S_QUIT;
+		sess_free(s);
+		return;
+	}
+	s->bev = tb;
+	s->tls = 1;
+	/* RFC 3207 §4.2: what the client said before TLS is forgotten */
+	tx_reset(s);
+	s->greeted = s->esmtp = 0;
+	s->helo[0] = '\0';
+	s->state = S_CMD;
+	sess_bev_setup(s);
+}
+
 static void
 dispatch(struct session *s)
 {
@@ -475,7 +555,7 @@ dispatch(struct session *s)
 		    "RCPT DATA BDAT RSET NOOP QUIT VRFY HELP");
 		break;
 	case SMTP_VERB_STARTTLS:
-		reply(s, "454 4.7.0 TLS not available");
+		cmd_starttls(s);
 		break;
 	case SMTP_VERB_AUTH:
 		reply(s, "503 5.5.1 Error: authentication not enabled");
@@ -575,7 +655,8 @@ sess_input(struct session *s)
 	char *line;
 	size_t len;
 
-	while (s->state != S_WAIT && s->state != S_QUIT) {
+	while (s->state != S_WAIT && s->state != S_QUIT &&
+	    s->state != S_STARTTLS) {
 		if (s->state == S_CMD && s->d->stopping) {
 			/* between commands, and smtpd stops: RFC 5321 §3.8 */
 			reply(s, "421 4.3.2 %s Service shutting down",
@@ -626,6 +707,33 @@ sess_read(struct bufferevent *bev, void *arg)
 	sess_input(arg);
 }
 
+/*
+ * After STARTTLS, "written" means handed to TLS, whose records sit in the
+ * underlying bufferevent until the socket takes them: the session ends
+ * once those are out too (or after two seconds).
+ */
+static void
+sess_close_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	struct bufferevent *under = bufferevent_get_underlying(s->bev);
+	struct timeval tv = { 0, 10000 };
+
+	(void)fd;
+	(void)what;
+	if (under == NULL || evbuffer_get_length(bufferevent_get_output(under))
+	    == 0 || ++s->close_waits > 200) {
+		sess_free(s);
+		return;
+	}
+	if (s->closer == NULL &&
+	    (s->closer = evtimer_new(s->d->base, sess_close_tick, s)) == NULL) {
+		sess_free(s);
+		return;
+	}
+	evtimer_add(s->closer, &tv);
+}
+
 static void
 sess_write(struct bufferevent *bev, void *arg)
 {
@@ -633,7 +741,9 @@ sess_write(struct bufferevent *bev, void *arg)
 
 	(void)bev;
 	if (s->state == S_QUIT)
-		sess_free(s);
+		sess_close_tick(-1, 0, s);
+	else if (s->state == S_STARTTLS)
+		sess_start_tls(s);
 }
 
 static void
@@ -642,6 +752,17 @@ sess_event(struct bufferevent *bev, short what, void *arg)
 	struct session *s = arg;
 
 	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {	/* the TLS handshake is done */
+		SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+
+		if (ssl != NULL)
+			log_info("%s: TLS %s %s", s->id, SSL_get_version(ssl),
+			    SSL_get_cipher_name(ssl));
+		return;
+	}
+	if ((what & BEV_EVENT_ERROR) && s->tls &&
+	    bufferevent_get_openssl_error(s->bev) != 0)
+		log_info("%s: TLS error from [%s]", s->id, s->rip);
 	if ((what & BEV_EVENT_TIMEOUT) && s->state != S_QUIT &&
 	    s->state != S_WAIT) {
 		log_info("%s: timeout", s->id);
@@ -668,7 +789,6 @@ sess_accept(struct evconnlistener *lev, evutil_socket_t fd,
 {
 	struct smtpd *d = arg;
 	const struct listener_conf *l = NULL;
-	struct timeval tv = { (time_t)d->conf.timeout_command, 0 };
 	struct session *s;
 	unsigned *n;
 	size_t i;
@@ -695,9 +815,22 @@ sess_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->bev = bufferevent_socket_new(d->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		close(fd);
+		return;
+	}
+	if (l->tls == LISTEN_TLS) {		/* implicit TLS, RFC 8314 */
+		SSL *ssl = SSL_new(d->tls);
+
+		s->tls = 1;
+		if (ssl != NULL && (s->bev = bufferevent_openssl_socket_new(
+		    d->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+		    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+			SSL_free(ssl);
+	} else
+		s->bev = bufferevent_socket_new(d->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+	if (s->bev == NULL) {
 		free(s);
 		close(fd);
 		return;
@@ -712,11 +845,7 @@ sess_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	snprintf(s->rip, sizeof(s->rip), "%s", ip);
 	snprintf(s->id, sizeof(s->id), "%08lX%04X", ++d->next_id,
 	    (unsigned)(time(NULL) & 0xffff));
-	bufferevent_setcb(s->bev, sess_read, sess_write, sess_event, s);
-	/* reading pauses past one full AUTH line: never an unbounded buffer */
-	bufferevent_setwatermark(s->bev, EV_READ, 0, SMTP_AUTH_LINE_MAX + 1);
-	bufferevent_set_timeouts(s->bev, &tv, NULL);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	sess_bev_setup(s);
 	log_info("%s: connect from [%s] to %s:%u", s->id, ip, l->addr, l->port);
 	reply(s, "220 %s ESMTP saslkit", d->conf.host_name);
 }

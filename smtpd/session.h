@@ -8,6 +8,8 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include <openssl/ssl.h>
+
 #include "pool.h"
 #include "smtpd.h"
 
@@ -17,6 +19,7 @@ struct smtpd {
 	struct smtpd_conf conf;
 	struct event_base *base;
 	struct pool *pool;
+	SSL_CTX *tls;			/* NULL when no listener uses TLS */
 	struct evconnlistener *lev[SMTPD_LISTENERS_MAX];
 	int lfd[SMTPD_LISTENERS_MAX];	/* bound before the drop of root */
 	unsigned nsessions;

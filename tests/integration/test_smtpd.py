@@ -326,16 +326,6 @@ def test_bad_configuration():
     shutil.rmtree(d.dir)
 
 
-def test_tls_listener_refused_in_this_version():
-    d = Smtpd(listen="127.0.0.1:%d starttls" % free_port(),
-              tls_cert="/nonexistent", tls_key="/nonexistent")
-    d.conf.write_text("".join("%s: %s\n" % kv for kv in d.keys.items()))
-    r = subprocess.run([SMTPD, "-d", "-c", str(d.conf)], capture_output=True,
-                       text=True, timeout=20)
-    assert r.returncode == 78 and "not in this version" in r.stderr
-    shutil.rmtree(d.dir)
-
-
 def test_max_line():
     d = Smtpd(max_line="512").start()
     try:
@@ -347,3 +337,116 @@ def test_max_line():
         r.cmd("QUIT")
     finally:
         d.stop()
+
+
+def make_cert(d):
+    """A self-signed certificate and its key, the key root-only."""
+    key, cert = d.dir / "key.pem", d.dir / "cert.pem"
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", str(key), "-out", str(cert),
+                        "-days", "2", "-subj", "/CN=localhost"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    os.chmod(key, 0o600)
+    return cert, key
+
+
+@pytest.fixture
+def tls_smtpd():
+    d = Smtpd()
+    cert, key = make_cert(d)
+    d.tls_port = free_port()
+    d.keys.update(listen="127.0.0.1:%d starttls, 127.0.0.1:%d tls" % (
+        d.port, d.tls_port), tls_cert=str(cert), tls_key=str(key))
+    d.start()
+    yield d
+    d.stop()
+
+
+def client_ctx(version=None):
+    import ssl
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if version is not None:
+        ctx.minimum_version = ctx.maximum_version = version
+    return ctx
+
+
+def test_starttls_and_implicit_tls(tls_smtpd):
+    import ssl
+    d = tls_smtpd
+    s = d.smtp()
+    code, msg = s.ehlo("c.example")
+    assert b"STARTTLS" in msg
+    assert s.starttls(context=client_ctx())[0] == 220
+    code, msg = s.ehlo("c.example")
+    assert code == 250 and b"STARTTLS" not in msg
+    s.sendmail("a@b.example", ["bob@example.org"], b"Subject: t\r\n\r\nx\r\n")
+    s.quit()
+    s = smtplib.SMTP_SSL("127.0.0.1", d.tls_port, context=client_ctx(),
+                         timeout=20)
+    code, msg = s.ehlo("c.example")
+    assert code == 250 and b"STARTTLS" not in msg
+    s.sendmail("a@b.example", ["bob@example.org"], b"Subject: u\r\n\r\ny\r\n")
+    s.quit()
+    msgs = d.messages()
+    assert len(msgs) == 2 and all(b"with ESMTPS id" in m for m in msgs)
+    # TLS 1.2 and 1.3 are taken, 1.1 is not
+    for v in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+        s = smtplib.SMTP_SSL("127.0.0.1", d.tls_port,
+                             context=client_ctx(v), timeout=20)
+        assert s.noop()[0] == 250
+        s.quit()
+    r = subprocess.run(["openssl", "s_client", "-connect",
+                        "127.0.0.1:%d" % d.tls_port, "-tls1_1"],
+                       input="", capture_output=True, text=True, timeout=20)
+    assert "Cipher is (NONE)" in r.stdout or r.returncode != 0
+    log = d.log.read_text()
+    assert "TLS TLSv1.3" in log and "TLS TLSv1.2" in log
+
+
+def test_starttls_drops_pipelined_plaintext(tls_smtpd):
+    """CVE-2011-0411: commands sent in plaintext after STARTTLS, before
+    the handshake, must never be run as if they came over TLS; the EHLO
+    before TLS is forgotten too (RFC 3207 §4.2)."""
+    import ssl
+    d = tls_smtpd
+    r = Raw(d.port)
+    assert r.cmd("EHLO c.example")[0] == 250
+    r.send(b"STARTTLS\r\nMAIL FROM:<evil@x.example>\r\n")
+    code, lines = r.reply()
+    assert code == 220 and lines[0].startswith("220 2.0.0")
+    tls = client_ctx().wrap_socket(r.s, server_hostname="localhost")
+    tls.settimeout(0.7)
+    with pytest.raises((socket.timeout, ssl.SSLError)):
+        tls.recv(100)           # the injected MAIL got no answer
+    tls.settimeout(20)
+    t = Raw.__new__(Raw)        # the same reply reader, over TLS
+    t.s, t.buf = tls, b""
+    assert t.cmd("MAIL FROM:<a@b.example>")[0] == 503   # EHLO needed again
+    code, lines = t.cmd("EHLO c.example")
+    assert code == 250 and not any("STARTTLS" in l for l in lines)
+    assert t.cmd("STARTTLS")[0] == 503                  # already on TLS
+    assert t.cmd("QUIT")[0] == 221
+    # a plain listener does not offer it
+    p = Smtpd().start()
+    try:
+        r = Raw(p.port)
+        assert b"STARTTLS" not in "\n".join(r.cmd("EHLO c")[1]).encode()
+        assert r.cmd("STARTTLS")[0] == 502
+    finally:
+        p.stop()
+
+
+def test_tls_key_must_be_private():
+    d = Smtpd()
+    cert, key = make_cert(d)
+    os.chmod(key, 0o644)
+    d.keys.update(listen="127.0.0.1:%d tls" % d.port, tls_cert=str(cert),
+                  tls_key=str(key))
+    d.conf.write_text("".join("%s: %s\n" % kv for kv in d.keys.items()))
+    r = subprocess.run([SMTPD, "-d", "-c", str(d.conf)], capture_output=True,
+                       text=True, timeout=20)
+    assert r.returncode != 0 and str(key) in r.stderr and "chmod" in r.stderr
+    shutil.rmtree(d.dir)
