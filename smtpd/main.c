@@ -188,6 +188,7 @@ main(int argc, char *argv[])
 	if (sigs[0] == NULL || sigs[1] == NULL || event_add(sigs[0], NULL) ||
 	    event_add(sigs[1], NULL))
 		fatal("cannot watch signals");
+	authc_init(&smtpd);
 	if (smtpd_listen(&smtpd) != 0)
 		fatal("cannot accept connections");
 	for (i = 0; i < smtpd.conf.nlisten; i++)
@@ -197,6 +198,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(smtpd.base);
 	pool_free(smtpd.pool);
 	smtpd_stop_listening(&smtpd);
+	authc_free(&smtpd);
 	for (i = 0; i < 2; i++)
 		event_free(sigs[i]);
 	if (drain != NULL)

@@ -24,8 +24,12 @@
 
 #include <openssl/ssl.h>
 
+#include <saslkit/secret.h>
+
+#include "b64.h"
 #include "handoff.h"
 #include "log.h"
+#include "sbuf.h"
 #include "session.h"
 #include "smtp_cmd.h"
 #include "smtp_data.h"
@@ -37,6 +41,7 @@ enum sess_state {
 	S_WAIT,		/* the pool has the handoff: input waits */
 	S_SKIP,		/* dropping an over-long line up to its LF */
 	S_STARTTLS,	/* 220 sent: TLS starts once it is written */
+	S_AUTH,		/* an AUTH exchange: lines are responses */
 	S_QUIT,		/* closing once the output is written */
 };
 
@@ -50,6 +55,13 @@ struct session {
 	char rip[48], helo[SMTP_DOMAIN_MAX + 1];
 	int greeted, esmtp;
 	int tls;			/* the session runs over TLS */
+	/* AUTH (RFC 4954), answered by authd */
+	int authed;
+	char auth_user[512], auth_mech[SMTP_MECH_MAX + 1];
+	unsigned auth_failures;
+	struct sksecret_req *areq;	/* the exchange in progress */
+	int auth_wait;			/* a step is with authd: input waits */
+	unsigned char cbdata[64];	/* channel-binding data of this TLS */
 	/* the mail transaction */
 	int in_mail, smtputf8;
 	char from[SMTP_PATH_MAX + 1];
@@ -151,12 +163,324 @@ sess_free(struct session *s)
 	log_info("%s: disconnect from [%s]", s->id, s->rip);
 	if (s->closer != NULL)
 		event_free(s->closer);
+	if (s->areq != NULL)
+		sksecret_req_cancel(s->areq);
+	authc_kick(s->d);
 	smtp_cmd_clear(&s->cmd);
 	bufferevent_free(s->bev);
 	free(s);
 }
 
 /* ---- commands ---- */
+
+/* ---- AUTH (RFC 4954), every exchange answered by authd ---- */
+
+/* The mechanisms configured for this listener. */
+static const char *
+sess_mech_conf(const struct session *s)
+{
+	return s->l->mechs[0] != '\0' ? s->l->mechs : s->d->conf.auth_mechs;
+}
+
+/* Whether name is a word of the space-separated list, ignoring case. */
+static int
+word_in(const char *list, const char *name)
+{
+	size_t n = strlen(name), len;
+
+	while (*list != '\0') {
+		list += strspn(list, " ");
+		len = strcspn(list, " ");
+		if (len == n && strncasecmp(list, name, n) == 0)
+			return 1;
+		list += len;
+	}
+	return 0;
+}
+
+/*
+ * Whether mech may be used now: 0, or the reply that refuses it. Offered
+ * are the configured mechanisms that authd has (AuthMechanisms); a
+ * plaintext one only over TLS unless plaintext_auth (AuthOptions p); a
+ * -PLUS one only over TLS, where there is a channel to bind.
+ */
+static const char *
+sess_mech_refusal(const struct session *s, struct sksecret_auth *a,
+    const char *mech)
+{
+	int flags = sksecret_auth_mech_flags(a, mech);
+
+	if (!word_in(sess_mech_conf(s), mech))
+		return flags >= 0 ? "534 5.7.9 Authentication mechanism is too "
+		    "weak or not allowed here" : "504 5.5.4 Unrecognized "
+		    "authentication type";
+	if (flags < 0)
+		return "504 5.5.4 Unrecognized authentication type";
+	if (!s->tls && ((strlen(mech) > 5 && strcasecmp(mech + strlen(mech) -
+	    5, "-PLUS") == 0) || ((flags & SKSECRET_MECH_PLAINTEXT) &&
+	    !s->l->plaintext_auth)))
+		return "538 5.7.11 Encryption required for requested "
+		    "authentication mechanism";
+	return NULL;
+}
+
+/* The AUTH line of EHLO: what may be used now. */
+static void
+sess_ehlo_auth(struct session *s)
+{
+	struct sksecret_auth *a = authc_get(s->d);
+	const char *p = sess_mech_conf(s);
+	char list[512] = "", mech[SMTP_MECH_MAX + 1];
+	size_t n, used = 0;
+
+	if (a == NULL || s->authed)
+		return;
+	while (*p != '\0') {
+		p += strspn(p, " ");
+		if ((n = strcspn(p, " ")) == 0 || n > SMTP_MECH_MAX) {
+			p += n;
+			continue;
+		}
+		memcpy(mech, p, n);
+		mech[n] = '\0';
+		p += n;
+		if (sess_mech_refusal(s, a, mech) != NULL ||
+		    used + n + 2 > sizeof(list))
+			continue;
+		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+		    used ? " " : "", mech);
+	}
+	if (used == 0)
+		return;
+	reply(s, "250-AUTH %s", list);
+	if (s->d->conf.broken_auth_line)
+		reply(s, "250-AUTH=%s", list);
+}
+
+/* Channel-binding data of this session's TLS, for a -PLUS exchange. */
+static int
+sess_cbind(const char *type, const unsigned char **data, size_t *len,
+    void *arg)
+{
+	struct session *s = arg;
+	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+	size_t n;
+
+	if (ssl == NULL)
+		return -1;
+	if (strcmp(type, "tls-exporter") == 0 &&
+	    SSL_version(ssl) >= TLS1_3_VERSION) {	/* RFC 9266 */
+		if (SSL_export_keying_material(ssl, s->cbdata, 32,
+		    "EXPORTER-Channel-Binding", 24, NULL, 0, 0) != 1)
+			return -1;
+		n = 32;
+	} else if (strcmp(type, "tls-unique") == 0 &&
+	    SSL_version(ssl) < TLS1_3_VERSION) {	/* RFC 5929 */
+		/* the first Finished of the last handshake */
+		n = SSL_session_reused(ssl) ? SSL_get_finished(ssl, s->cbdata,
+		    sizeof(s->cbdata)) : SSL_get_peer_finished(ssl, s->cbdata,
+		    sizeof(s->cbdata));
+		if (n == 0 || n > sizeof(s->cbdata))
+			return -1;
+	} else
+		return -1;
+	*data = s->cbdata;
+	*len = n;
+	return 0;
+}
+
+/* The exchange goes on (334), or ends. */
+static void
+sess_auth_cb(struct sksecret_req *req, const struct sksecret_result *res,
+    void *arg)
+{
+	struct session *s = arg;
+	char *b64;
+	size_t n;
+
+	(void)req;
+	s->auth_wait = 0;
+	if (res->status == SKSECRET_CONTINUE) {
+		n = b64_encoded_len(res->len) + 1;
+		if ((b64 = malloc(n)) == NULL ||
+		    b64_encode(res->data, res->len, b64, n) != 0) {
+			free(b64);
+			sksecret_req_cancel(s->areq);
+			s->areq = NULL;
+			reply(s, "454 4.7.0 Temporary authentication failure");
+			s->state = S_CMD;
+		} else {
+			reply(s, "334 %s", b64);
+			free(b64);
+		}
+		sess_input(s);
+		return;
+	}
+	s->areq = NULL;
+	s->state = S_CMD;
+	if (res->status == SKSECRET_SUCCESS) {
+		s->authed = 1;
+		snprintf(s->auth_user, sizeof(s->auth_user), "%s", res->user);
+		log_info("%s: AUTH %s ok, user=%s", s->id, s->auth_mech,
+		    s->auth_user);
+		reply(s, "235 2.7.0 Authentication successful");
+	} else if (res->status == SKSECRET_ERROR || res->temporary) {
+		log_info("%s: AUTH %s: authd could not answer", s->id,
+		    s->auth_mech);
+		reply(s, "454 4.7.0 Temporary authentication failure");
+	} else {
+		log_info("%s: AUTH %s failed from [%s]", s->id, s->auth_mech,
+		    s->rip);
+		if (++s->auth_failures >= s->d->conf.max_auth_failures) {
+			reply(s, "535 5.7.8 Authentication credentials invalid");
+			reply(s, "421 4.7.0 %s Error: too many failed "
+			    "authentications", s->d->conf.host_name);
+			s->state = S_QUIT;
+			bufferevent_disable(s->bev, EV_READ);
+			return;
+		}
+		reply(s, "535 5.7.8 Authentication credentials invalid");
+	}
+	sess_input(s);
+}
+
+/* Decodes a client's base64 ("=" is empty) into a wiping buffer. */
+static int
+sess_b64(const char *in, struct sbuf *out)
+{
+	size_t len = strlen(in), n;
+	unsigned char *tmp;
+	int r;
+
+	sbuf_reset(out);
+	if (strcmp(in, "=") == 0)
+		return 0;
+	if ((tmp = malloc(len / 4 * 3 + 3)) == NULL)
+		return -1;
+	r = b64_decode(in, len, tmp, len / 4 * 3 + 3, &n) == 0 &&
+	    sbuf_put(out, tmp, n) == 0 ? 0 : -1;
+	explicit_bzero(tmp, len / 4 * 3 + 3);
+	free(tmp);
+	return r;
+}
+
+static void
+cmd_auth(struct session *s)
+{
+	struct sksecret_auth *a = authc_get(s->d);
+	struct sksecret_auth_params p;
+	const char *why, *mech = s->cmd.mech;
+	struct sbuf init;
+	char lip[48] = "";
+	int r;
+
+	if (!s->greeted || !s->esmtp) {
+		reply(s, "503 5.5.1 Error: send EHLO first");
+		return;
+	}
+	if (s->authed) {
+		reply(s, "503 5.5.1 Error: already authenticated");
+		return;
+	}
+	if (s->in_mail) {
+		reply(s, "503 5.5.1 Error: MAIL transaction in progress");
+		return;
+	}
+	if (a == NULL) {
+		reply(s, "454 4.7.0 Temporary authentication failure");
+		return;
+	}
+	if ((why = sess_mech_refusal(s, a, mech)) != NULL) {
+		reply(s, "%s", why);
+		return;
+	}
+	sbuf_init(&init, SMTP_AUTH_LINE_MAX);
+	if (s->cmd.initial != NULL && sess_b64(s->cmd.initial, &init) != 0) {
+		sbuf_free(&init);
+		reply(s, "501 5.5.2 Cannot decode the initial response");
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	p.mech = mech;
+	p.service = "smtp";
+	p.remote_ip = s->rip;
+	(void)lip;
+	p.secured = s->tls;
+	if (s->cmd.initial != NULL) {
+		p.initial = init.data != NULL ? init.data :
+		    (const unsigned char *)"";
+		p.initial_len = init.len;
+	}
+	/* binding data only where -PLUS was offered: over TLS (DESIGN §3) */
+	if (s->tls && strlen(mech) > 5 &&
+	    strcasecmp(mech + strlen(mech) - 5, "-PLUS") == 0) {
+		p.cbind = sess_cbind;
+		p.cbind_arg = s;
+	}
+	r = sksecret_req_start(a, &p, sess_auth_cb, s, &s->areq);
+	sbuf_free(&init);
+	if (r != SKSECRET_OK) {
+		s->areq = NULL;
+		reply(s, "454 4.7.0 Temporary authentication failure");
+		return;
+	}
+	snprintf(s->auth_mech, sizeof(s->auth_mech), "%s", mech);
+	s->state = S_AUTH;
+	s->auth_wait = 1;
+	authc_kick(s->d);
+}
+
+/* A line of the client during AUTH: its response, or "*" to stop. */
+static void
+sess_auth_line(struct session *s, const char *line, size_t len)
+{
+	struct sbuf resp;
+	char *copy;
+	int r;
+
+	if (len == 1 && line[0] == '*') {
+		sksecret_req_cancel(s->areq);
+		s->areq = NULL;
+		s->state = S_CMD;
+		authc_kick(s->d);
+		reply(s, "501 5.0.0 Authentication aborted");
+		return;
+	}
+	if (len + 2 > SMTP_AUTH_LINE_MAX) {
+		sksecret_req_cancel(s->areq);
+		s->areq = NULL;
+		s->state = S_CMD;
+		authc_kick(s->d);
+		reply(s, "500 5.5.6 Authentication exchange line is too long");
+		return;
+	}
+	sbuf_init(&resp, SMTP_AUTH_LINE_MAX);
+	if ((copy = strndup(line, len)) == NULL || sess_b64(copy, &resp) != 0) {
+		if (copy != NULL)
+			explicit_bzero(copy, len);
+		free(copy);
+		sbuf_free(&resp);
+		sksecret_req_cancel(s->areq);
+		s->areq = NULL;
+		s->state = S_CMD;
+		authc_kick(s->d);
+		reply(s, "501 5.5.2 Cannot decode the response");
+		return;
+	}
+	explicit_bzero(copy, len);
+	free(copy);
+	r = sksecret_req_continue(s->areq, resp.data != NULL ? resp.data :
+	    (const unsigned char *)"", resp.len);
+	sbuf_free(&resp);
+	if (r != SKSECRET_OK) {
+		sksecret_req_cancel(s->areq);
+		s->areq = NULL;
+		s->state = S_CMD;
+		reply(s, "454 4.7.0 Temporary authentication failure");
+	} else
+		s->auth_wait = 1;
+	authc_kick(s->d);
+}
 
 static void
 cmd_ehlo(struct session *s, int esmtp)
@@ -179,6 +503,7 @@ cmd_ehlo(struct session *s, int esmtp)
 	reply(s, "250-CHUNKING");
 	if (s->l->tls == LISTEN_STARTTLS && !s->tls)
 		reply(s, "250-STARTTLS");
+	sess_ehlo_auth(s);
 	reply(s, "250 ENHANCEDSTATUSCODES");
 }
 
@@ -204,7 +529,7 @@ cmd_mail(struct session *s)
 		reply(s, "503 5.5.1 Error: nested MAIL command");
 		return;
 	}
-	if (s->l->auth_required) {
+	if (s->l->auth_required && !s->authed) {
 		reply(s, "530 5.7.0 Authentication required");
 		return;
 	}
@@ -230,6 +555,14 @@ cmd_mail(struct session *s)
 			;
 		} else if (strcmp(p->key, "SMTPUTF8") == 0 && p->value == NULL) {
 			s->smtputf8 = 1;
+		} else if (strcmp(p->key, "AUTH") == 0 && p->value != NULL) {
+			/*
+			 * RFC 4954 §5: kept only from a client allowed to act
+			 * as that identity (here: itself), else it is <>.
+			 */
+			log_info("%s: AUTH=%s %s", s->id, s->authed &&
+			    strcmp(p->value, s->auth_user) == 0 ? "trusted" :
+			    "not trusted, taken as <>", "on MAIL");
 		} else {
 			reply(s, "555 5.5.4 Unsupported option: %s", p->key);
 			s->smtputf8 = 0;
@@ -264,7 +597,8 @@ cmd_rcpt(struct session *s)
 		reply(s, "553 5.6.7 Non-ASCII recipient needs SMTPUTF8");
 		return;
 	}
-	if (!s->cmd.path.postmaster && !domain_open(c, s->cmd.path.domain)) {
+	if (!s->cmd.path.postmaster && !domain_open(c, s->cmd.path.domain) &&
+	    !(s->authed && word_in(c->trusted_mechs, s->auth_mech))) {
 		reply(s, "554 5.7.1 <%s>: Relay access denied",
 		    s->cmd.path.addr);
 		return;
@@ -320,7 +654,8 @@ message_begin(struct session *s, int mode)
 	rfc5322_date(date, sizeof(date));
 	n = snprintf(hdr, sizeof(hdr), "Received: from %s ([%s])\n\tby %s "
 	    "(saslkit) with %s id %s\n\tfor <%s>; %s\n", s->helo, s->rip,
-	    c->host_name, !s->esmtp ? "SMTP" : s->tls ? "ESMTPS" : "ESMTP",
+	    c->host_name, !s->esmtp ? "SMTP" : s->tls ? (s->authed ? "ESMTPSA" :
+	    "ESMTPS") : s->authed ? "ESMTPA" : "ESMTP",
 	    s->id, s->nrcpts == 1 ?
 	    s->rcpts[0] : "multiple recipients", date);
 	if (n < 0 || (size_t)n >= sizeof(hdr) ||
@@ -512,6 +847,8 @@ sess_start_tls(struct session *s)
 	tx_reset(s);
 	s->greeted = s->esmtp = 0;
 	s->helo[0] = '\0';
+	s->authed = 0;
+	s->auth_user[0] = s->auth_mech[0] = '\0';
 	s->state = S_CMD;
 	sess_bev_setup(s);
 }
@@ -558,7 +895,7 @@ dispatch(struct session *s)
 		cmd_starttls(s);
 		break;
 	case SMTP_VERB_AUTH:
-		reply(s, "503 5.5.1 Error: authentication not enabled");
+		cmd_auth(s);
 		break;
 	default:
 		reply(s, "502 5.5.1 Error: command not implemented");
@@ -656,7 +993,7 @@ sess_input(struct session *s)
 	size_t len;
 
 	while (s->state != S_WAIT && s->state != S_QUIT &&
-	    s->state != S_STARTTLS) {
+	    s->state != S_STARTTLS && !(s->state == S_AUTH && s->auth_wait)) {
 		if (s->state == S_CMD && s->d->stopping) {
 			/* between commands, and smtpd stops: RFC 5321 §3.8 */
 			reply(s, "421 4.3.2 %s Service shutting down",
@@ -686,13 +1023,27 @@ sess_input(struct session *s)
 		if (line == NULL) {
 			if (evbuffer_get_length(in) >= SMTP_AUTH_LINE_MAX) {
 				/* no end in sight: a line too long */
-				reply(s, "500 5.5.2 Error: line too long");
+				unsigned char head[5];
+
+				evbuffer_copyout(in, head, sizeof(head));
+				if (s->state == S_AUTH) {
+					sksecret_req_cancel(s->areq);
+					s->areq = NULL;
+					authc_kick(s->d);
+				}
+				reply(s, s->state == S_AUTH || strncasecmp(
+				    (char *)head, "AUTH ", 5) == 0 ? "500 5.5.6 "
+				    "Authentication exchange line is too long" :
+				    "500 5.5.2 Error: line too long");
 				s->state = S_SKIP;
 				continue;
 			}
 			return;
 		}
-		sess_line(s, line, len);
+		if (s->state == S_AUTH)
+			sess_auth_line(s, line, len);
+		else
+			sess_line(s, line, len);
 		explicit_bzero(line, len);	/* it may hold AUTH data */
 		free(line);
 	}

@@ -20,6 +20,9 @@ struct smtpd {
 	struct event_base *base;
 	struct pool *pool;
 	SSL_CTX *tls;			/* NULL when no listener uses TLS */
+	struct sksecret_auth *auth;	/* to authd, shared by all sessions */
+	struct event *auth_rev, *auth_wev, *auth_retry;
+	int auth_down;
 	struct evconnlistener *lev[SMTPD_LISTENERS_MAX];
 	int lfd[SMTPD_LISTENERS_MAX];	/* bound before the drop of root */
 	unsigned nsessions;
@@ -31,6 +34,17 @@ struct smtpd {
 		unsigned n;
 	} ips[SMTPD_IP_SLOTS];
 };
+
+/*
+ * The connection to authd (authc.c): made at start and again whenever it
+ * is lost. authc_get is NULL while authd cannot be asked; authc_kick
+ * after starting or continuing an exchange, so that it is sent.
+ */
+struct sksecret_auth;
+void authc_init(struct smtpd *d);
+void authc_free(struct smtpd *d);
+struct sksecret_auth *authc_get(struct smtpd *d);
+void authc_kick(struct smtpd *d);
 
 /* Starts accepting on every bound listener. 0 or -1. */
 int smtpd_listen(struct smtpd *d);

@@ -450,3 +450,172 @@ def test_tls_key_must_be_private():
                        text=True, timeout=20)
     assert r.returncode != 0 and str(key) in r.stderr and "chmod" in r.stderr
     shutil.rmtree(d.dir)
+
+
+# ---- AUTH through authd ----
+
+from authd_fixture import Authd          # noqa: E402
+from conftest import run, sp             # noqa: E402
+
+MECHS = ("SCRAM-SHA-256-PLUS SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-1 "
+         "PLAIN LOGIN CRAM-MD5")
+
+
+@pytest.fixture
+def authd_smtpd():
+    """authd with alice (verifiers) and pat (with plaintext, for CRAM-MD5),
+    and a TLS smtpd, running as nobody, that asks it."""
+    top = Path(tempfile.mkdtemp(prefix="smtpd-authd.", dir="/tmp"))
+    os.chmod(top, 0o755)
+    base = top / "authd"
+    base.mkdir(mode=0o700)
+    sockdir = top / "run"
+    sockdir.mkdir(mode=0o755)
+    a = Authd(base, mech_list=MECHS, auth_socket=str(sockdir / "auth"),
+              auth_socket_group="nogroup", penalty_base_ms="0")
+    assert sp(a.db, "-p", "-c", "alice", input="alice-pw\n").returncode == 0
+    assert sp(a.db, "-p", "-c", "-P", "pat", input="pat-pw\n").returncode == 0
+    a.start()
+    d = Smtpd()
+    cert, key = make_cert(d)
+    d.tls_port = free_port()
+    d.plain_port = free_port()
+    d.keys.update(listen="127.0.0.1:%d starttls, 127.0.0.1:%d tls, "
+                  "127.0.0.1:%d plain auth_required mechs=PLAIN/LOGIN/"
+                  "SCRAM-SHA-256 plaintext_auth" % (d.port, d.tls_port,
+                                                    d.plain_port),
+                  tls_cert=str(cert), tls_key=str(key),
+                  auth_socket=str(sockdir / "auth"), auth_mechs=MECHS,
+                  trusted_mechs=MECHS, max_auth_failures="3")
+    d.start()
+    d.authd = a
+    d.cert = cert
+    yield d
+    d.stop()
+    a.stop()
+    shutil.rmtree(top)
+
+
+def swaks(port, mech, user, pw, *tls, to="bob@example.org"):
+    return run(["swaks", "--server", "127.0.0.1", "--port", str(port),
+                "--auth", mech, "--auth-user", user, "--auth-password", pw,
+                "--from", "a@b.example", "--to", to, *tls], timeout=60)
+
+
+@pytest.mark.parametrize("mech,user,pw", [
+    ("PLAIN", "alice", "alice-pw"), ("LOGIN", "alice", "alice-pw"),
+    ("CRAM-MD5", "pat", "pat-pw")])
+def test_swaks_auth_over_starttls_and_tls(authd_smtpd, mech, user, pw):
+    d = authd_smtpd
+    ok = swaks(d.port, mech, user, pw, "--tls")
+    assert ok.returncode == 0, ok.stdout[-2000:]
+    assert "235 2.7.0" in ok.stdout
+    ok = swaks(d.tls_port, mech, user, pw, "--tlsc",
+               to="carol@elsewhere.example")   # authenticated: relayed
+    assert ok.returncode == 0, ok.stdout[-2000:]
+    bad = swaks(d.port, mech, user, "wrong-pw", "--tls")
+    assert bad.returncode != 0 and "535 5.7.8" in bad.stdout
+    msgs = d.messages()
+    assert len(msgs) == 2 and all(b"with ESMTPSA" in m for m in msgs)
+
+
+@pytest.mark.parametrize("mech,prio", [
+    ("SCRAM-SHA-1", None), ("SCRAM-SHA-256", None),
+    ("SCRAM-SHA-256-PLUS", "NORMAL:-VERS-ALL:+VERS-TLS1.3"),
+    ("SCRAM-SHA-256-PLUS", "NORMAL:-VERS-ALL:+VERS-TLS1.2")])
+def test_gsasl_scram_and_plus(authd_smtpd, mech, prio):
+    d = authd_smtpd
+    args = ["gsasl", "--smtp", "--connect", "127.0.0.1:%d" % d.port,
+            "--starttls", "--x509-ca-file=", "--mechanism", mech,
+            "-a", "alice", "-p", "alice-pw", "--hostname", "localhost"]
+    if prio:
+        args.append("--priority=" + prio)
+    if not mech.endswith("-PLUS"):
+        # a client that does not bind: gsasl would refuse a non-PLUS
+        # mechanism with a channel at hand while the server offers -PLUS
+        args.append("--no-cb")
+    ok = run(args, timeout=60)
+    assert ok.returncode == 0, ok.stdout[-1500:] + ok.stderr[-1500:]
+    bad = run([x if x != "alice-pw" else "wrong-pw" for x in args],
+              timeout=60)
+    assert bad.returncode != 0
+    log = d.authd.logtext()
+    assert "auth ok: user=alice@example.org mech=%s" % mech in log
+
+
+def test_auth_reply_codes(authd_smtpd):
+    d = authd_smtpd
+    import base64
+    r = Raw(d.port)
+    code, lines = r.cmd("EHLO c.example")
+    auth = [l for l in lines if "AUTH" in l]
+    # before TLS: no plaintext mechanism, no -PLUS
+    assert auth and "PLAIN" not in auth[0] and "PLUS" not in auth[0]
+    assert "SCRAM-SHA-256" in auth[0]
+    code, lines = r.cmd("AUTH PLAIN " + base64.b64encode(
+        b"\0alice\0alice-pw").decode())
+    assert code == 538 and "5.7.11" in lines[0]
+    assert r.cmd("AUTH FROB")[0] == 504
+    code, lines = r.cmd("AUTH SCRAM-SHA-256")
+    assert code == 334
+    code, lines = r.cmd("*")
+    assert code == 501
+    r.cmd("QUIT")
+    # on the plain listener with plaintext_auth and a short list
+    r = Raw(d.plain_port)
+    code, lines = r.cmd("EHLO c.example")
+    assert any(l.endswith("AUTH PLAIN LOGIN SCRAM-SHA-256") for l in lines)
+    assert r.cmd("MAIL FROM:<a@b.example>")[0] == 530     # auth_required
+    code, lines = r.cmd("AUTH CRAM-MD5")
+    assert code == 534 and "5.7.9" in lines[0]           # not here
+    code, lines = r.cmd("AUTH PLAIN " + "A" * 13000)
+    assert code == 500 and "5.5.6" in lines[0]
+    code, lines = r.cmd("AUTH PLAIN !!!")
+    assert code == 501
+    for i in range(2):
+        code, lines = r.cmd("AUTH PLAIN " + base64.b64encode(
+            b"\0alice\0wrong-pw").decode())
+        assert code == 535 and "5.7.8" in lines[0]
+    code, lines = r.cmd("AUTH LOGIN")
+    assert code == 334 and base64.b64decode(lines[0][4:]) == b"Username:"
+    code, lines = r.cmd(base64.b64encode(b"alice").decode())
+    assert code == 334
+    code, lines = r.cmd(base64.b64encode(b"wrong-pw").decode())
+    assert code == 535
+    assert r.reply()[0] == 421                           # third failure
+    assert r.reply()[0] is None
+    r = Raw(d.plain_port)
+    r.cmd("EHLO c.example")
+    code, lines = r.cmd("AUTH PLAIN =")                  # empty response
+    assert code == 535
+    code, lines = r.cmd("AUTH PLAIN " + base64.b64encode(
+        b"\0alice\0alice-pw").decode())
+    assert code == 235
+    assert r.cmd("AUTH PLAIN =")[0] == 503               # once per session
+    assert r.cmd("MAIL FROM:<a@b.example> AUTH=alice@example.org")[0] == 250
+    assert r.cmd("RCPT TO:<x@elsewhere.example>")[0] == 250   # trusted
+    r.cmd("QUIT")
+    log = d.authd.logtext()
+    assert "alice-pw" not in log and "wrong-pw" not in log
+    assert "alice-pw" not in d.log.read_text()
+
+
+def test_authd_away_then_back(authd_smtpd):
+    import base64
+    d = authd_smtpd
+    resp = base64.b64encode(b"\0alice\0alice-pw").decode()
+    d.authd.stop()
+    r = Raw(d.plain_port)
+    r.cmd("EHLO c.example")
+    code, lines = r.cmd("AUTH PLAIN " + resp)
+    assert code == 454 and "4.7.0" in lines[0]
+    d.authd.start()
+    end = time.monotonic() + 10
+    while True:
+        code, lines = r.cmd("AUTH PLAIN " + resp)
+        if code == 235:
+            break
+        assert code == 454 and time.monotonic() < end
+        time.sleep(0.2)
+    r.cmd("QUIT")
+    assert "connected again" in d.log.read_text()
