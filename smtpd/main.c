@@ -168,6 +168,12 @@ main(int argc, char *argv[])
 		    smtpd.tls == NULL && (smtpd.tls = tls_load(&smtpd.conf)) ==
 		    NULL)
 			return EXIT_CONFIG;
+	if (smtpd.conf.sender_login_map != NULL &&
+	    sender_map_load(smtpd.conf.sender_login_map, &smtpd.senders, err,
+	    sizeof(err)) != 0) {
+		log_error("%s", err);
+		return EXIT_CONFIG;
+	}
 	raise_nofile(smtpd.conf.max_connections + 64);
 	for (i = 0; i < smtpd.conf.nlisten; i++)
 		if ((smtpd.lfd[i] = bind_listener(&smtpd.conf.listen[i])) == -1)
@@ -205,6 +211,7 @@ main(int argc, char *argv[])
 		event_free(drain);
 	event_base_free(smtpd.base);
 	SSL_CTX_free(smtpd.tls);
+	sender_map_free(&smtpd.senders);
 	smtpd_conf_free(&smtpd.conf);
 	log_info("stopped");
 	return 0;

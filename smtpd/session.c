@@ -573,6 +573,16 @@ cmd_mail(struct session *s)
 		reply(s, "553 5.6.7 Non-ASCII sender needs SMTPUTF8");
 		return;
 	}
+	/* sender_login_map: an authenticated user sends as its own only */
+	if (c->sender_login_map != NULL && s->authed && !s->cmd.path.null &&
+	    !sender_map_allows(&s->d->senders, s->cmd.path.addr,
+	    s->auth_user)) {
+		log_info("%s: sender <%s> not owned by %s", s->id,
+		    s->cmd.path.addr, s->auth_user);
+		reply(s, "553 5.7.1 <%s>: Sender address rejected: not owned "
+		    "by user %s", s->cmd.path.addr, s->auth_user);
+		return;
+	}
 	snprintf(s->from, sizeof(s->from), "%s", s->cmd.path.addr);
 	s->in_mail = 1;
 	reply(s, "250 2.1.0 Ok");

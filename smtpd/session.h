@@ -11,6 +11,7 @@
 #include <openssl/ssl.h>
 
 #include "pool.h"
+#include "senders.h"
 #include "smtpd.h"
 
 #define SMTPD_IP_SLOTS	4096	/* client IPs tracked for the per-IP cap */
@@ -20,6 +21,7 @@ struct smtpd {
 	struct event_base *base;
 	struct pool *pool;
 	SSL_CTX *tls;			/* NULL when no listener uses TLS */
+	struct sender_map senders;	/* sender_login_map, read at start */
 	struct sksecret_auth *auth;	/* to authd, shared by all sessions */
 	struct event *auth_rev, *auth_wev, *auth_retry;
 	int auth_down;

@@ -619,3 +619,30 @@ def test_authd_away_then_back(authd_smtpd):
         time.sleep(0.2)
     r.cmd("QUIT")
     assert "connected again" in d.log.read_text()
+
+
+def test_sender_login_map(authd_smtpd):
+    """An authenticated user sends only as the addresses the map gives
+    it (553 5.7.1 otherwise); the null sender is not limited."""
+    import base64
+    d = authd_smtpd
+    smap = d.dir / "senders"
+    smap.write_text("alice@sender.example alice@example.org\n"
+                    "@team.example alice@example.org,pat@example.org\n")
+    d.proc.send_signal(signal.SIGTERM)
+    d.proc.wait(timeout=20)
+    d.logf.close()
+    d.keys["sender_login_map"] = str(smap)
+    d.start()
+    r = Raw(d.plain_port)
+    r.cmd("EHLO c.example")
+    assert r.cmd("AUTH PLAIN " + base64.b64encode(
+        b"\0alice\0alice-pw").decode())[0] == 235
+    assert r.cmd("MAIL FROM:<alice@sender.example>")[0] == 250
+    assert r.cmd("RSET")[0] == 250
+    assert r.cmd("MAIL FROM:<x@team.example>")[0] == 250
+    assert r.cmd("RSET")[0] == 250
+    code, lines = r.cmd("MAIL FROM:<bob@sender.example>")
+    assert code == 553 and "5.7.1" in lines[0]
+    assert r.cmd("MAIL FROM:<>")[0] == 250
+    r.cmd("QUIT")

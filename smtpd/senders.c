@@ -1,0 +1,135 @@
+/*
+ * senders.c: the sender-login map (senders.h), read once at start, before
+ * root goes (the file may be root's). Never trusts a line it did not
+ * check whole.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "senders.h"
+
+static void
+lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+/* One line: "address users"; 0, 1 for a blank or comment, -1 on error. */
+static int
+parse_line(char *line, struct sender_entry *e)
+{
+	char *addr, *users, *rest, *p;
+	size_t n;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	addr = line + strspn(line, " \t");
+	if (*addr == '\0' || *addr == '#')
+		return 1;
+	users = addr + strcspn(addr, " \t");
+	if (*users == '\0')
+		return -1;
+	*users++ = '\0';
+	users += strspn(users, " \t");
+	rest = users + strcspn(users, " \t");
+	if (*users == '\0' || rest[strspn(rest, " \t")] != '\0')
+		return -1;
+	*rest = '\0';
+	if (strchr(addr, '@') == NULL || strlen(addr) > 256)
+		return -1;
+	for (p = users; *p != '\0'; p++)
+		if (!isgraph((unsigned char)*p))
+			return -1;
+	n = strlen(users);
+	if ((e->addr = strdup(addr)) == NULL ||
+	    (e->users = malloc(n + 3)) == NULL)
+		return -1;
+	lower(e->addr);
+	snprintf(e->users, n + 3, ",%s,", users);
+	return 0;
+}
+
+int
+sender_map_load(const char *path, struct sender_map *m, char *err,
+    size_t errlen)
+{
+	char line[1024];
+	struct sender_entry e, *ne;
+	unsigned long lineno = 0;
+	FILE *fp;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "sender_login_map %s: cannot read it", path);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		memset(&e, 0, sizeof(e));
+		if (strchr(line, '\n') == NULL && !feof(fp))
+			r = -1;		/* longer than the buffer */
+		else
+			r = parse_line(line, &e);
+		if (r == 1)
+			continue;
+		if (r == -1 || (ne = realloc(m->e, (m->n + 1) *
+		    sizeof(*ne))) == NULL) {
+			free(e.addr);
+			free(e.users);
+			snprintf(err, errlen, "sender_login_map %s:%lu: want "
+			    "\"address user[,user...]\"", path, lineno);
+			fclose(fp);
+			sender_map_free(m);
+			return -1;
+		}
+		m->e = ne;
+		m->e[m->n++] = e;
+	}
+	fclose(fp);
+	return 0;
+}
+
+void
+sender_map_free(struct sender_map *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		free(m->e[i].addr);
+		free(m->e[i].users);
+	}
+	free(m->e);
+	memset(m, 0, sizeof(*m));
+}
+
+/* The entry for key, or NULL. */
+static const struct sender_entry *
+find(const struct sender_map *m, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		if (strcasecmp(m->e[i].addr, key) == 0)
+			return &m->e[i];
+	return NULL;
+}
+
+int
+sender_map_allows(const struct sender_map *m, const char *sender,
+    const char *user)
+{
+	const struct sender_entry *e;
+	const char *at = strrchr(sender, '@');
+	char word[600];
+
+	if ((e = find(m, sender)) == NULL && (at == NULL ||
+	    (e = find(m, at)) == NULL))
+		return 0;
+	if ((size_t)snprintf(word, sizeof(word), ",%s,", user) >= sizeof(word))
+		return 0;
+	return strstr(e->users, word) != NULL;
+}

@@ -1,0 +1,77 @@
+/* test_senders.c: the sender-login map of smtpd. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../smtpd/senders.c"
+
+static int
+load(const char *text, struct sender_map *m)
+{
+	char path[] = "/tmp/test_senders.XXXXXX", err[256];
+	int fd = mkstemp(path), r;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	r = sender_map_load(path, m, err, sizeof(err));
+	unlink(path);
+	return r;
+}
+
+static void
+test_map(void **state)
+{
+	struct sender_map m;
+
+	(void)state;
+	assert_int_equal(load("# senders\n\nalice@Example.ORG alice@realm\n"
+	    "@shop.example bob@realm,carol@realm\n"
+	    "  info@shop.example   dave@realm\n", &m), 0);
+	assert_int_equal(m.n, 3);
+	assert_true(sender_map_allows(&m, "alice@example.org", "alice@realm"));
+	assert_true(sender_map_allows(&m, "ALICE@example.org", "alice@realm"));
+	assert_false(sender_map_allows(&m, "alice@example.org", "bob@realm"));
+	assert_false(sender_map_allows(&m, "alice@example.org", "alice"));
+	assert_true(sender_map_allows(&m, "x@shop.example", "carol@realm"));
+	assert_false(sender_map_allows(&m, "x@shop.example", "car@realm"));
+	/* the address's own entry wins over its domain's */
+	assert_true(sender_map_allows(&m, "info@shop.example", "dave@realm"));
+	assert_false(sender_map_allows(&m, "info@shop.example", "bob@realm"));
+	/* in no entry: nobody's */
+	assert_false(sender_map_allows(&m, "z@other.example", "alice@realm"));
+	sender_map_free(&m);
+}
+
+static void
+test_bad_files(void **state)
+{
+	struct sender_map m;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(load("alice@example.org\n", &m), -1);
+	assert_int_equal(load("noat alice@realm\n", &m), -1);
+	assert_int_equal(load("a@b.example u1 u2\n", &m), -1);
+	assert_int_equal(sender_map_load("/nonexistent/map", &m, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent/map"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_map),
+		cmocka_unit_test(test_bad_files),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
