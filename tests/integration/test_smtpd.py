@@ -646,3 +646,50 @@ def test_sender_login_map(authd_smtpd):
     assert code == 553 and "5.7.1" in lines[0]
     assert r.cmd("MAIL FROM:<>")[0] == 250
     r.cmd("QUIT")
+
+
+def test_msmtp_curl_and_smtplib_auth(authd_smtpd):
+    """Three more real clients: msmtp (STARTTLS, SCRAM-SHA-256), curl
+    (implicit TLS, PLAIN) and Python's smtplib (STARTTLS, LOGIN), each
+    with a right and a wrong password."""
+    d = authd_smtpd
+    body = b"Subject: c\r\n\r\nfrom a client\r\n"
+
+    def msmtp(pw):
+        return subprocess.run(
+            ["msmtp", "--host=127.0.0.1", "--port=%d" % d.port, "--tls=on",
+             "--tls-starttls=on", "--tls-certcheck=off", "--auth=scram-sha-256",
+             "--user=alice", "--passwordeval=echo %s" % pw,
+             "--from=a@b.example", "bob@example.org"], input=body,
+            capture_output=True, timeout=60)
+    ok = msmtp("alice-pw")
+    assert ok.returncode == 0, ok.stderr.decode()[-1500:]
+    assert msmtp("wrong-pw").returncode != 0
+
+    def curl(pw):
+        return subprocess.run(
+            ["curl", "-sS", "--insecure", "--url",
+             "smtps://127.0.0.1:%d" % d.tls_port, "--login-options",
+             "AUTH=PLAIN", "--user", "alice:%s" % pw, "--mail-from",
+             "a@b.example", "--mail-rcpt", "bob@example.org",
+             "--upload-file", "-"], input=body, capture_output=True,
+            timeout=60)
+    ok = curl("alice-pw")
+    assert ok.returncode == 0, ok.stderr.decode()[-1500:]
+    bad = curl("wrong-pw")
+    assert bad.returncode == 67 and b"Login denied" in bad.stderr   # 535
+
+    s = d.smtp()
+    s.starttls(context=client_ctx())
+    s.ehlo("c.example")
+    s.login("alice", "alice-pw")            # PLAIN first, as smtplib picks
+    s.sendmail("a@b.example", ["x@elsewhere.example"], body)
+    s.quit()
+    s = d.smtp()
+    s.starttls(context=client_ctx())
+    s.ehlo("c.example")
+    with pytest.raises(smtplib.SMTPAuthenticationError) as e:
+        s.login("alice", "wrong-pw")
+    assert e.value.smtp_code == 535
+    s.close()
+    assert len(d.messages()) == 3
