@@ -693,3 +693,63 @@ def test_msmtp_curl_and_smtplib_auth(authd_smtpd):
     assert e.value.smtp_code == 535
     s.close()
     assert len(d.messages()) == 3
+
+
+def rss_kib(pid):
+    for line in Path("/proc/%d/status" % pid).read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_thousand_sessions():
+    """1,000 sessions at once, from 1,000 loopback addresses (so that the
+    per-IP cap still holds), all greeted and answered; the memory an idle
+    session costs is measured and bounded."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 4096),
+                                                max(hard, 4096)))
+    d = Smtpd(max_connections="1100", max_connections_per_ip="2").start()
+    try:
+        before = rss_kib(d.proc.pid)
+        socks = []
+        for i in range(1000):
+            s = socket.socket()
+            s.bind(("127.%d.%d.%d" % (1 + i // 62500, (i // 250) % 250,
+                                      i % 250 + 1), 0))
+            s.settimeout(30)
+            s.connect(("127.0.0.1", d.port))
+            socks.append(s)
+        for s in socks:
+            assert s.recv(200).startswith(b"220 ")
+        for s in socks:
+            s.sendall(b"EHLO c.example\r\n")
+        for s in socks:
+            buf = b""
+            while not buf.endswith(b"250 ENHANCEDSTATUSCODES\r\n"):
+                chunk = s.recv(4096)
+                assert chunk
+                buf += chunk
+        idle = rss_kib(d.proc.pid)
+        per = (idle - before) * 1024 / 1000
+        print("memory per idle session: %.0f bytes (RSS %d -> %d KiB)"
+              % (per, before, idle))
+        # ASan's redzones and quarantine make every allocation bigger
+        assert per < (256 if os.environ.get("SASLKIT_BINDIR") else 64) * 1024
+        # one of them still gets its message through
+        s = socks[500]
+        for c in (b"MAIL FROM:<a@b.example>", b"RCPT TO:<bob@example.org>",
+                  b"DATA"):
+            s.sendall(c + b"\r\n")
+            assert s.recv(200)[:1] in (b"2", b"3")
+        s.sendall(b"hi\r\n.\r\n")
+        assert s.recv(200).startswith(b"250")
+        for s in socks:
+            s.sendall(b"QUIT\r\n")
+        for s in socks:
+            assert s.recv(100).startswith(b"221")
+            s.close()
+        assert len(d.messages()) == 1
+    finally:
+        d.stop()
