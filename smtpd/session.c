@@ -662,8 +662,12 @@ message_begin(struct session *s, int mode)
 	}
 	s->ho_open = 1;
 	rfc5322_date(date, sizeof(date));
-	n = snprintf(hdr, sizeof(hdr), "Received: from %s ([%s])\n\tby %s "
+	/* RFC 3848's protocol types; the user only when asked for */
+	n = snprintf(hdr, sizeof(hdr), "Received: from %s ([%s])%s%s%s\n\tby %s "
 	    "(saslkit) with %s id %s\n\tfor <%s>; %s\n", s->helo, s->rip,
+	    c->received_auth_user && s->authed ? "\n\t(Authenticated sender: " :
+	    "", c->received_auth_user && s->authed ? s->auth_user : "",
+	    c->received_auth_user && s->authed ? ")" : "",
 	    c->host_name, !s->esmtp ? "SMTP" : s->tls ? (s->authed ? "ESMTPSA" :
 	    "ESMTPS") : s->authed ? "ESMTPA" : "ESMTP",
 	    s->id, s->nrcpts == 1 ?

@@ -594,7 +594,13 @@ def test_auth_reply_codes(authd_smtpd):
     assert r.cmd("AUTH PLAIN =")[0] == 503               # once per session
     assert r.cmd("MAIL FROM:<a@b.example> AUTH=alice@example.org")[0] == 250
     assert r.cmd("RCPT TO:<x@elsewhere.example>")[0] == 250   # trusted
+    assert r.cmd("DATA")[0] == 354
+    r.send(b"Subject: a\r\n\r\nx\r\n.\r\n")
+    assert r.reply()[0] == 250
     r.cmd("QUIT")
+    (m,) = [m for m in d.messages() if b"Subject: a" in m]
+    assert b"with ESMTPA id" in m            # RFC 3848: AUTH, no TLS
+    assert b"Authenticated sender" not in m  # received_auth_user: no
     log = d.authd.logtext()
     assert "alice-pw" not in log and "wrong-pw" not in log
     assert "alice-pw" not in d.log.read_text()
@@ -679,6 +685,11 @@ def test_msmtp_curl_and_smtplib_auth(authd_smtpd):
     bad = curl("wrong-pw")
     assert bad.returncode == 67 and b"Login denied" in bad.stderr   # 535
 
+    d.keys["received_auth_user"] = "yes"
+    d.proc.send_signal(signal.SIGTERM)
+    d.proc.wait(timeout=20)
+    d.logf.close()
+    d.start()
     s = d.smtp()
     s.starttls(context=client_ctx())
     s.ehlo("c.example")
@@ -692,7 +703,10 @@ def test_msmtp_curl_and_smtplib_auth(authd_smtpd):
         s.login("alice", "wrong-pw")
     assert e.value.smtp_code == 535
     s.close()
-    assert len(d.messages()) == 3
+    msgs = d.messages()
+    assert len(msgs) == 3
+    assert sum(b"(Authenticated sender: alice@example.org)" in m
+               for m in msgs) == 1
 
 
 def rss_kib(pid):
