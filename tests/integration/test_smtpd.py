@@ -767,3 +767,20 @@ def test_thousand_sessions():
         assert len(d.messages()) == 1
     finally:
         d.stop()
+
+
+def test_openssl_s_client_starttls(tls_smtpd):
+    """openssl s_client -starttls smtp: the STARTTLS exchange as OpenSSL's
+    own client does it, then EHLO and QUIT over TLS."""
+    d = tls_smtpd
+    r = subprocess.run(["openssl", "s_client", "-starttls", "smtp",
+                        "-connect", "127.0.0.1:%d" % d.port, "-ign_eof",
+                        "-crlf", "-quiet"], input="EHLO c.example\nQUIT\n",
+                       capture_output=True, text=True, timeout=30)
+    assert "CN = localhost" in r.stderr         # the certificate seen
+    # only what came over TLS is printed: STARTTLS is not offered again
+    assert r.stdout.splitlines() == [
+        "250-" + d.keys.get("host_name", os.uname().nodename),
+        "250-PIPELINING", "250-SIZE 10240000", "250-8BITMIME",
+        "250-SMTPUTF8", "250-CHUNKING", "250 ENHANCEDSTATUSCODES",
+        "221 2.0.0 Bye"], r.stdout
