@@ -85,7 +85,7 @@ struct authd_stats {
  * by every write through authd and by any change of the store file.
  */
 struct vcache;
-struct vcache *vcache_new(const char *path, unsigned size, unsigned ttl);
+struct vcache *vcache_new(struct sasldb *db, unsigned size, unsigned ttl);
 void vcache_free(struct vcache *c);
 /* 1 on a hit; *gen is the generation an insert after a miss must carry. */
 int vcache_lookup(struct vcache *c, const char *authid, const char *realm,

@@ -7,8 +7,9 @@
  *
  * An old password must never work after a change. Every write through
  * authd empties the cache, and so does any change of the store file by
- * another program (inode, size or mtime differ), looked for at most every
- * CACHE_CHECK_MS (200 ms): a stat per check would cost more than it.
+ * another program (inode, size or mtime differ), as soon as the store
+ * itself sees it (sasldb_external_changes), so that the old password
+ * never works once the new one does.
  * A check that raced with such a change is not inserted: it carries the
  * generation it started in, and every emptying bumps the generation.
  * Only results of the store are cached, never PAM's.
@@ -28,7 +29,6 @@
 #include "err.h"
 
 #define CACHE_WAYS 4
-#define CACHE_CHECK_MS 200	/* another program's change: seen this soon */
 
 struct cache_entry {
 	unsigned char mac[32];
@@ -42,10 +42,8 @@ struct vcache {
 	size_t nbuckets;
 	unsigned ttl;			/* seconds; 0: off */
 	unsigned long gen;
-	char *path;			/* the store file */
-	struct stat st;			/* as last seen */
-	int has_st;
-	long long checked_ms;		/* when the file was last looked at */
+	struct sasldb *db;		/* whose file changes empty the table */
+	unsigned long seen_changes;
 	unsigned long hits, misses, flushes;
 };
 
@@ -59,7 +57,7 @@ now_mono(void)
 }
 
 struct vcache *
-vcache_new(const char *path, unsigned size, unsigned ttl)
+vcache_new(struct sasldb *db, unsigned size, unsigned ttl)
 {
 	struct vcache *c;
 
@@ -67,13 +65,14 @@ vcache_new(const char *path, unsigned size, unsigned ttl)
 		return NULL;
 	c->nbuckets = size / CACHE_WAYS > 0 ? size / CACHE_WAYS : 1;
 	if ((c->e = calloc(c->nbuckets * CACHE_WAYS, sizeof(*c->e))) == NULL ||
-	    (c->path = strdup(path)) == NULL ||
 	    RAND_bytes(c->key, sizeof(c->key)) != 1) {
 		vcache_free(c);
 		return NULL;
 	}
 	pthread_mutex_init(&c->mu, NULL);
 	c->ttl = ttl;
+	c->db = db;
+	c->seen_changes = sasldb_external_changes(db);
 	return c;
 }
 
@@ -88,7 +87,6 @@ vcache_free(struct vcache *c)
 		pthread_mutex_destroy(&c->mu);
 	}
 	OPENSSL_cleanse(c->key, sizeof(c->key));
-	free(c->path);
 	free(c);
 }
 
@@ -119,37 +117,18 @@ vcache_set_ttl(struct vcache *c, unsigned ttl)
 }
 
 /*
- * Empties the table if another program changed the store file since we
- * last looked; the caller holds the mutex. A file we cannot stat empties
- * it too.
+ * Empties the table when the store saw another program change its file
+ * (sasldb_external_changes), so that no cached answer outlives what the
+ * store serves; the caller holds the mutex.
  */
 static void
 check_file_locked(struct vcache *c)
 {
-	struct stat st;
-	struct timespec now;
-	long long ms;
+	unsigned long n = sasldb_external_changes(c->db);
 
-	/* at most every CACHE_CHECK_MS: a stat per check would cost more */
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-	ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-	if (c->has_st && ms - c->checked_ms < CACHE_CHECK_MS)
-		return;
-	c->checked_ms = ms;
-	if (stat(c->path, &st) == -1) {
-		if (c->has_st)
-			flush_locked(c);
-		c->has_st = 0;
-		return;
-	}
-	if (!c->has_st || st.st_ino != c->st.st_ino ||
-	    st.st_dev != c->st.st_dev || st.st_size != c->st.st_size ||
-	    st.st_mtim.tv_sec != c->st.st_mtim.tv_sec ||
-	    st.st_mtim.tv_nsec != c->st.st_mtim.tv_nsec) {
-		if (c->has_st)
-			flush_locked(c);
-		c->st = st;
-		c->has_st = 1;
+	if (n != c->seen_changes) {
+		flush_locked(c);
+		c->seen_changes = n;
 	}
 }
 

@@ -349,7 +349,7 @@ main(int argc, char *argv[])
 	}
 	open_store(&authd);
 	check_pam(&authd.conf);
-	if ((authd.cache = vcache_new(authd.conf.sasldb_path,
+	if ((authd.cache = vcache_new(authd.db,
 	    authd.conf.cache_size, authd.conf.cache_ttl)) == NULL)
 		fatal("out of memory for the cache");
 	if (authd.conf.mux_socket != NULL &&

@@ -46,6 +46,7 @@ struct sasldb {
 	struct sasldb_open_opts opts;
 	struct stat seen;	/* the file as we last left it */
 	long long checked_ms;	/* when a read last compared it (threaded) */
+	unsigned long ext_changes;	/* another program's changes, seen */
 	char dir[PATH_MAX], base[NAME_MAX + 1];
 	char full[PATH_MAX + NAME_MAX + 2];
 	char envdir[PATH_MAX + NAME_MAX + 16];
@@ -495,6 +496,8 @@ sasldb_fresh(struct sasldb *db)
 		return SK_ERR_IO;
 	if (sasldb_same_file(&st, &db->seen))
 		return SK_OK;
+	/* what the store serves changes now: caches must know */
+	__atomic_add_fetch(&db->ext_changes, 1, __ATOMIC_RELAXED);
 	if (!sasldb_env_close(db))
 		return SK_ERR_DB;
 	sasldb_put_clean_mark(db);
@@ -589,6 +592,18 @@ sasldb_read_end(struct sasldb *db)
 		return;
 	}
 	pthread_rwlock_unlock(&db->rw);
+}
+
+unsigned long
+sasldb_external_changes(struct sasldb *db)
+{
+	/* a writer holds the lock: the next call will look */
+	if (pthread_rwlock_tryrdlock(&db->rw) == 0) {
+		if (db->txn == NULL && sasldb_changed(db))
+			__atomic_add_fetch(&db->ext_changes, 1, __ATOMIC_RELAXED);
+		pthread_rwlock_unlock(&db->rw);
+	}
+	return __atomic_load_n(&db->ext_changes, __ATOMIC_RELAXED);
 }
 
 void

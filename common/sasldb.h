@@ -124,6 +124,12 @@ int sasldb_verify_password_opt(struct sasldb *db, const char *authid,
  */
 void sasldb_set_nowait(int on);
 /*
+ * A counter that moves whenever a look at the file (at most every 200 ms
+ * on a shared handle) finds another program changed it, until the store
+ * is reopened: what the store serves may change with it. Any thread.
+ */
+unsigned long sasldb_external_changes(struct sasldb *db);
+/*
  * For this thread: while on, the last user's secrets are remembered and
  * read again from memory by the next look at the same user. Turn it on
  * for one authentication step only, then off (which forgets them).
