@@ -67,7 +67,7 @@ struct session {
 	char from[SMTP_PATH_MAX + 1];
 	char **rcpts;
 	size_t nrcpts;
-	struct smtp_data rd;
+	struct smtp_data *rd;		/* during a message only */
 	struct handoff ho;
 	int ho_open;
 	uint64_t bdat_left, bdat_size;
@@ -78,10 +78,17 @@ struct session {
 	/* the handoff on the pool */
 	int ho_result;
 	char ho_err[HANDOFF_ERR_MAX];
-	struct smtp_cmd cmd;		/* big: kept here, not on the stack */
+	struct smtp_cmd *cmd;		/* the one of the event loop */
 };
 
 static void sess_input(struct session *s);
+
+/*
+ * The parsed command: big (an AUTH line's worth), and used only while one
+ * line is handled on the event loop's one thread, so all sessions share
+ * it; an idle session costs a few KiB, not twenty.
+ */
+static struct smtp_cmd sess_cmd;
 
 static void
 reply(struct session *s, const char *fmt, ...)
@@ -143,6 +150,8 @@ tx_reset(struct session *s)
 	s->from[0] = '\0';
 	s->bdat_left = 0;
 	s->bdat_last = s->bdat_failed = 0;
+	free(s->rd);
+	s->rd = NULL;
 }
 
 static void
@@ -166,7 +175,6 @@ sess_free(struct session *s)
 	if (s->areq != NULL)
 		sksecret_req_cancel(s->areq);
 	authc_kick(s->d);
-	smtp_cmd_clear(&s->cmd);
 	bufferevent_free(s->bev);
 	free(s);
 }
@@ -369,7 +377,7 @@ cmd_auth(struct session *s)
 {
 	struct sksecret_auth *a = authc_get(s->d);
 	struct sksecret_auth_params p;
-	const char *why, *mech = s->cmd.mech;
+	const char *why, *mech = s->cmd->mech;
 	struct sbuf init;
 	char lip[48] = "";
 	int r;
@@ -395,7 +403,7 @@ cmd_auth(struct session *s)
 		return;
 	}
 	sbuf_init(&init, SMTP_AUTH_LINE_MAX);
-	if (s->cmd.initial != NULL && sess_b64(s->cmd.initial, &init) != 0) {
+	if (s->cmd->initial != NULL && sess_b64(s->cmd->initial, &init) != 0) {
 		sbuf_free(&init);
 		reply(s, "501 5.5.2 Cannot decode the initial response");
 		return;
@@ -406,7 +414,7 @@ cmd_auth(struct session *s)
 	p.remote_ip = s->rip;
 	(void)lip;
 	p.secured = s->tls;
-	if (s->cmd.initial != NULL) {
+	if (s->cmd->initial != NULL) {
 		p.initial = init.data != NULL ? init.data :
 		    (const unsigned char *)"";
 		p.initial_len = init.len;
@@ -488,7 +496,7 @@ cmd_ehlo(struct session *s, int esmtp)
 	const struct smtpd_conf *c = &s->d->conf;
 
 	tx_reset(s);
-	snprintf(s->helo, sizeof(s->helo), "%s", s->cmd.host);
+	snprintf(s->helo, sizeof(s->helo), "%s", s->cmd->host);
 	s->greeted = 1;
 	s->esmtp = esmtp;
 	if (!esmtp) {
@@ -533,8 +541,8 @@ cmd_mail(struct session *s)
 		reply(s, "530 5.7.0 Authentication required");
 		return;
 	}
-	for (i = 0; i < s->cmd.nparams; i++) {
-		const struct smtp_param *p = &s->cmd.params[i];
+	for (i = 0; i < s->cmd->nparams; i++) {
+		const struct smtp_param *p = &s->cmd->params[i];
 
 		if (strcmp(p->key, "SIZE") == 0 && p->value != NULL) {
 			char *end;
@@ -569,21 +577,21 @@ cmd_mail(struct session *s)
 			return;
 		}
 	}
-	if (s->cmd.utf8 && !s->smtputf8) {
+	if (s->cmd->utf8 && !s->smtputf8) {
 		reply(s, "553 5.6.7 Non-ASCII sender needs SMTPUTF8");
 		return;
 	}
 	/* sender_login_map: an authenticated user sends as its own only */
-	if (c->sender_login_map != NULL && s->authed && !s->cmd.path.null &&
-	    !sender_map_allows(&s->d->senders, s->cmd.path.addr,
+	if (c->sender_login_map != NULL && s->authed && !s->cmd->path.null &&
+	    !sender_map_allows(&s->d->senders, s->cmd->path.addr,
 	    s->auth_user)) {
 		log_info("%s: sender <%s> not owned by %s", s->id,
-		    s->cmd.path.addr, s->auth_user);
+		    s->cmd->path.addr, s->auth_user);
 		reply(s, "553 5.7.1 <%s>: Sender address rejected: not owned "
-		    "by user %s", s->cmd.path.addr, s->auth_user);
+		    "by user %s", s->cmd->path.addr, s->auth_user);
 		return;
 	}
-	snprintf(s->from, sizeof(s->from), "%s", s->cmd.path.addr);
+	snprintf(s->from, sizeof(s->from), "%s", s->cmd->path.addr);
 	s->in_mail = 1;
 	reply(s, "250 2.1.0 Ok");
 }
@@ -598,19 +606,19 @@ cmd_rcpt(struct session *s)
 		reply(s, "503 5.5.1 Error: need MAIL command");
 		return;
 	}
-	if (s->cmd.nparams > 0) {
+	if (s->cmd->nparams > 0) {
 		reply(s, "555 5.5.4 Unsupported option: %s",
-		    s->cmd.params[0].key);
+		    s->cmd->params[0].key);
 		return;
 	}
-	if (s->cmd.utf8 && !s->smtputf8) {
+	if (s->cmd->utf8 && !s->smtputf8) {
 		reply(s, "553 5.6.7 Non-ASCII recipient needs SMTPUTF8");
 		return;
 	}
-	if (!s->cmd.path.postmaster && !domain_open(c, s->cmd.path.domain) &&
+	if (!s->cmd->path.postmaster && !domain_open(c, s->cmd->path.domain) &&
 	    !(s->authed && word_in(c->trusted_mechs, s->auth_mech))) {
 		reply(s, "554 5.7.1 <%s>: Relay access denied",
-		    s->cmd.path.addr);
+		    s->cmd->path.addr);
 		return;
 	}
 	if (s->nrcpts >= c->max_recipients) {
@@ -618,8 +626,8 @@ cmd_rcpt(struct session *s)
 		return;
 	}
 	if ((n = realloc(s->rcpts, (s->nrcpts + 1) * sizeof(*n))) == NULL ||
-	    (n[s->nrcpts] = strdup(s->cmd.path.postmaster ? "postmaster" :
-	    s->cmd.path.addr)) == NULL) {
+	    (n[s->nrcpts] = strdup(s->cmd->path.postmaster ? "postmaster" :
+	    s->cmd->path.addr)) == NULL) {
 		if (n != NULL)
 			s->rcpts = n;
 		reply(s, "452 4.3.1 Insufficient system storage");
@@ -678,7 +686,12 @@ message_begin(struct session *s, int mode)
 		tx_reset(s);
 		return -1;
 	}
-	smtp_data_init(&s->rd, mode, c->max_message_size, 1000,
+	if ((s->rd = calloc(1, sizeof(*s->rd))) == NULL) {
+		reply(s, "451 4.3.0 Error: out of memory");
+		tx_reset(s);
+		return -1;
+	}
+	smtp_data_init(s->rd, mode, c->max_message_size, 1000,
 	    c->reject_bare_lf ? SMTP_DATA_BARE_LF | SMTP_DATA_BARE_CR |
 	    SMTP_DATA_NUL : SMTP_DATA_NUL, handoff_write, &s->ho);
 	return 0;
@@ -736,7 +749,7 @@ handoff_done(void *arg)
 	}
 	if (s->ho_result == 0) {
 		log_info("%s: from=<%s> nrcpt=%zu size=%llu: queued", s->id,
-		    s->from, s->nrcpts, (unsigned long long)s->rd.size);
+		    s->from, s->nrcpts, (unsigned long long)s->rd->size);
 		reply(s, "250 2.0.0 Ok: queued as %s", s->id);
 	} else {
 		log_error("%s: handoff failed: %s", s->id, s->ho_err);
@@ -753,18 +766,18 @@ handoff_done(void *arg)
 static void
 message_end(struct session *s)
 {
-	unsigned f = s->rd.flags;
+	unsigned f = s->rd->flags;
 	struct timeval tv = { (time_t)s->d->conf.timeout_command, 0 };
 
 	bufferevent_set_timeouts(s->bev, &tv, NULL);
-	if (smtp_data_finish(&s->rd) != 0) {
+	if (smtp_data_finish(s->rd) != 0) {
 		log_error("%s: queue file write error", s->id);
 		reply(s, "451 4.3.0 Error: queue file write error");
 	} else if (f & SMTP_DATA_TOO_BIG)
 		reply(s, "552 5.3.4 Error: message too large");
-	else if (f & s->rd.reject & SMTP_DATA_BARE_LF)
+	else if (f & s->rd->reject & SMTP_DATA_BARE_LF)
 		reply(s, "554 5.6.0 Error: bare <LF> in message");
-	else if (f & s->rd.reject & SMTP_DATA_BARE_CR)
+	else if (f & s->rd->reject & SMTP_DATA_BARE_CR)
 		reply(s, "554 5.6.0 Error: bare <CR> in message");
 	else if (f & SMTP_DATA_NUL)
 		reply(s, "554 5.6.0 Error: NUL byte in message");
@@ -792,8 +805,8 @@ cmd_bdat(struct session *s)
 		reply(s, "503 5.5.1 Error: need MAIL and RCPT before BDAT");
 	} else if (!s->ho_open && message_begin(s, SMTP_DATA_RAW) != 0)
 		s->bdat_failed = 1;
-	s->bdat_left = s->bdat_size = s->cmd.chunk_size;
-	s->bdat_last = s->cmd.last;
+	s->bdat_left = s->bdat_size = s->cmd->chunk_size;
+	s->bdat_last = s->cmd->last;
 	s->state = S_BDAT;
 }
 
@@ -870,10 +883,10 @@ sess_start_tls(struct session *s)
 static void
 dispatch(struct session *s)
 {
-	switch (s->cmd.verb) {
+	switch (s->cmd->verb) {
 	case SMTP_VERB_HELO:
 	case SMTP_VERB_EHLO:
-		cmd_ehlo(s, s->cmd.verb == SMTP_VERB_EHLO);
+		cmd_ehlo(s, s->cmd->verb == SMTP_VERB_EHLO);
 		break;
 	case SMTP_VERB_MAIL:
 		cmd_mail(s);
@@ -921,10 +934,10 @@ dispatch(struct session *s)
 static void
 sess_line(struct session *s, const char *line, size_t len)
 {
-	int r = smtp_cmd_parse(line, len, &s->cmd);
+	int r = smtp_cmd_parse(line, len, s->cmd);
 
 	/* max_line, below the parser's own limit, for all but AUTH */
-	if (r == SMTP_CMD_OK && s->cmd.verb != SMTP_VERB_AUTH &&
+	if (r == SMTP_CMD_OK && s->cmd->verb != SMTP_VERB_AUTH &&
 	    len + 2 > s->d->conf.max_line)
 		r = SMTP_CMD_TOO_LONG;
 	if (r == SMTP_CMD_OK)
@@ -934,7 +947,7 @@ sess_line(struct session *s, const char *line, size_t len)
 	else if (r == SMTP_CMD_BAD_BYTE)
 		reply(s, "500 5.5.2 Error: bad character in command");
 	else if (r == SMTP_CMD_TOO_LONG)
-		reply(s, s->cmd.verb == SMTP_VERB_AUTH ? "500 5.5.6 "
+		reply(s, s->cmd->verb == SMTP_VERB_AUTH ? "500 5.5.6 "
 		    "Authentication exchange line is too long" :
 		    "500 5.5.2 Error: line too long");
 	else if (r == SMTP_CMD_BAD_SENDER)
@@ -942,9 +955,9 @@ sess_line(struct session *s, const char *line, size_t len)
 	else if (r == SMTP_CMD_BAD_RCPT)
 		reply(s, "501 5.1.3 Bad recipient address syntax");
 	else
-		reply(s, "501 5.5.4 Syntax error: %s", s->cmd.why ? s->cmd.why :
+		reply(s, "501 5.5.4 Syntax error: %s", s->cmd->why ? s->cmd->why :
 		    "in parameters");
-	smtp_cmd_clear(&s->cmd);
+	smtp_cmd_clear(s->cmd);
 }
 
 /* Message bytes from the input buffer, as far as they go. */
@@ -969,7 +982,7 @@ sess_body(struct session *s, struct evbuffer *in)
 			n = (size_t)s->bdat_left;
 		if (s->state == S_BDAT && s->bdat_failed) {
 			used = n;	/* a refused chunk: read and dropped */
-		} else if (smtp_data_feed(&s->rd, v.iov_base, n, &used,
+		} else if (smtp_data_feed(s->rd, v.iov_base, n, &used,
 		    &done) != 0)
 			s->bdat_failed = 1;
 		evbuffer_drain(in, used);
@@ -1207,6 +1220,7 @@ sess_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		s->next->prev = s;
 	d->sessions = s;
 	s->l = l;
+	s->cmd = &sess_cmd;
 	snprintf(s->rip, sizeof(s->rip), "%s", ip);
 	snprintf(s->id, sizeof(s->id), "%08lX%04X", ++d->next_id,
 	    (unsigned)(time(NULL) & 0xffff));

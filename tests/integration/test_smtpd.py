@@ -750,7 +750,7 @@ def test_thousand_sessions():
         print("memory per idle session: %.0f bytes (RSS %d -> %d KiB)"
               % (per, before, idle))
         # ASan's redzones and quarantine make every allocation bigger
-        assert per < (256 if os.environ.get("SASLKIT_BINDIR") else 64) * 1024
+        assert per < (128 if os.environ.get("SASLKIT_BINDIR") else 16) * 1024
         # one of them still gets its message through
         s = socks[500]
         for c in (b"MAIL FROM:<a@b.example>", b"RCPT TO:<bob@example.org>",
