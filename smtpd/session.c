@@ -379,7 +379,6 @@ cmd_auth(struct session *s)
 	struct sksecret_auth_params p;
 	const char *why, *mech = s->cmd->mech;
 	struct sbuf init;
-	char lip[48] = "";
 	int r;
 
 	if (!s->greeted || !s->esmtp) {
@@ -412,7 +411,6 @@ cmd_auth(struct session *s)
 	p.mech = mech;
 	p.service = "smtp";
 	p.remote_ip = s->rip;
-	(void)lip;
 	p.secured = s->tls;
 	if (s->cmd->initial != NULL) {
 		p.initial = init.data != NULL ? init.data :
