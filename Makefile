@@ -45,7 +45,8 @@ LIBSECRET_SONAME = libsaslkit-secret.so.1
 LIBSECRET_SO = $(B)/lib/libsaslkit-secret.so.$(LIBSECRET_VERSION)
 PIC = $(B)/pic
 SMTPD_SRC = smtpd/main.c smtpd/config.c smtpd/session.c smtpd/handoff.c \
-	smtpd/privdrop.c smtpd/authc.c smtpd/senders.c common/pool.c \
+	smtpd/privdrop.c smtpd/authc.c smtpd/senders.c smtpd/iptable.c \
+	common/pool.c \
 	$(LIBSECRET_SRC)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)

@@ -98,13 +98,74 @@ parse_addr(const char *s, size_t n, struct listener_conf *l)
 	return 0;
 }
 
+/*
+ * A list of SASL mechanism names, separated by any of seps, into out as
+ * upper-case names one space apart. Each name must be a RFC 4422 name:
+ * 1 to 20 of A-Z, 0-9, '-' and '_'. -1 for a bad name, an empty list or
+ * an out too small.
+ */
+static int
+norm_mechs(const char *in, size_t n, const char *seps, char *out,
+    size_t outlen)
+{
+	size_t o = 0, w, i;
+	const char *p = in, *end = in + n;
+
+	while (p < end) {
+		while (p < end && strchr(seps, *p) != NULL)
+			p++;
+		for (w = 0; p + w < end && strchr(seps, p[w]) == NULL; w++)
+			;
+		if (w == 0)
+			break;
+		if (w > 20 || o + w + 2 > outlen)
+			return -1;
+		if (o > 0)
+			out[o++] = ' ';
+		for (i = 0; i < w; i++) {
+			unsigned char ch = (unsigned char)p[i];
+
+			if (!isalnum(ch) && ch != '-' && ch != '_')
+				return -1;
+			out[o++] = (char)toupper(ch);
+		}
+		p += w;
+	}
+	if (o == 0 || outlen == 0)
+		return -1;
+	out[o] = '\0';
+	return 0;
+}
+
+/* The config key's mechanism list, normalised; def when unset. */
+static int
+get_mechs(const struct conf *raw, const char *key, const char *def, char *out,
+    size_t outlen, char *err, size_t errlen)
+{
+	const char *v = conf_get(raw, key);
+
+	if (v == NULL && def == NULL) {
+		out[0] = '\0';
+		return SK_OK;
+	}
+	if (v == NULL)
+		v = def;
+	if (norm_mechs(v, strlen(v), " \t,", out, outlen) == -1) {
+		snprintf(err, errlen, "%s: \"%s\": want mechanism names "
+		    "(letters, digits, - and _, at most 20 each), separated by "
+		    "spaces or commas", key, v);
+		return SK_ERR_FORMAT;
+	}
+	return SK_OK;
+}
+
 /* One listener: "ADDR:PORT MODE [auth_required] [plaintext_auth] [mechs=A/B]". */
 static int
 parse_listener(const char *s, size_t n, struct listener_conf *l, char *err,
     size_t errlen)
 {
 	const char *p = s, *end = s + n;
-	size_t w, i;
+	size_t w;
 	int word = 0;
 
 	memset(l, 0, sizeof(*l));
@@ -131,13 +192,10 @@ parse_listener(const char *s, size_t n, struct listener_conf *l, char *err,
 				l->auth_required = 1;
 			else if (w == 14 && strncmp(p, "plaintext_auth", 14) == 0)
 				l->plaintext_auth = 1;
-			else if (w > 6 && strncmp(p, "mechs=", 6) == 0 &&
-			    w - 6 < sizeof(l->mechs)) {
-				memcpy(l->mechs, p + 6, w - 6);
-				l->mechs[w - 6] = '\0';
-				for (i = 0; i < w - 6; i++)
-					l->mechs[i] = l->mechs[i] == '/' ? ' ' :
-					    (char)toupper((unsigned char)l->mechs[i]);
+			else if (w > 6 && strncmp(p, "mechs=", 6) == 0) {
+				if (norm_mechs(p + 6, w - 6, "/", l->mechs,
+				    sizeof(l->mechs)) == -1)
+					goto bad;
 			} else
 				goto bad;
 		}
@@ -254,8 +312,11 @@ smtpd_conf_load(const char *path, struct smtpd_conf *c, char *err,
 	c->tls_cert = get_str(c->raw, "tls_cert", NULL);
 	c->tls_key = get_str(c->raw, "tls_key", NULL);
 	c->auth_socket = get_str(c->raw, "auth_socket", "/run/saslkit/auth");
-	c->auth_mechs = get_str(c->raw, "auth_mechs", SMTPD_DEFAULT_MECHS);
-	c->trusted_mechs = get_str(c->raw, "trusted_mechs", c->auth_mechs);
+	if ((r = get_mechs(c->raw, "auth_mechs", SMTPD_DEFAULT_MECHS,
+	    c->auth_mechs, sizeof(c->auth_mechs), sub, sizeof(sub))) != SK_OK ||
+	    (r = get_mechs(c->raw, "trusted_mechs", NULL, c->trusted_mechs,
+	    sizeof(c->trusted_mechs), sub, sizeof(sub))) != SK_OK)
+		goto bad;
 	c->sender_login_map = get_str(c->raw, "sender_login_map", NULL);
 	c->maildir = get_str(c->raw, "maildir", NULL);
 	c->sendmail_command = get_str(c->raw, "sendmail_command", NULL);

@@ -205,6 +205,7 @@ main(int argc, char *argv[])
 	pool_free(smtpd.pool);
 	smtpd_stop_listening(&smtpd);
 	authc_free(&smtpd);
+	iptable_free(smtpd.ips);
 	for (i = 0; i < 2; i++)
 		event_free(sigs[i]);
 	if (drain != NULL)

@@ -52,7 +52,7 @@ struct session {
 	struct bufferevent *bev;
 	enum sess_state state;
 	char id[24];
-	char rip[48], helo[SMTP_DOMAIN_MAX + 1];
+	char rip[IPTABLE_ADDR_MAX], helo[SMTP_DOMAIN_MAX + 1];
 	int greeted, esmtp;
 	int tls;			/* the session runs over TLS */
 	/* AUTH (RFC 4954), answered by authd */
@@ -106,30 +106,6 @@ reply(struct session *s, const char *fmt, ...)
 	evbuffer_add(out, "\r\n", 2);
 }
 
-/* ---- per-IP counts ---- */
-
-static unsigned *
-ip_slot(struct smtpd *d, const char *ip, int create)
-{
-	size_t h = 5381, i, k;
-
-	for (k = 0; ip[k] != '\0'; k++)
-		h = h * 33 + (unsigned char)ip[k];
-	for (i = 0; i < SMTPD_IP_SLOTS; i++) {
-		size_t j = (h + i) % SMTPD_IP_SLOTS;
-
-		if (strcmp(d->ips[j].ip, ip) == 0)
-			return &d->ips[j].n;
-		if (d->ips[j].ip[0] == '\0') {
-			if (!create)
-				return NULL;
-			snprintf(d->ips[j].ip, sizeof(d->ips[j].ip), "%s", ip);
-			return &d->ips[j].n;
-		}
-	}
-	return NULL;
-}
-
 /* ---- the transaction ---- */
 
 static void
@@ -157,11 +133,8 @@ tx_reset(struct session *s)
 static void
 sess_free(struct session *s)
 {
-	unsigned *n = ip_slot(s->d, s->rip, 0);
-
 	tx_reset(s);
-	if (n != NULL && *n > 0)
-		--*n;
+	iptable_release(s->d->ips, s->rip);
 	if (s->prev != NULL)
 		s->prev->next = s->next;
 	else
@@ -614,7 +587,8 @@ cmd_rcpt(struct session *s)
 		return;
 	}
 	if (!s->cmd->path.postmaster && !domain_open(c, s->cmd->path.domain) &&
-	    !(s->authed && word_in(c->trusted_mechs, s->auth_mech))) {
+	    !(s->authed && word_in(c->trusted_mechs[0] != '\0' ?
+	    c->trusted_mechs : sess_mech_conf(s), s->auth_mech))) {
 		reply(s, "554 5.7.1 <%s>: Relay access denied",
 		    s->cmd->path.addr);
 		return;
@@ -1166,9 +1140,8 @@ sess_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	struct smtpd *d = arg;
 	const struct listener_conf *l = NULL;
 	struct session *s;
-	unsigned *n;
 	size_t i;
-	char ip[48] = "?";
+	char ip[IPTABLE_ADDR_MAX] = "?";
 
 	(void)salen;
 	for (i = 0; i < d->conf.nlisten; i++)
@@ -1181,8 +1154,7 @@ sess_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, ip,
 		    sizeof(ip));
 	if (d->stopping || l == NULL || d->nsessions >= d->conf.max_connections ||
-	    (n = ip_slot(d, ip, 1)) == NULL ||
-	    *n >= d->conf.max_connections_per_ip) {
+	    iptable_acquire(d->ips, ip, d->conf.max_connections_per_ip) == -1) {
 		static const char busy[] = "421 4.7.0 Error: too many "
 		    "connections\r\n";
 
@@ -1192,6 +1164,7 @@ sess_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		return;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		iptable_release(d->ips, ip);
 		close(fd);
 		return;
 	}
@@ -1207,11 +1180,11 @@ sess_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		s->bev = bufferevent_socket_new(d->base, fd,
 		    BEV_OPT_CLOSE_ON_FREE);
 	if (s->bev == NULL) {
+		iptable_release(d->ips, ip);
 		free(s);
 		close(fd);
 		return;
 	}
-	++*n;
 	d->nsessions++;
 	s->d = d;
 	if ((s->next = d->sessions) != NULL)
@@ -1232,6 +1205,9 @@ smtpd_listen(struct smtpd *d)
 {
 	size_t i;
 
+	if (d->ips == NULL &&
+	    (d->ips = iptable_new(d->conf.max_connections)) == NULL)
+		return -1;
 	for (i = 0; i < d->conf.nlisten; i++)
 		if ((d->lev[i] = evconnlistener_new(d->base, sess_accept, d,
 		    LEV_OPT_CLOSE_ON_FREE, -1, d->lfd[i])) == NULL)

@@ -10,11 +10,10 @@
 
 #include <openssl/ssl.h>
 
+#include "iptable.h"
 #include "pool.h"
 #include "senders.h"
 #include "smtpd.h"
-
-#define SMTPD_IP_SLOTS	4096	/* client IPs tracked for the per-IP cap */
 
 struct smtpd {
 	struct smtpd_conf conf;
@@ -31,10 +30,7 @@ struct smtpd {
 	struct session *sessions;
 	unsigned long next_id;
 	int stopping;
-	struct {
-		char ip[48];
-		unsigned n;
-	} ips[SMTPD_IP_SLOTS];
+	struct iptable *ips;		/* sessions per client address */
 };
 
 /*

@@ -31,7 +31,8 @@ struct listener_conf {
 	enum listen_tls tls;
 	int auth_required;	/* M=a: MAIL needs AUTH */
 	int plaintext_auth;	/* PLAIN/LOGIN before TLS (AuthOptions p off) */
-	char mechs[512];	/* offered here, "" for the global list */
+	char mechs[512];	/* offered here, "" for the global list;
+				   normalised: upper case, one space apart */
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 };
@@ -43,8 +44,9 @@ struct smtpd_conf {
 	const char *user;
 	const char *tls_cert, *tls_key;
 	const char *auth_socket;
-	const char *auth_mechs;		/* AuthMechanisms */
-	const char *trusted_mechs;	/* TrustAuthMech: may relay */
+	char auth_mechs[512];		/* AuthMechanisms, normalised */
+	char trusted_mechs[512];	/* TrustAuthMech: may relay; ""
+					   unset: what the listener offers */
 	char *local_domains[SMTPD_DOMAINS_MAX];
 	size_t nlocal;
 	char *relay_domains[SMTPD_DOMAINS_MAX];

@@ -260,6 +260,38 @@ def test_limits_per_ip_and_timeout():
         d.stop()
 
 
+def test_many_client_addresses_over_time():
+    """Clients come and go from 5,000 different addresses, more than the
+    per-IP table ever holds at once: each is greeted (an early version
+    never forgot an address, and refused every new one after 4,096)."""
+    d = Smtpd(max_connections="10", max_connections_per_ip="1").start()
+
+    def greeted(src):
+        c = socket.socket()
+        c.bind((src, 0))
+        c.settimeout(10)
+        c.connect(("127.0.0.1", d.port))
+        return c, c.recv(100)
+
+    try:
+        for i in range(5000):
+            c, greeting = greeted("127.2.%d.%d" % (i // 250, i % 250 + 1))
+            assert greeting.startswith(b"220 "), (i, greeting)
+            c.sendall(b"QUIT\r\n")
+            while c.recv(100):      # 221, then smtpd closes: session gone
+                pass
+            c.close()
+        # the caps still hold: ten sessions, then 421
+        held = [greeted("127.3.0.%d" % (i + 1)) for i in range(10)]
+        assert all(g.startswith(b"220 ") for _, g in held)
+        c, greeting = greeted("127.3.0.99")
+        assert greeting.startswith(b"421 4.7.0"), greeting
+        for c, _ in held:
+            c.close()
+    finally:
+        d.stop()
+
+
 def test_pipe_handoff():
     d = Smtpd()
     outdir = d.dir / "outdir"           # the command runs as nobody
@@ -635,11 +667,7 @@ def test_sender_login_map(authd_smtpd):
     smap = d.dir / "senders"
     smap.write_text("alice@sender.example alice@example.org\n"
                     "@team.example alice@example.org,pat@example.org\n")
-    d.proc.send_signal(signal.SIGTERM)
-    d.proc.wait(timeout=20)
-    d.logf.close()
-    d.keys["sender_login_map"] = str(smap)
-    d.start()
+    restart(d, sender_login_map=str(smap))
     r = Raw(d.plain_port)
     r.cmd("EHLO c.example")
     assert r.cmd("AUTH PLAIN " + base64.b64encode(
@@ -652,6 +680,61 @@ def test_sender_login_map(authd_smtpd):
     assert code == 553 and "5.7.1" in lines[0]
     assert r.cmd("MAIL FROM:<>")[0] == 250
     r.cmd("QUIT")
+
+
+def restart(d, **keys):
+    """Restarts the fixture's smtpd with these config keys changed."""
+    d.proc.send_signal(signal.SIGTERM)
+    d.proc.wait(timeout=20)
+    d.logf.close()
+    d.keys.update(keys)
+    for k in [k for k, v in d.keys.items() if v is None]:
+        del d.keys[k]
+    d.start()
+
+
+def test_mechanism_lists_and_trust(authd_smtpd):
+    """Mechanism names are taken in any case, and commas separate them in
+    auth_mechs and trusted_mechs; trusted_mechs
+    defaults to what the listener offers (its mechs=), and an explicit
+    trusted_mechs keeps other mechanisms from relaying (554 5.7.1)."""
+    import base64
+    d = authd_smtpd
+    plain = base64.b64encode(b"\0alice\0alice-pw").decode()
+    restart(d, listen="127.0.0.1:%d plain mechs=plain/Login plaintext_auth"
+            % d.plain_port, auth_mechs="scram-sha-256, cram-md5",
+            trusted_mechs=None)
+    r = Raw(d.plain_port)
+    code, lines = r.cmd("EHLO c.example")
+    assert any(l.endswith("AUTH PLAIN LOGIN") for l in lines), lines
+    assert r.cmd("AUTH plain " + plain)[0] == 235
+    assert r.cmd("MAIL FROM:<alice@example.org>")[0] == 250
+    assert r.cmd("RCPT TO:<x@elsewhere.example>")[0] == 250   # trusted
+    r.cmd("QUIT")
+    restart(d, trusted_mechs="SCRAM-SHA-256,cram-md5")
+    r = Raw(d.plain_port)
+    r.cmd("EHLO c.example")
+    assert r.cmd("AUTH PLAIN " + plain)[0] == 235
+    assert r.cmd("MAIL FROM:<alice@example.org>")[0] == 250
+    code, lines = r.cmd("RCPT TO:<x@elsewhere.example>")
+    assert code == 554 and "5.7.1" in lines[0]              # not trusted
+    assert r.cmd("RCPT TO:<bob@example.org>")[0] == 250     # local: fine
+    r.cmd("QUIT")
+
+
+@pytest.mark.parametrize("key,value", [
+    ("auth_mechs", "PLAIN;LOGIN"),
+    ("auth_mechs", "PLAIN SCRAM-SHA-256-PLUS-AND-MORE"),
+    ("trusted_mechs", ","),
+    ("listen", "127.0.0.1:2525 plain mechs=PLAIN/L*GIN"),
+])
+def test_bad_mechanism_names(key, value):
+    d = Smtpd(**{key: value})
+    d.conf.write_text("".join("%s: %s\n" % kv for kv in d.keys.items()))
+    r = subprocess.run([SMTPD, "-d", "-c", str(d.conf)], capture_output=True,
+                       text=True, timeout=20)
+    assert r.returncode == 78 and key in r.stderr, r.stderr
+    shutil.rmtree(d.dir)
 
 
 def test_msmtp_curl_and_smtplib_auth(authd_smtpd):

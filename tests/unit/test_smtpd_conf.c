@@ -55,6 +55,8 @@ test_defaults(void **state)
 	assert_int_equal(c.timeout_data_term, 600);
 	assert_true(c.reject_bare_lf);
 	assert_int_equal(c.max_auth_failures, 3);
+	assert_string_equal(c.auth_mechs, SMTPD_DEFAULT_MECHS);
+	assert_string_equal(c.trusted_mechs, "");	/* the listener's */
 	smtpd_conf_free(&c);
 }
 
@@ -70,8 +72,12 @@ test_listeners_and_lists(void **state)
 	    "127.0.0.2:2465 tls\n"
 	    "tls_cert: /c\ntls_key: /k\nsendmail_command: /usr/sbin/sendmail\n"
 	    "local_domains: Example.ORG, example.net\nrelay_domains: r.example\n"
-	    "reject_bare_lf: no\nmax_recipients: 5\n", &c, err, sizeof(err)),
+	    "reject_bare_lf: no\nmax_recipients: 5\n"
+	    "auth_mechs: scram-sha-256,plain  cram-md5\n"
+	    "trusted_mechs: Scram-Sha-256\n", &c, err, sizeof(err)),
 	    SK_OK);
+	assert_string_equal(c.auth_mechs, "SCRAM-SHA-256 PLAIN CRAM-MD5");
+	assert_string_equal(c.trusted_mechs, "SCRAM-SHA-256");
 	assert_int_equal(c.nlisten, 3);
 	assert_int_equal(c.listen[0].tls, LISTEN_PLAIN);
 	assert_true(c.listen[0].plaintext_auth);
@@ -106,6 +112,12 @@ test_refusals(void **state)
 		"listen: 127.0.0.1:25 plain\nmaildir: /m\nreject_bare_lf: maybe\n",
 		"listen: 127.0.0.1:25 plain\nmaildir: /m\nmax_line: 10\n",
 		"listen: ,\nmaildir: /m\n",
+		"listen: 127.0.0.1:25 plain mechs=PLAIN/L.GIN\nmaildir: /m\n",
+		"listen: 127.0.0.1:25 plain mechs=/\nmaildir: /m\n",
+		"listen: 127.0.0.1:25 plain\nmaildir: /m\nauth_mechs: PLAIN;X\n",
+		"listen: 127.0.0.1:25 plain\nmaildir: /m\nauth_mechs: ,\n",
+		"listen: 127.0.0.1:25 plain\nmaildir: /m\n"
+		    "trusted_mechs: ABCDEFGHIJKLMNOPQRSTU\n",
 	};
 	struct smtpd_conf c;
 	char err[512];
