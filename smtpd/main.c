@@ -187,7 +187,7 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() == -1 ||
 	    (smtpd.base = event_base_new()) == NULL ||
-	    (smtpd.pool = pool_new(smtpd.base, 2, 0)) == NULL)
+	    (smtpd.pool = pool_new(smtpd.base, 2, SMTPD_HANDOFFS_MAX)) == NULL)
 		fatal("cannot start the event loop or the workers");
 	sigs[0] = evsignal_new(smtpd.base, SIGTERM, on_signal, NULL);
 	sigs[1] = evsignal_new(smtpd.base, SIGINT, on_signal, NULL);

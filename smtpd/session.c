@@ -700,9 +700,14 @@ handoff_work(void *arg)
 	struct session *s = arg;
 	const struct smtpd_conf *c = &s->d->conf;
 
+	/* fsync or the command: waiting, not computing, so other handoffs
+	   go on meanwhile, on spare threads (the journal commits them
+	   together) */
+	pool_blocking_begin();
 	s->ho_result = handoff_commit(&s->ho, c->maildir, c->sendmail_command,
 	    s->from, (const char *const *)s->rcpts, s->nrcpts,
 	    c->handoff_timeout, s->ho_err, sizeof(s->ho_err));
+	pool_blocking_end();
 }
 
 /* Loop: the handoff is done; the commands after it go on. */

@@ -16,6 +16,7 @@
 #define SMTPD_DEFAULT_MECHS	"SCRAM-SHA-256-PLUS SCRAM-SHA-256 " \
 	"SCRAM-SHA-1-PLUS SCRAM-SHA-1 PLAIN LOGIN CRAM-MD5"
 #define SMTPD_LISTENERS_MAX	16
+#define SMTPD_HANDOFFS_MAX	32	/* handoffs waiting on a disk or command at once */
 #define SMTPD_DOMAINS_MAX	256
 
 enum listen_tls {

@@ -329,6 +329,50 @@ def test_pipe_handoff():
         d.stop()
 
 
+def test_slow_handoffs_do_not_hold_others():
+    """Four deliveries to a command that takes 3 s are in flight (more
+    than the two computing workers); a fifth, fast one is answered long
+    before any of them."""
+    import threading
+    d = Smtpd()
+    script = d.dir / "sendmail"
+    script.write_text("#!/bin/sh\ncat >/dev/null\n"
+                      "case \"$*\" in *slow@*) sleep 3 ;; esac\nexit 0\n")
+    os.chmod(script, 0o755)
+    spool = d.dir / "spool"
+    spool.mkdir()
+    shutil.chown(spool, "nobody")
+    del d.keys["maildir"]
+    d.keys.update(sendmail_command=str(script), spool_dir=str(spool))
+    d.start()
+    done = {}
+
+    def send(name, rcpt):
+        s = d.smtp()
+        s.ehlo("c.example")
+        s.sendmail("a@s.example", [rcpt], b"Subject: %s\r\n\r\nx\r\n"
+                   % name.encode())
+        done[name] = time.monotonic()
+        s.quit()
+
+    try:
+        t0 = time.monotonic()
+        slow = [threading.Thread(target=send, args=("slow%d" % i,
+                                                    "slow@example.org"))
+                for i in range(4)]
+        for t in slow:
+            t.start()
+        time.sleep(0.5)             # the four are in their handoff now
+        send("fast", "fast@example.org")
+        for t in slow:
+            t.join(timeout=30)
+        assert len(done) == 5, done
+        assert all(done["fast"] < done["slow%d" % i] for i in range(4))
+        assert done["fast"] - t0 < 2.5      # not behind a 3 s command
+    finally:
+        d.stop()
+
+
 def test_runs_without_root(smtpd):
     """The privilege proofs: uid, gid and groups not root, CapEff 0, and
     a root-only file (as the sasldb is) cannot be opened."""
