@@ -63,9 +63,9 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
 PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd \
 	$(B)/tests/cyrus_peer \
 	$(B)/tests/sasl_client $(LIBSECRET_SO) $(B)/tests/sks_client \
-	$(B)/bench/authbench
+	$(B)/bench/authbench $(B)/bench/smtpbench
 
-.PHONY: all check deps demo install install-lib authbench fuzz fuzz-build bench clean unit unit-asan \
+.PHONY: all check deps demo install install-lib authbench smtpbench fuzz fuzz-build bench clean unit unit-asan \
 	integration integration-asan lint
 
 all: $(PROGRAMS) $(UNIT_BIN)
@@ -110,6 +110,11 @@ $(B)/bench/authbench: bench/authbench.c $(LIBSECRET_SRC:%.c=$(B)/%.o) \
 		$(B)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -lpthread
+
+# the load generator of bench/smtpbench.sh: SMTP sessions with STARTTLS
+$(B)/bench/smtpbench: bench/smtpbench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -levent_openssl -levent -lssl -lcrypto
 
 $(B)/libcommon.a: $(COMMON_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -211,10 +216,14 @@ demo: deps all
 bench: deps all
 	sh bench/saslpasswd_bench.sh
 	bash bench/authbench.sh
+	bash bench/smtpbench.sh
 
 # authd against Dovecot's auth server and Cyrus saslauthd, in one run
 authbench: deps all
 	bash bench/authbench.sh
+
+smtpbench: deps all
+	bash bench/smtpbench.sh
 
 install: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd install-lib
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \

@@ -71,31 +71,7 @@ chmod 0600 "$work/plain/sasldb2"
 SASLKIT_CONFDIR=/nonexistent "$SP" -f "$work/hashed/sasldb2" -u "$REALM" \
 	-I 4096 -i "$work/hashed.import" 2>/dev/null
 # the same verifiers for Dovecot: SCRAM-SHA-256$4096:salt$stored:server
-db5.3_dump -p "$work/hashed/sasldb2" | /usr/bin/python3 -c '
-import sys
-lines = sys.stdin.read().split("HEADER=END\n", 1)[1].split("DATA=END")[0].splitlines()
-def unesc(s):
-    s = s.strip()
-    out, i = bytearray(), 0
-    while i < len(s):
-        if s[i] == "\\":
-            if s[i + 1] == "\\":
-                out.append(92); i += 2
-            else:
-                out.append(int(s[i + 1:i + 3], 16)); i += 3
-        else:
-            out.append(ord(s[i])); i += 1
-    return bytes(out)
-for k, v in zip(lines[0::2], lines[1::2]):
-    authid, realm, prop = unesc(k).split(b"\0")
-    if prop != b"saslkitSCRAM-SHA-256":
-        continue
-    head, stored_server = unesc(v).decode().split("$", 1)[1].split("$")
-    it, salt = head.split(":")
-    stored, server = stored_server.split(":")
-    print("%s:{SCRAM-SHA-256}%s,%s,%s,%s" % (authid.decode(), it, salt,
-                                             stored, server))
-' > "$work/hashed.passwd"
+"$PEERS/scram2passwd.sh" "$work/hashed/sasldb2" > "$work/hashed.passwd"
 # a second copy of the hashed store, for the authd with its cache on (one
 # authd per file: it holds the file's lock)
 mkdir -m 0700 "$work/hashed2"
