@@ -107,12 +107,12 @@ $(BA)/tests/sks_client: tests/integration/sks_client.c $(LIBSECRET_SRC) \
 
 # the load generator of bench/authbench.sh, on libsecret
 $(B)/bench/authbench: bench/authbench.c $(LIBSECRET_SRC:%.c=$(B)/%.o) \
-		$(B)/libcommon.a
+		$(B)/libcommon.a bench/bench.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -lpthread
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS_COMMON) -lpthread
 
 # the load generator of bench/smtpbench.sh: SMTP sessions with STARTTLS
-$(B)/bench/smtpbench: bench/smtpbench.c
+$(B)/bench/smtpbench: bench/smtpbench.c bench/bench.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -levent_openssl -levent -lssl -lcrypto
 

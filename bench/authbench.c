@@ -35,24 +35,12 @@
 
 #include "scram.h"
 
+#include "bench.h"
+
 #define MAX_CLIENTS	256
 #define MAX_SAMPLES	(4u << 20)
 
-static double
-now(void)
-{
-	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void
-die(const char *msg)
-{
-	fprintf(stderr, "authbench: %s\n", msg);
-	exit(1);
-}
 
 /* ---- results ---- */
 
@@ -77,24 +65,13 @@ record(double started, int ok)
 		samples[nsamples++] = t - started;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void
 report(void)
 {
-	double secs = t_end - t_start, p50 = 0, p99 = 0;
+	double secs = t_end - t_start, p50, p99;
 
-	qsort(samples, nsamples, sizeof(*samples), cmp_double);
-	if (nsamples > 0) {
-		p50 = samples[nsamples / 2];
-		p99 = samples[(size_t)((double)nsamples * 0.99)];
-	}
+	percentiles(samples, nsamples, &p50, &p99);
 	printf("auths=%lu secs=%.2f rate=%.0f p50_ms=%.3f p99_ms=%.3f "
 	    "fail=%lu errors=%lu\n", nok, secs, (double)nok / secs, p50 * 1e3,
 	    p99 * 1e3, nfail, nerr);
@@ -538,6 +515,7 @@ main(int argc, char **argv)
 {
 	unsigned i;
 
+	bench_prog = "authbench";
 	if (argc >= 4 && strcmp(argv[1], "pbkdf2") == 0)
 		return run_pbkdf2((unsigned)atoi(argv[2]), atof(argv[3]));
 	if (argc == 7 && strcmp(argv[1], "auth") == 0) {

@@ -58,26 +58,11 @@ echo "== authbench: $N users, ${SECS}s per measurement, c = $CS"
 echo "   servers on cores 0,1; load generator on core 1 ($GEN)"
 
 # ---- the stores ----
-mkdir -m 0700 "$work/plain" "$work/hashed"
-i=0
-while [ "$i" -lt "$N" ]; do
-	u=$(printf 'bench%04d' "$i")
-	echo "pw-$i" | saslpasswd2 -f "$work/plain/sasldb2" -c -p -u "$REALM" "$u"
-	printf '%s:{PLAIN}pw-%d\n' "$u" "$i" >> "$work/plain.passwd"
-	printf '%s\tpassword\tpw-%d\n' "$u" "$i" >> "$work/hashed.import"
-	i=$((i + 1))
-done
-chmod 0600 "$work/plain/sasldb2"
-SASLKIT_CONFDIR=/nonexistent "$SP" -f "$work/hashed/sasldb2" -u "$REALM" \
-	-I 4096 -i "$work/hashed.import" 2>/dev/null
-# the same verifiers for Dovecot: SCRAM-SHA-256$4096:salt$stored:server
-"$PEERS/scram2passwd.sh" "$work/hashed/sasldb2" > "$work/hashed.passwd"
+"$PEERS/stores.sh" "$work" "$N" "$REALM" "$SP"
 # a second copy of the hashed store, for the authd with its cache on (one
 # authd per file: it holds the file's lock)
 mkdir -m 0700 "$work/hashed2"
 cp "$work/hashed/sasldb2" "$work/hashed2/sasldb2"
-[ "$(wc -l < "$work/hashed.passwd")" = "$N" ] ||
-	{ echo "authbench: could not convert the verifiers" >&2; exit 1; }
 
 # ---- authd: one instance per store and cache setting ----
 start_authd() {	# name store cache_ttl

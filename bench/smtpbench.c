@@ -49,6 +49,8 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 
+#include "bench.h"
+
 #define MAX_SESSIONS	4096
 #define MAX_SAMPLES	(4u << 20)
 #define MAX_REPLY_LINE	4096	/* a longer reply line is an error */
@@ -113,21 +115,7 @@ ack_now(struct sess *s)
 		setsockopt(s->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 }
 
-static double
-now(void)
-{
-	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static void
-die(const char *msg)
-{
-	fprintf(stderr, "smtpbench: %s\n", msg);
-	exit(1);
-}
 
 static void start_session(struct sess *s);
 
@@ -389,13 +377,6 @@ start_session(struct sess *s)
 		end_session(s, 0, "connect failed", strerror(errno));
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void
 on_end(evutil_socket_t fd, short what, void *arg)
@@ -439,11 +420,12 @@ main(int argc, char **argv)
 	struct event *end_ev;
 	struct timeval tv;
 	struct rlimit rl;
-	double secs, elapsed, p50 = 0, p99 = 0;
+	double secs, elapsed, p50, p99;
 	long nc, msgsize = 2048;
 	char *ep;
-
 	int ch;
+
+	bench_prog = "smtpbench";
 
 	while ((ch = getopt(argc, argv, "qs:")) != -1) {
 		switch (ch) {
@@ -511,11 +493,7 @@ usage:
 	event_base_dispatch(base);
 	elapsed = t_end - t_start;
 
-	qsort(samples, nsamples, sizeof(*samples), cmp_double);
-	if (nsamples > 0) {
-		p50 = samples[nsamples / 2];
-		p99 = samples[(size_t)((double)nsamples * 0.99)];
-	}
+	percentiles(samples, nsamples, &p50, &p99);
 	printf("sessions=%lu secs=%.2f rate=%.1f p50_ms=%.3f p99_ms=%.3f "
 	    "errors=%lu acked=%lu tls=%s\n", nok, elapsed, (double)nok / elapsed,
 	    p50 * 1e3, p99 * 1e3, nerr, nacked,

@@ -104,23 +104,7 @@ echo "== smtpbench: $N users, ${SECS}s per measurement, c = $CS," \
 echo "   servers on cores 0,1; load generator on core 1 ($GEN)"
 
 # ---- users and stores ----
-mkdir -m 0700 "$work/plain" "$work/hashed"
-: > "$work/plain.passwd"
-: > "$work/hashed.import"
-i=0
-while [ "$i" -lt "$N" ]; do
-	u=$(printf 'bench%04d' "$i")
-	echo "pw-$i" | saslpasswd2 -f "$work/plain/sasldb2" -c -p -u "$REALM" "$u"
-	printf '%s:{PLAIN}pw-%d\n' "$u" "$i" >> "$work/plain.passwd"
-	printf '%s\tpassword\tpw-%d\n' "$u" "$i" >> "$work/hashed.import"
-	i=$((i + 1))
-done
-chmod 0600 "$work/plain/sasldb2"
-SASLKIT_CONFDIR=/nonexistent "$SP" -f "$work/hashed/sasldb2" -u "$REALM" \
-	-I 4096 -i "$work/hashed.import" 2>/dev/null
-"$PEERS/scram2passwd.sh" "$work/hashed/sasldb2" > "$work/hashed.passwd"
-[ "$(wc -l < "$work/hashed.passwd")" = "$N" ] ||
-	{ echo "smtpbench: could not convert the verifiers" >&2; exit 1; }
+"$PEERS/stores.sh" "$work" "$N" "$REALM" "$SP"
 
 # one certificate for both servers
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" \

@@ -292,21 +292,30 @@ def test_many_client_addresses_over_time():
         d.stop()
 
 
-def test_pipe_handoff():
+def pipe_smtpd(script_text):
+    """An smtpd that hands off to a shell script (run as nobody) instead
+    of a Maildir; script_text may use {dir}, smtpd's directory."""
     d = Smtpd()
-    outdir = d.dir / "outdir"           # the command runs as nobody
-    outdir.mkdir()
-    shutil.chown(outdir, "nobody")
-    out = outdir / "out"
     script = d.dir / "sendmail"
-    script.write_text("#!/bin/sh\necho \"$@\" > %s.args || exit 1\n"
-                      "cat > %s.msg || exit 1\n" % (out, out))
+    script.write_text("#!/bin/sh\n" + script_text.format(dir=d.dir))
     os.chmod(script, 0o755)
     spool = d.dir / "spool"
     spool.mkdir()
     shutil.chown(spool, "nobody")
     del d.keys["maildir"]
     d.keys.update(sendmail_command=str(script), spool_dir=str(spool))
+    d.script = script
+    return d
+
+
+def test_pipe_handoff():
+    d = pipe_smtpd('echo "$@" > {dir}/outdir/out.args || exit 1\n'
+                   "cat > {dir}/outdir/out.msg || exit 1\n")
+    outdir = d.dir / "outdir"           # the command runs as nobody
+    outdir.mkdir()
+    shutil.chown(outdir, "nobody")
+    out = outdir / "out"
+    script = d.script
     d.start()
     try:
         s = d.smtp()
@@ -334,16 +343,8 @@ def test_slow_handoffs_do_not_hold_others():
     than the two computing workers); a fifth, fast one is answered long
     before any of them."""
     import threading
-    d = Smtpd()
-    script = d.dir / "sendmail"
-    script.write_text("#!/bin/sh\ncat >/dev/null\n"
-                      "case \"$*\" in *slow@*) sleep 3 ;; esac\nexit 0\n")
-    os.chmod(script, 0o755)
-    spool = d.dir / "spool"
-    spool.mkdir()
-    shutil.chown(spool, "nobody")
-    del d.keys["maildir"]
-    d.keys.update(sendmail_command=str(script), spool_dir=str(spool))
+    d = pipe_smtpd('cat >/dev/null\n'
+                   'case "$*" in *slow@*) sleep 3 ;; esac\nexit 0\n')
     d.start()
     done = {}
 
