@@ -137,19 +137,22 @@ norm_mechs(const char *in, size_t n, const char *seps, char *out,
 	return 0;
 }
 
-/* The config key's mechanism list, normalised; def when unset. */
+/*
+ * The config key's mechanism list, normalised; def when unset (*set 0).
+ * An empty value is an empty list: no mechanism at all.
+ */
 static int
-get_mechs(const struct conf *raw, const char *key, const char *def, char *out,
-    size_t outlen, char *err, size_t errlen)
+get_mechs(const struct conf *raw, const char *key, const char *def,
+    char *out, size_t outlen, int *set, char *err, size_t errlen)
 {
 	const char *v = conf_get(raw, key);
 
-	if (v == NULL && def == NULL) {
-		out[0] = '\0';
-		return SK_OK;
-	}
+	*set = v != NULL;
 	if (v == NULL)
-		v = def;
+		v = def != NULL ? def : "";
+	out[0] = '\0';
+	if (v[strspn(v, " \t,")] == '\0')
+		return SK_OK;
 	if (norm_mechs(v, strlen(v), " \t,", out, outlen) == -1) {
 		snprintf(err, errlen, "%s: \"%s\": want mechanism names "
 		    "(letters, digits, - and _, at most 20 each), separated by "
@@ -293,7 +296,7 @@ smtpd_conf_load(const char *path, struct smtpd_conf *c, char *err,
 {
 	char sub[512];
 	size_t i;
-	int r;
+	int r, set;
 
 	memset(c, 0, sizeof(*c));
 	if ((r = conf_load(path, &c->raw, err, errlen)) != SK_OK)
@@ -313,9 +316,10 @@ smtpd_conf_load(const char *path, struct smtpd_conf *c, char *err,
 	c->tls_key = get_str(c->raw, "tls_key", NULL);
 	c->auth_socket = get_str(c->raw, "auth_socket", "/run/saslkit/auth");
 	if ((r = get_mechs(c->raw, "auth_mechs", SMTPD_DEFAULT_MECHS,
-	    c->auth_mechs, sizeof(c->auth_mechs), sub, sizeof(sub))) != SK_OK ||
-	    (r = get_mechs(c->raw, "trusted_mechs", NULL, c->trusted_mechs,
-	    sizeof(c->trusted_mechs), sub, sizeof(sub))) != SK_OK)
+	    c->auth_mechs, sizeof(c->auth_mechs), &set, sub, sizeof(sub))) !=
+	    SK_OK || (r = get_mechs(c->raw, "trusted_mechs", NULL,
+	    c->trusted_mechs, sizeof(c->trusted_mechs), &c->trusted_set, sub,
+	    sizeof(sub))) != SK_OK)
 		goto bad;
 	c->sender_login_map = get_str(c->raw, "sender_login_map", NULL);
 	c->maildir = get_str(c->raw, "maildir", NULL);

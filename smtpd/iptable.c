@@ -2,6 +2,9 @@
  * iptable.c: per-address session counts (see iptable.h). Linear probing
  * with backward-shift deletion (Knuth, TAOCP vol. 3, 6.4, algorithm R):
  * no tombstones, so the table never silts up however many addresses pass.
+ * Each entry keeps its home slot, so a deletion never hashes again; and
+ * when a hash cannot be computed (out of memory) a lookup scans the table
+ * instead, and a new address is refused: never a wrong slot.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,63 +20,97 @@
 struct slot {
 	char addr[IPTABLE_ADDR_MAX];	/* "" when free */
 	unsigned n;
+	size_t home;			/* where its probe starts */
 };
 
 struct iptable {
 	struct slot *slots;
 	size_t mask;		/* number of slots - 1, a power of two less 1 */
 	size_t used, max;
-	EVP_MAC_CTX *mac;	/* SipHash-2-4, keyed once; copied per use */
+	EVP_MAC_CTX *mac;	/* keyed once; copied per use */
 };
 
-static size_t
-slot_of(const struct iptable *t, const char *addr)
+#ifdef IPTABLE_TEST_FAILURES
+static int iptable_test_fail;	/* the nth MAC from now fails */
+#endif
+
+/* addr's home slot; -1 if the MAC cannot be computed. */
+static int
+home_of(const struct iptable *t, const char *addr, size_t *home)
 {
 	EVP_MAC_CTX *c = EVP_MAC_CTX_dup(t->mac);
-	unsigned char out[8];
+	unsigned char out[EVP_MAX_MD_SIZE];
 	size_t outlen = 0;
-	uint64_t h = 0;
+	uint64_t h;
+	int ok;
 
-	if (c != NULL && EVP_MAC_update(c, (const unsigned char *)addr,
+#ifdef IPTABLE_TEST_FAILURES
+	if (iptable_test_fail > 0 && --iptable_test_fail == 0) {
+		EVP_MAC_CTX_free(c);
+		return -1;
+	}
+#endif
+	ok = c != NULL && EVP_MAC_update(c, (const unsigned char *)addr,
 	    strlen(addr)) == 1 && EVP_MAC_final(c, out, &outlen,
-	    sizeof(out)) == 1 && outlen == sizeof(out))
-		memcpy(&h, out, sizeof(h));
-	/* on a failure every address hashes to 0: slower, still correct */
+	    sizeof(out)) == 1 && outlen >= sizeof(h);
 	EVP_MAC_CTX_free(c);
-	return (size_t)h & t->mask;
+	if (!ok)
+		return -1;
+	memcpy(&h, out, sizeof(h));
+	*home = (size_t)h & t->mask;
+	return 0;
+}
+
+/* A keyed MAC for the slots: SipHash-2-4, or HMAC-SHA-256 where SipHash
+   is not offered (a FIPS-only OpenSSL). */
+static EVP_MAC_CTX *
+mac_new(void)
+{
+	unsigned char key[32];
+	size_t eight = 8;
+	EVP_MAC *m;
+	EVP_MAC_CTX *c = NULL;
+	OSSL_PARAM params[2];
+	int sip = 1;
+
+	if (RAND_bytes(key, sizeof(key)) != 1)
+		return NULL;
+	if ((m = EVP_MAC_fetch(NULL, "SIPHASH", NULL)) != NULL) {
+		params[0] = OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE,
+		    &eight);
+	} else if ((m = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL) {
+		sip = 0;
+		params[0] = OSSL_PARAM_construct_utf8_string(
+		    OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	}
+	params[1] = OSSL_PARAM_construct_end();
+	if (m != NULL && (c = EVP_MAC_CTX_new(m)) != NULL &&
+	    EVP_MAC_init(c, key, sip ? 16 : sizeof(key), params) != 1) {
+		EVP_MAC_CTX_free(c);
+		c = NULL;
+	}
+	EVP_MAC_free(m);
+	OPENSSL_cleanse(key, sizeof(key));
+	return c;
 }
 
 struct iptable *
 iptable_new(unsigned max_addrs)
 {
 	struct iptable *t;
-	unsigned char key[16];
-	size_t n = 64, eight = 8;
-	EVP_MAC *sip = NULL;
-	OSSL_PARAM params[2];
+	size_t n = 64;
 
 	while (n < 2 * (size_t)max_addrs)
 		n *= 2;
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
 	    (t->slots = calloc(n, sizeof(*t->slots))) == NULL ||
-	    (sip = EVP_MAC_fetch(NULL, "SIPHASH", NULL)) == NULL ||
-	    (t->mac = EVP_MAC_CTX_new(sip)) == NULL ||
-	    RAND_bytes(key, sizeof(key)) != 1)
-		goto fail;
-	params[0] = OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &eight);
-	params[1] = OSSL_PARAM_construct_end();
-	if (EVP_MAC_init(t->mac, key, sizeof(key), params) != 1)
-		goto fail;
-	EVP_MAC_free(sip);
-	OPENSSL_cleanse(key, sizeof(key));
+	    (t->mac = mac_new()) == NULL) {
+		iptable_free(t);
+		return NULL;
+	}
 	t->mask = n - 1;
 	t->max = max_addrs;
 	return t;
-fail:
-	EVP_MAC_free(sip);
-	OPENSSL_cleanse(key, sizeof(key));
-	iptable_free(t);
-	return NULL;
 }
 
 void
@@ -86,16 +123,24 @@ iptable_free(struct iptable *t)
 	free(t);
 }
 
-/* The slot holding addr, or the free slot where it would go. */
+/* The slot holding addr, or (when *home could be computed) the free
+   slot where it would go; NULL if addr is not there and *home is not
+   known. */
 static struct slot *
-find(const struct iptable *t, const char *addr)
+find(const struct iptable *t, const char *addr, size_t *home)
 {
-	size_t i = slot_of(t, addr);
+	size_t i;
 
+	if (home_of(t, addr, home) == -1) {
+		for (i = 0; i <= t->mask; i++)
+			if (strcmp(t->slots[i].addr, addr) == 0)
+				return &t->slots[i];
+		return NULL;
+	}
 	/* at most half full: a free slot always ends the probe */
-	while (t->slots[i].addr[0] != '\0' &&
-	    strcmp(t->slots[i].addr, addr) != 0)
-		i = (i + 1) & t->mask;
+	for (i = *home; t->slots[i].addr[0] != '\0' &&
+	    strcmp(t->slots[i].addr, addr) != 0; i = (i + 1) & t->mask)
+		;
 	return &t->slots[i];
 }
 
@@ -103,15 +148,18 @@ int
 iptable_acquire(struct iptable *t, const char *addr, unsigned limit)
 {
 	struct slot *s;
+	size_t home;
 
 	if (addr[0] == '\0' || strlen(addr) >= IPTABLE_ADDR_MAX)
 		return -1;
-	s = find(t, addr);
+	if ((s = find(t, addr, &home)) == NULL)
+		return -1;
 	if (s->addr[0] == '\0') {
 		if (t->used >= t->max || limit == 0)
 			return -1;
 		memcpy(s->addr, addr, strlen(addr) + 1);
 		s->n = 0;
+		s->home = home;
 		t->used++;
 	} else if (s->n >= limit)
 		return -1;
@@ -127,8 +175,8 @@ iptable_release(struct iptable *t, const char *addr)
 
 	if (addr[0] == '\0' || strlen(addr) >= IPTABLE_ADDR_MAX)
 		return;
-	s = find(t, addr);
-	if (s->addr[0] == '\0' || --s->n > 0)
+	if ((s = find(t, addr, &h)) == NULL || s->addr[0] == '\0' ||
+	    --s->n > 0)
 		return;
 	/* the last session: empty the slot, and pull back any later entry
 	   of the same run that could no longer be found past the hole */
@@ -142,7 +190,7 @@ iptable_release(struct iptable *t, const char *addr)
 			j = (j + 1) & t->mask;
 			if (t->slots[j].addr[0] == '\0')
 				return;
-			h = slot_of(t, t->slots[j].addr);
+			h = t->slots[j].home;
 			/* the entry at j stays if its home lies in (i, j] */
 			if (i <= j ? (i < h && h <= j) : (i < h || h <= j))
 				continue;
@@ -156,9 +204,13 @@ iptable_release(struct iptable *t, const char *addr)
 unsigned
 iptable_count(const struct iptable *t, const char *addr)
 {
-	if (addr[0] == '\0' || strlen(addr) >= IPTABLE_ADDR_MAX)
+	struct slot *s;
+	size_t home;
+
+	if (addr[0] == '\0' || strlen(addr) >= IPTABLE_ADDR_MAX ||
+	    (s = find(t, addr, &home)) == NULL)
 		return 0;
-	return find(t, addr)->n;
+	return s->n;
 }
 
 size_t

@@ -148,7 +148,8 @@ sess_free(struct session *s)
 	if (s->areq != NULL)
 		sksecret_req_cancel(s->areq);
 	authc_kick(s->d);
-	bufferevent_free(s->bev);
+	if (s->bev != NULL)
+		bufferevent_free(s->bev);
 	free(s);
 }
 
@@ -356,6 +357,10 @@ cmd_auth(struct session *s)
 
 	if (!s->greeted || !s->esmtp) {
 		reply(s, "503 5.5.1 Error: send EHLO first");
+		return;
+	}
+	if (sess_mech_conf(s)[0] == '\0') {	/* an empty mechanism list */
+		reply(s, "503 5.5.1 Error: authentication not enabled");
 		return;
 	}
 	if (s->authed) {
@@ -587,8 +592,8 @@ cmd_rcpt(struct session *s)
 		return;
 	}
 	if (!s->cmd->path.postmaster && !domain_open(c, s->cmd->path.domain) &&
-	    !(s->authed && word_in(c->trusted_mechs[0] != '\0' ?
-	    c->trusted_mechs : sess_mech_conf(s), s->auth_mech))) {
+	    !(s->authed && word_in(c->trusted_set ? c->trusted_mechs :
+	    sess_mech_conf(s), s->auth_mech))) {
 		reply(s, "554 5.7.1 <%s>: Relay access denied",
 		    s->cmd->path.addr);
 		return;
@@ -701,8 +706,7 @@ handoff_work(void *arg)
 	const struct smtpd_conf *c = &s->d->conf;
 
 	/* fsync or the command: waiting, not computing, so other handoffs
-	   go on meanwhile, on spare threads (the journal commits them
-	   together) */
+	   go on meanwhile, on spare threads */
 	pool_blocking_begin();
 	s->ho_result = handoff_commit(&s->ho, c->maildir, c->sendmail_command,
 	    s->from, (const char *const *)s->rcpts, s->nrcpts,
@@ -838,8 +842,15 @@ sess_start_tls(struct session *s)
 	if ((ssl = SSL_new(s->d->tls)) == NULL ||
 	    (tb = bufferevent_openssl_filter_new(s->d->base, s->bev, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		if (ssl != NULL)
-			SSL_free(ssl);
+		/*
+		 * Out of memory. A failed filter_new may already have freed
+		 * ssl and the connection (libevent 2.1 frees them once past
+		 * its first allocation), so neither is touched again: at
+		 * worst a leak, never a double free.
+		 */
+		if (ssl == NULL)
+			bufferevent_free(s->bev);
+		s->bev = NULL;
 		log_error("%s: cannot start TLS", s->id);
 		s->state = S_QUIT;
 		sess_free(s);
@@ -1177,17 +1188,20 @@ sess_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		SSL *ssl = SSL_new(d->tls);
 
 		s->tls = 1;
-		if (ssl != NULL && (s->bev = bufferevent_openssl_socket_new(
-		    d->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-		    BEV_OPT_CLOSE_ON_FREE)) == NULL)
-			SSL_free(ssl);
-	} else
-		s->bev = bufferevent_socket_new(d->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
+		/* on a failure, libevent 2.1 may have freed ssl and closed
+		   fd already (see sess_start_tls): not touched again */
+		if (ssl == NULL)
+			close(fd);
+		else
+			s->bev = bufferevent_openssl_socket_new(d->base, fd,
+			    ssl, BUFFEREVENT_SSL_ACCEPTING,
+			    BEV_OPT_CLOSE_ON_FREE);
+	} else if ((s->bev = bufferevent_socket_new(d->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		close(fd);
 	if (s->bev == NULL) {
 		iptable_release(d->ips, ip);
 		free(s);
-		close(fd);
 		return;
 	}
 	d->nsessions++;
@@ -1215,7 +1229,8 @@ smtpd_listen(struct smtpd *d)
 		return -1;
 	for (i = 0; i < d->conf.nlisten; i++)
 		if ((d->lev[i] = evconnlistener_new(d->base, sess_accept, d,
-		    LEV_OPT_CLOSE_ON_FREE, -1, d->lfd[i])) == NULL)
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
+		    d->lfd[i])) == NULL)
 			return -1;
 	return 0;
 }

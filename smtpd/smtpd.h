@@ -46,8 +46,8 @@ struct smtpd_conf {
 	const char *tls_cert, *tls_key;
 	const char *auth_socket;
 	char auth_mechs[512];		/* AuthMechanisms, normalised */
-	char trusted_mechs[512];	/* TrustAuthMech: may relay; ""
-					   unset: what the listener offers */
+	char trusted_mechs[512];	/* TrustAuthMech: may relay */
+	int trusted_set;		/* 0: what the listener offers */
 	char *local_domains[SMTPD_DOMAINS_MAX];
 	size_t nlocal;
 	char *relay_domains[SMTPD_DOMAINS_MAX];

@@ -310,7 +310,9 @@ def pipe_smtpd(script_text):
 
 def test_pipe_handoff():
     d = pipe_smtpd('echo "$@" > {dir}/outdir/out.args || exit 1\n'
-                   "cat > {dir}/outdir/out.msg || exit 1\n")
+                   "cat > {dir}/outdir/out.msg || exit 1\n"
+                   'for f in /proc/$$/fd/*; do readlink "$f"; done '
+                   "> {dir}/outdir/out.fds\nexit 0\n")
     outdir = d.dir / "outdir"           # the command runs as nobody
     outdir.mkdir()
     shutil.chown(outdir, "nobody")
@@ -327,6 +329,10 @@ def test_pipe_handoff():
             "-i -f alice@s.example -- bob@example.org -x@example.org\n"
         assert Path(str(out) + ".msg").read_bytes().endswith(
             b"Subject: p\n\nbody\n")
+        # the command inherits no socket: no client's, no listener, not
+        # the connection to authd
+        fds = Path(str(out) + ".fds").read_text()
+        assert "socket:" not in fds, fds
         # the command fails: 451, a temporary failure
         script.write_text("#!/bin/sh\ncat >/dev/null\nexit 75\n")
         s = d.smtp()
@@ -765,12 +771,24 @@ def test_mechanism_lists_and_trust(authd_smtpd):
     assert code == 554 and "5.7.1" in lines[0]              # not trusted
     assert r.cmd("RCPT TO:<bob@example.org>")[0] == 250     # local: fine
     r.cmd("QUIT")
+    # empty lists: no AUTH at all (an MX on port 25), nobody relays
+    restart(d, listen="127.0.0.1:%d plain plaintext_auth" % d.plain_port,
+            auth_mechs="", trusted_mechs="")
+    r = Raw(d.plain_port)
+    code, lines = r.cmd("EHLO c.example")
+    assert code == 250 and not any("AUTH" in l for l in lines), lines
+    code, lines = r.cmd("AUTH PLAIN " + plain)
+    assert code == 503 and "not enabled" in lines[0]
+    assert r.cmd("MAIL FROM:<alice@example.org>")[0] == 250
+    code, lines = r.cmd("RCPT TO:<x@elsewhere.example>")
+    assert code == 554 and "5.7.1" in lines[0]
+    r.cmd("QUIT")
 
 
 @pytest.mark.parametrize("key,value", [
     ("auth_mechs", "PLAIN;LOGIN"),
     ("auth_mechs", "PLAIN SCRAM-SHA-256-PLUS-AND-MORE"),
-    ("trusted_mechs", ","),
+    ("trusted_mechs", "PLAIN LO=GIN"),
     ("listen", "127.0.0.1:2525 plain mechs=PLAIN/L*GIN"),
 ])
 def test_bad_mechanism_names(key, value):

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#define IPTABLE_TEST_FAILURES
 #include "../../smtpd/iptable.c"
 
 static void
@@ -121,6 +122,44 @@ test_against_a_model(void **state)
 	iptable_free(t);
 }
 
+/* A MAC that fails now and then (out of memory): a lookup scans, a new
+   address is refused, and no count is lost or doubled. */
+static void
+test_mac_failures(void **state)
+{
+	enum { N = 500, MAX = 200 };
+	static unsigned model[N];
+	struct iptable *t = iptable_new(MAX);
+	char a[IPTABLE_ADDR_MAX];
+	unsigned i, k, j, live = 0;
+
+	(void)state;
+	assert_non_null(t);
+	srand(11);
+	for (k = 0; k < 100000; k++) {
+		if (k % 7 == 0)
+			iptable_test_fail = 1 + rand() % 3;
+		i = (unsigned)rand() % N;
+		addr(a, i);
+		if (rand() % 2 == 0) {
+			/* may be refused: a limit, or a failed MAC */
+			if (iptable_acquire(t, a, 3) == 0 && model[i]++ == 0)
+				live++;
+		} else if (model[i] > 0) {
+			iptable_release(t, a);
+			if (--model[i] == 0)
+				live--;
+		}
+	}
+	iptable_test_fail = 0;
+	for (j = 0; j < N; j++) {
+		addr(a, j);
+		assert_int_equal(iptable_count(t, a), model[j]);
+	}
+	assert_int_equal(iptable_addrs(t), live);
+	iptable_free(t);
+}
+
 int
 main(void)
 {
@@ -128,6 +167,7 @@ main(void)
 		cmocka_unit_test(test_limit_and_release),
 		cmocka_unit_test(test_capacity_and_turnover),
 		cmocka_unit_test(test_against_a_model),
+		cmocka_unit_test(test_mac_failures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

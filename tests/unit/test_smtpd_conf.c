@@ -56,7 +56,7 @@ test_defaults(void **state)
 	assert_true(c.reject_bare_lf);
 	assert_int_equal(c.max_auth_failures, 3);
 	assert_string_equal(c.auth_mechs, SMTPD_DEFAULT_MECHS);
-	assert_string_equal(c.trusted_mechs, "");	/* the listener's */
+	assert_false(c.trusted_set);		/* the listener's */
 	smtpd_conf_free(&c);
 }
 
@@ -78,6 +78,7 @@ test_listeners_and_lists(void **state)
 	    SK_OK);
 	assert_string_equal(c.auth_mechs, "SCRAM-SHA-256 PLAIN CRAM-MD5");
 	assert_string_equal(c.trusted_mechs, "SCRAM-SHA-256");
+	assert_true(c.trusted_set);
 	assert_int_equal(c.nlisten, 3);
 	assert_int_equal(c.listen[0].tls, LISTEN_PLAIN);
 	assert_true(c.listen[0].plaintext_auth);
@@ -91,6 +92,13 @@ test_listeners_and_lists(void **state)
 	assert_true(smtpd_domain_in(c.relay_domains, c.nrelay, "r.example"));
 	assert_false(c.reject_bare_lf);
 	assert_int_equal(c.max_recipients, 5);
+	smtpd_conf_free(&c);
+	/* empty lists: no AUTH offered; no mechanism may relay */
+	assert_int_equal(load("listen: 127.0.0.1:25 plain\nmaildir: /m\n"
+	    "auth_mechs:\ntrusted_mechs: ,\n", &c, err, sizeof(err)), SK_OK);
+	assert_string_equal(c.auth_mechs, "");
+	assert_string_equal(c.trusted_mechs, "");
+	assert_true(c.trusted_set);
 	smtpd_conf_free(&c);
 }
 
@@ -115,7 +123,6 @@ test_refusals(void **state)
 		"listen: 127.0.0.1:25 plain mechs=PLAIN/L.GIN\nmaildir: /m\n",
 		"listen: 127.0.0.1:25 plain mechs=/\nmaildir: /m\n",
 		"listen: 127.0.0.1:25 plain\nmaildir: /m\nauth_mechs: PLAIN;X\n",
-		"listen: 127.0.0.1:25 plain\nmaildir: /m\nauth_mechs: ,\n",
 		"listen: 127.0.0.1:25 plain\nmaildir: /m\n"
 		    "trusted_mechs: ABCDEFGHIJKLMNOPQRSTU\n",
 	};
