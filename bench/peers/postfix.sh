@@ -56,15 +56,19 @@ PATH=$PATH:/usr/sbin:/sbin
 command -v postfix >/dev/null 2>&1 ||
 	die "postfix not found (make deps installs it, unconfigured)"
 
-# running_master DIR: the pid of DIR's Postfix master, if one runs
+# running_master DIR: the pid of DIR's Postfix master, if one runs. The
+# master chdir()s to its queue_directory: a pid whose cwd is elsewhere is
+# not ours (a reused pid, or the host's own Postfix), and is never signalled
 running_master() {
-	local pid exe
+	local pid exe cwd
 	pid=$(read_pid "$1/queue/pid/master.pid")
 	[ -n "$pid" ] || return 0
 	alive "$pid" || return 0
 	exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 0
+	cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null) || return 0
 	case "$exe" in
-	*/postfix/sbin/master) printf '%s\n' "$pid" ;;
+	*/postfix/sbin/master)
+		[ "$cwd" = "$1/queue" ] && printf '%s\n' "$pid" ;;
 	esac
 	return 0
 }
@@ -212,10 +216,11 @@ if ! out=$(postfix -c "$DIR/etc" post-install create-missing 2>&1); then
 	printf '%s\n' "$out" >&2
 	die "post-install failed"
 fi
-if ! out=$(postfix -c "$DIR/etc" check 2>&1) || [ -n "$out" ]; then
+if ! out=$(postfix -c "$DIR/etc" check 2>&1); then
 	printf '%s\n' "$out" >&2
-	[ -z "$out" ] || case "$out" in *fatal*) die "postfix check failed" ;; esac
+	die "postfix check failed"
 fi
+[ -z "$out" ] || printf '%s\n' "$out" >&2	# warnings
 
 started=0
 cleanup() {
