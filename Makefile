@@ -93,14 +93,15 @@ $(LIBSECRET_SO): $(LIBSECRET_SRC:%.c=$(PIC)/%.o) \
 	ln -sf $(LIBSECRET_SONAME) $(B)/lib/libsaslkit-secret.so
 
 # a driver of libsecret against a live authd, for the tests
-$(B)/tests/sks_client: tests/integration/sks_client.c $(LIBSECRET_SO)
+$(B)/tests/sks_client: tests/integration/sks_client.c $(LIBSECRET_SO) \
+		tests/integration/sasl_client_cb.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -L$(B)/lib -lsaslkit-secret \
 		-Wl,-rpath,$(CURDIR)/$(B)/lib -lsasl2
 
 # the same driver with libsecret's sources built in, under ASan+UBSan
 $(BA)/tests/sks_client: tests/integration/sks_client.c $(LIBSECRET_SRC) \
-		$(LIBSECRET_COMMON) $(HEADERS)
+		$(LIBSECRET_COMMON) $(HEADERS) tests/integration/sasl_client_cb.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ tests/integration/sks_client.c \
 		$(LIBSECRET_SRC) $(LIBSECRET_COMMON) -lsasl2 -lcrypto
@@ -154,7 +155,8 @@ $(B)/tests/cyrus_peer: tests/integration/cyrus_peer.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lsasl2
 
 # a client of authd's auth protocol with client-side libsasl2, for the tests
-$(B)/tests/sasl_client: tests/integration/sasl_client.c
+$(B)/tests/sasl_client: tests/integration/sasl_client.c \
+		tests/integration/sasl_client_cb.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lsasl2 -lcrypto
 

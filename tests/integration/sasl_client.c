@@ -38,6 +38,8 @@
 #include <openssl/evp.h>
 #include <sasl/sasl.h>
 
+#include "sasl_client_cb.h"
+
 #ifndef SASL_PLUGIN_DIR
 #define SASL_PLUGIN_DIR "/usr/lib/x86_64-linux-gnu/sasl2"
 #endif
@@ -54,9 +56,6 @@
 #define EXIT_TROUBLE	2
 #define EXIT_CBIND	3
 
-typedef int (*sasl_cb_fn)(void);
-#define CB(f) ((sasl_cb_fn)(void (*)(void))(f))
-
 struct field {
 	char *s;	/* unescaped, NUL-terminated (may hold inner NULs) */
 	size_t len;
@@ -67,9 +66,6 @@ static char rbuf[RBUF_SIZE];
 static size_t rlen;
 static char line[RBUF_SIZE];
 
-static const char *opt_user;
-static const char *opt_authzid = "";
-static sasl_secret_t *secret;
 
 static void die(const char *fmt, ...)
     __attribute__((noreturn, format(printf, 1, 2)));
@@ -292,10 +288,10 @@ cleanup(void)
 		free(held);
 		held = NULL;
 	}
-	if (secret != NULL) {
-		explicit_bzero(secret->data, secret->len);
-		free(secret);
-		secret = NULL;
+	if (cb_secret != NULL) {
+		explicit_bzero(cb_secret->data, cb_secret->len);
+		free(cb_secret);
+		cb_secret = NULL;
 	}
 	free(cbdata);
 	cbdata = NULL;
@@ -407,90 +403,6 @@ b64_decode(const char *s, size_t len, unsigned *outlen)
 	return out;
 }
 
-/* libsasl2 callbacks */
-
-static int
-cb_getpath(void *ctx, const char **path)
-{
-	(void)ctx;
-	*path = SASL_PLUGIN_DIR;
-	return SASL_OK;
-}
-
-static int
-cb_getconfpath(void *ctx, const char **path)
-{
-	(void)ctx;
-	*path = "/nonexistent/saslkit-sasl-client";
-	return SASL_OK;
-}
-
-static int
-cb_log(void *ctx, int level, const char *msg)
-{
-	(void)ctx;
-	(void)level;
-	(void)msg;
-	return SASL_OK;
-}
-
-static int
-cb_simple(void *ctx, int id, const char **result, unsigned *len)
-{
-	const char *v;
-
-	(void)ctx;
-	if (id == SASL_CB_AUTHNAME)
-		v = opt_user;
-	else if (id == SASL_CB_USER)
-		v = opt_authzid;
-	else
-		return SASL_BADPARAM;
-	*result = v;
-	if (len != NULL)
-		*len = (unsigned)strlen(v);
-	return SASL_OK;
-}
-
-static int
-cb_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
-{
-	(void)conn;
-	(void)ctx;
-	if (id != SASL_CB_PASS || psecret == NULL)
-		return SASL_BADPARAM;
-	*psecret = secret;
-	return SASL_OK;
-}
-
-static int
-cb_getrealm(void *ctx, int id, const char **avail, const char **result)
-{
-	(void)ctx;
-	if (id != SASL_CB_GETREALM || result == NULL)
-		return SASL_BADPARAM;
-	*result = avail != NULL && avail[0] != NULL ? avail[0] : "";
-	return SASL_OK;
-}
-
-static sasl_callback_t global_cbs[] = {
-	{ SASL_CB_GETPATH, CB(cb_getpath), NULL },
-	{ SASL_CB_GETCONFPATH, CB(cb_getconfpath), NULL },
-	{ SASL_CB_LOG, CB(cb_log), NULL },
-	{ SASL_CB_LIST_END, NULL, NULL }
-};
-
-static sasl_callback_t conn_cbs[] = {
-	{ SASL_CB_GETPATH, CB(cb_getpath), NULL },
-	{ SASL_CB_GETCONFPATH, CB(cb_getconfpath), NULL },
-	{ SASL_CB_LOG, CB(cb_log), NULL },
-	{ SASL_CB_AUTHNAME, CB(cb_simple), NULL },
-	{ SASL_CB_USER, CB(cb_simple), NULL },
-	{ SASL_CB_PASS, CB(cb_pass), NULL },
-	{ SASL_CB_GETREALM, CB(cb_getrealm), NULL },
-	{ SASL_CB_LIST_END, NULL, NULL }
-};
-
 static void
 usage(void)
 {
@@ -585,7 +497,7 @@ main(int argc, char **argv)
 			rip = optarg;
 			break;
 		case 'z':
-			opt_authzid = optarg;
+			cb_authzid = optarg;
 			break;
 		case 'c':
 			parse_cbind(optarg, &cb, &cbdata);
@@ -602,14 +514,12 @@ main(int argc, char **argv)
 		usage();
 	path = argv[optind];
 	mech = argv[optind + 1];
-	opt_user = argv[optind + 2];
+	cb_authname = argv[optind + 2];
 	pass = argv[optind + 3];
 
 	plen = strlen(pass);
-	if ((secret = calloc(1, sizeof(*secret) + plen + 1)) == NULL)
+	if ((cb_secret = cb_make_secret(pass, plen)) == NULL)
 		die("out of memory");
-	secret->len = plen;
-	memcpy(secret->data, pass, plen);
 	memset(argv[optind + 3], 'x', plen);	/* out of ps's sight */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -656,10 +566,10 @@ main(int argc, char **argv)
 	fprintf(stderr, "MECHS %s\n", mechs);
 
 	/* the client side of the mechanism */
-	if ((r = sasl_client_init(global_cbs)) != SASL_OK)
+	if ((r = sasl_client_init(cb_global)) != SASL_OK)
 		sasl_die(NULL, "sasl_client_init", r);
 	sasl_started = 1;
-	if ((r = sasl_client_new(service, "localhost", NULL, NULL, conn_cbs, 0,
+	if ((r = sasl_client_new(service, "localhost", NULL, NULL, cb_client, 0,
 	    &conn)) != SASL_OK)
 		sasl_die(NULL, "sasl_client_new", r);
 	memset(&sec, 0, sizeof(sec));

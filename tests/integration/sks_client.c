@@ -27,6 +27,8 @@
 
 #include <saslkit/secret.h>
 
+#include "sasl_client_cb.h"
+
 static const char *sock_path, *user, *pass;
 
 static void
@@ -187,72 +189,6 @@ struct mech_ctx {
 	char libtype[32];	/* the type the library can answer for */
 };
 
-static int
-cb_simple(void *ctx, int id, const char **result, unsigned *len)
-{
-	(void)ctx;
-	if (id != SASL_CB_AUTHNAME && id != SASL_CB_USER)
-		return SASL_BADPARAM;
-	*result = id == SASL_CB_AUTHNAME ? user : "";
-	if (len != NULL)
-		*len = (unsigned)strlen(*result);
-	return SASL_OK;
-}
-
-static int
-cb_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
-{
-	static sasl_secret_t *s;
-	size_t n = strlen(pass);
-
-	(void)conn;
-	(void)ctx;
-	if (id != SASL_CB_PASS)
-		return SASL_BADPARAM;
-	if (s == NULL && (s = malloc(sizeof(*s) + n)) == NULL)
-		return SASL_NOMEM;
-	s->len = n;
-	memcpy(s->data, pass, n);
-	*psecret = s;
-	return SASL_OK;
-}
-
-static int
-cb_getpath(void *ctx, const char **path)
-{
-	(void)ctx;
-	*path = SASL_PLUGIN_DIR;
-	return SASL_OK;
-}
-
-static int
-cb_confpath(void *ctx, const char **path)
-{
-	(void)ctx;
-	*path = "/nonexistent/sks_client";
-	return SASL_OK;
-}
-
-static int
-cb_getrealm(void *ctx, int id, const char **avail, const char **result)
-{
-	(void)ctx;
-	(void)id;
-	*result = avail != NULL && avail[0] != NULL ? avail[0] : "";
-	return SASL_OK;
-}
-
-static int
-cb_log(void *ctx, int level, const char *msg)
-{
-	(void)ctx;
-	(void)level;
-	(void)msg;
-	return SASL_OK;
-}
-
-typedef int (*sasl_cb_fn)(void);
-#define CB(f) ((sasl_cb_fn)(void (*)(void))(f))
 
 static int
 mech_cbind(const char *type, const unsigned char **data, size_t *len,
@@ -300,19 +236,6 @@ mech_cb(struct sksecret_req *req, const struct sksecret_result *res,
 static int
 cmd_mech(const char *mech, const char *cb)
 {
-	static sasl_callback_t gcbs[] = {
-		{ SASL_CB_GETPATH, CB(cb_getpath), NULL },
-		{ SASL_CB_GETCONFPATH, CB(cb_confpath), NULL },
-		{ SASL_CB_LOG, CB(cb_log), NULL },
-		{ SASL_CB_LIST_END, NULL, NULL }
-	};
-	static sasl_callback_t ccbs[] = {
-		{ SASL_CB_AUTHNAME, CB(cb_simple), NULL },
-		{ SASL_CB_USER, CB(cb_simple), NULL },
-		{ SASL_CB_PASS, CB(cb_pass), NULL },
-		{ SASL_CB_GETREALM, CB(cb_getrealm), NULL },
-		{ SASL_CB_LIST_END, NULL, NULL }
-	};
 	struct sksecret_auth *a;
 	struct sksecret_auth_params p;
 	struct mech_ctx m;
@@ -341,8 +264,10 @@ cmd_mech(const char *mech, const char *cb)
 	 * one the SCRAM client binds, as after a TLS version mix-up */
 	snprintf(m.libtype, sizeof(m.libtype), "%s", getenv("SKS_CB_LIBTYPE") ?
 	    getenv("SKS_CB_LIBTYPE") : m.cbtype);
-	if (sasl_client_init(gcbs) != SASL_OK ||
-	    sasl_client_new("smtp", "localhost", NULL, NULL, ccbs, 0,
+	cb_authname = user;
+	if ((cb_secret = cb_make_secret(pass, strlen(pass))) == NULL ||
+	    sasl_client_init(cb_global) != SASL_OK ||
+	    sasl_client_new("smtp", "localhost", NULL, NULL, cb_client, 0,
 	    &m.conn) != SASL_OK)
 		return 1;
 	memset(&sec, 0, sizeof(sec));
