@@ -3,8 +3,12 @@
  * non-blocking side on smtpd's event loop. One connection carries the
  * exchanges of every session. When authd goes away, every open exchange
  * ends with a temporary error (454 for its client), and the connection
- * is tried again every second until authd is back.
+ * is tried again every second until authd is back. A connection that had
+ * lived that long (authd closes one that stays idle for its io_timeout)
+ * is made again at once: EHLO never goes without AUTH for a second.
  */
+#include <time.h>
+
 #include <event2/event.h>
 
 #include <saslkit/secret.h>
@@ -15,6 +19,15 @@
 #define AUTHC_RETRY_MS	1000
 
 static void authc_connect(struct smtpd *d);
+
+static long long
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 static void
 authc_drop(struct smtpd *d)
@@ -59,9 +72,17 @@ authc_io(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if ((r = sksecret_auth_step(d->auth)) != SKSECRET_OK) {
+		authc_drop(d);
+		if (now_ms() - d->auth_since >= AUTHC_RETRY_MS) {
+			/* a connection that had lived: again now, quietly */
+			log_info("authd: %s; connecting again",
+			    sksecret_strerror(r));
+			d->auth_down = 0;
+			authc_connect(d);
+			return;
+		}
 		log_warn("authd: %s; reconnecting", sksecret_strerror(r));
 		d->auth_down = 1;
-		authc_drop(d);
 		authc_schedule(d);
 		return;
 	}
@@ -105,6 +126,7 @@ authc_connect(struct smtpd *d)
 	if (d->auth_down)
 		log_info("authd at %s: connected again", d->conf.auth_socket);
 	d->auth_down = 0;
+	d->auth_since = now_ms();
 	authc_kick(d);
 }
 

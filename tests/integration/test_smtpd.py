@@ -710,6 +710,41 @@ def test_authd_away_then_back(authd_smtpd):
     assert "connected again" in d.log.read_text()
 
 
+def test_authd_idle_close_is_mended_at_once(authd_smtpd):
+    """authd closes an auth connection that stays idle for io_timeout;
+    smtpd connects again at once, so EHLO offers AUTH all along (before,
+    it went without AUTH for a second after each close)."""
+    import base64
+    d = authd_smtpd
+    d.authd.stop()
+    d.authd.keys["io_timeout"] = "1"
+    d.authd.start()
+    end = time.monotonic() + 10
+    while "connected again" not in d.log.read_text():
+        assert time.monotonic() < end, d.log.read_text()
+        time.sleep(0.05)
+    probes = missing = 0
+    end = time.monotonic() + 3.5          # three idle closes, at least
+    while time.monotonic() < end:
+        r = Raw(d.plain_port)
+        code, lines = r.cmd("EHLO c.example")
+        probes += 1
+        if not any(l.startswith("250-AUTH ") or l.startswith("250 AUTH ")
+                   for l in lines):
+            missing += 1
+        r.cmd("QUIT")
+        time.sleep(0.01)
+    closes = d.authd.logtext().count("disconnected")
+    assert closes >= 2, d.authd.logtext()
+    # each close leaves a window of well under a millisecond, not 1 s
+    assert probes > 50 and missing <= closes, (probes, missing, closes)
+    r = Raw(d.plain_port)
+    r.cmd("EHLO c.example")
+    assert r.cmd("AUTH PLAIN " + base64.b64encode(
+        b"\0alice\0alice-pw").decode())[0] == 235
+    r.cmd("QUIT")
+
+
 def test_sender_login_map(authd_smtpd):
     """An authenticated user sends only as the addresses the map gives
     it (553 5.7.1 otherwise); the null sender is not limited."""
