@@ -160,6 +160,13 @@ $(B)/tests/sasl_client: tests/integration/sasl_client.c \
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lsasl2 -lcrypto
 
+# unit tests that include the smtpd file they test
+$(B)/tests/test_iptable $(BA)/tests/test_iptable: smtpd/iptable.c
+$(B)/tests/test_smtpd_conf $(BA)/tests/test_smtpd_conf: smtpd/config.c
+$(B)/tests/test_senders $(BA)/tests/test_senders: smtpd/senders.c
+$(B)/tests/test_handoff $(BA)/tests/test_handoff: smtpd/handoff.c
+$(B)/tests/test_privdrop $(BA)/tests/test_privdrop: smtpd/privdrop.c
+
 $(B)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(B)/libcommon.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libcommon.a -lcmocka $(LDLIBS_COMMON) -lpthread
@@ -167,6 +174,10 @@ $(B)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(B)/libcommon.a $(HEAD
 $(BA)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(BA)/libcommon.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(BA)/libcommon.a -lcmocka $(LDLIBS_COMMON) -lpthread
+
+# the smtpd targets include the file they fuzz
+$(BF)/fuzz_smtpd_conf: smtpd/config.c
+$(BF)/fuzz_senders: smtpd/senders.c
 
 $(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(COMMON_SRC) \
 		$(LIBSECRET_SRC) $(HEADERS)

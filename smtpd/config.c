@@ -69,8 +69,12 @@ parse_addr(const char *s, size_t n, struct listener_conf *l)
 	if ((colon = strrchr(buf, ':')) == NULL)
 		return -1;
 	*colon = '\0';
+	/* digits only: strtoul would take a sign, and wrap a negative */
+	if (colon[1] == '\0' || colon[1 + strspn(colon + 1, "0123456789")] !=
+	    '\0')
+		return -1;
 	port = strtoul(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || port == 0 || port > 65535)
+	if (*end != '\0' || port == 0 || port > 65535)
 		return -1;
 	host = buf;
 	memset(&l->ss, 0, sizeof(l->ss));

@@ -11,6 +11,8 @@
 
 #include "senders.h"
 
+#define SENDER_LINE_MAX	1022	/* octets, the line end not included */
+
 static void
 lower(char *s)
 {
@@ -25,7 +27,6 @@ parse_line(char *line, struct sender_entry *e)
 	char *addr, *users, *rest, *p;
 	size_t n;
 
-	line[strcspn(line, "\r\n")] = '\0';
 	addr = line + strspn(line, " \t");
 	if (*addr == '\0' || *addr == '#')
 		return 1;
@@ -40,6 +41,9 @@ parse_line(char *line, struct sender_entry *e)
 	*rest = '\0';
 	if (strchr(addr, '@') == NULL || strlen(addr) > 256)
 		return -1;
+	for (p = addr; *p != '\0'; p++)
+		if (!isgraph((unsigned char)*p))
+			return -1;
 	for (p = users; *p != '\0'; p++)
 		if (!isgraph((unsigned char)*p))
 			return -1;
@@ -52,11 +56,38 @@ parse_line(char *line, struct sender_entry *e)
 	return 0;
 }
 
+/*
+ * One line of fp, its LF included, into buf (size >= 2): its length, at
+ * most size - 1 (then the rest of the line is passed over, so a caller
+ * seeing size - 1 knows it was too long), or 0 at the end of the file.
+ * Bytes are counted, so a NUL in the line is seen.
+ */
+static size_t
+read_line(FILE *fp, char *buf, size_t size)
+{
+	size_t n = 0;
+	int ch, over = 0;
+
+	while ((ch = getc(fp)) != EOF) {
+		if (n < size - 1)
+			buf[n++] = (char)ch;
+		else
+			over = 1;
+		if (ch == '\n')
+			break;
+	}
+	if (over)
+		n = size - 1;
+	buf[n] = '\0';
+	return n;
+}
+
 int
 sender_map_load(const char *path, struct sender_map *m, char *err,
     size_t errlen)
 {
-	char line[1024];
+	char line[SENDER_LINE_MAX + 2];
+	size_t len;
 	struct sender_entry e, *ne;
 	unsigned long lineno = 0;
 	FILE *fp;
@@ -67,11 +98,18 @@ sender_map_load(const char *path, struct sender_map *m, char *err,
 		snprintf(err, errlen, "sender_login_map %s: cannot read it", path);
 		return -1;
 	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	while ((len = read_line(fp, line, sizeof(line))) != 0) {
 		lineno++;
 		memset(&e, 0, sizeof(e));
-		if (strchr(line, '\n') == NULL && !feof(fp))
-			r = -1;		/* longer than the buffer */
+		/* the line end is LF or CRLF; a NUL, a CR elsewhere or a line
+		   over SENDER_LINE_MAX is an error, never cut short */
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if (len > SENDER_LINE_MAX || memchr(line, '\0', len) != NULL ||
+		    memchr(line, '\r', len) != NULL)
+			r = -1;
 		else
 			r = parse_line(line, &e);
 		if (r == 1)

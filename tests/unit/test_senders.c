@@ -13,17 +13,26 @@
 #include "../../smtpd/senders.c"
 
 static int
-load(const char *text, struct sender_map *m)
+loadn(const char *text, size_t n, struct sender_map *m)
 {
 	char path[] = "/tmp/test_senders.XXXXXX", err[256];
 	int fd = mkstemp(path), r;
 
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(write(fd, text, n), (ssize_t)n);
 	close(fd);
 	r = sender_map_load(path, m, err, sizeof(err));
 	unlink(path);
 	return r;
+}
+
+/* a literal with NULs in it, whole */
+#define LOAD_LITERAL(s, m)	loadn((s), sizeof(s) - 1, (m))
+
+static int
+load(const char *text, struct sender_map *m)
+{
+	return loadn(text, strlen(text), m);
 }
 
 static void
@@ -60,6 +69,30 @@ test_bad_files(void **state)
 	assert_int_equal(load("alice@example.org\n", &m), -1);
 	assert_int_equal(load("noat alice@realm\n", &m), -1);
 	assert_int_equal(load("a@b.example u1 u2\n", &m), -1);
+	/* CRLF is a line end; a CR or a NUL anywhere else is an error, not
+	   the end of the line's text */
+	assert_int_equal(load("a@b.example u1\r\nc@d.example u2\r\n", &m), 0);
+	assert_int_equal(m.n, 2);
+	assert_true(sender_map_allows(&m, "c@d.example", "u2"));
+	sender_map_free(&m);
+	assert_int_equal(load("a@b.example u1\rjunk\n", &m), -1);
+	assert_int_equal(load("a@b\r.example u1\n", &m), -1);
+	assert_int_equal(LOAD_LITERAL("a@b.example u1\0junk\n", &m), -1);
+	assert_int_equal(LOAD_LITERAL("# note\0\na@b.example u1\n", &m), -1);
+	assert_int_equal(load("a@b.example\x01 u1\n", &m), -1);
+	/* 1,022 octets a line at most, its end not counted */
+	{
+		char longline[1100];
+
+		memset(longline, 'u', sizeof(longline));
+		memcpy(longline, "a@b.example ", 12);
+		longline[1022] = '\n';
+		assert_int_equal(loadn(longline, 1023, &m), 0);
+		sender_map_free(&m);
+		longline[1022] = 'u';
+		longline[1023] = '\n';
+		assert_int_equal(loadn(longline, 1024, &m), -1);
+	}
 	assert_int_equal(sender_map_load("/nonexistent/map", &m, err,
 	    sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/map"));
