@@ -30,11 +30,9 @@ debconf-set-selections <<EOF
 postfix postfix/main_mailer_type select No configuration
 dovecot-core dovecot-core/create-ssl-cert boolean false
 EOF
-made_policy=0
 if [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
 	chmod 0755 /usr/sbin/policy-rc.d
-	made_policy=1
 	trap 'rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 echo "deps: installing$missing"
