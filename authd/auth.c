@@ -96,6 +96,7 @@ auth_req_free(struct auth_req *r)
 			break;
 		}
 	r->ac->nreqs--;
+	lconn_keep(r->ac->c, 0);
 	if (r->delay != NULL)
 		event_free(r->delay);
 	if (r->expire != NULL)
@@ -592,6 +593,7 @@ auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 	r->next = ac->reqs;
 	ac->reqs = r;
 	ac->nreqs++;
+	lconn_keep(ac->c, 1);
 	if ((r->expire = evtimer_new(ac->c->a->base, auth_expired, r)) == NULL) {
 		auth_req_free(r);
 		return -1;

@@ -22,6 +22,7 @@ static void lconn_write(evutil_socket_t fd, short what, void *arg);
 static void
 lconn_free(struct lconn *c)
 {
+	c->closing = 1;		/* on_close may end exchanges: no timer now */
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -96,10 +97,28 @@ lconn_update_read(struct lconn *c)
 	/* the read event stays in epoll; only the idle timer moves */
 	if (!c->reading && event_add(c->rev, NULL) == 0)
 		c->reading = 1;
-	/* while we hold a request, the client is waiting for us: no timeout */
-	if (c->inflight > 0)
+	/* while we hold a request, the client is waiting for us, and while
+	   an exchange is open, we wait for the client: no idle timeout */
+	if (c->inflight > 0 || c->open > 0)
 		evtimer_del(c->idle);
 	else
+		evtimer_add(c->idle, &tv);
+}
+
+void
+lconn_keep(struct lconn *c, int more)
+{
+	struct timeval tv = { (time_t)c->a->conf.io_timeout, 0 };
+
+	if (more)
+		c->open++;
+	else if (c->open > 0)
+		c->open--;
+	if (c->closing)
+		return;
+	if (c->inflight > 0 || c->open > 0)
+		evtimer_del(c->idle);
+	else if (c->reading)
 		evtimer_add(c->idle, &tv);
 }
 

@@ -29,13 +29,15 @@ struct lconn {
 	int fd;
 	struct peercred peer;
 	struct event *rev, *wev;
-	struct event *idle;		/* io_timeout while nothing is in flight */
+	struct event *idle;		/* io_timeout while nothing is in flight
+					   and no exchange is open */
 	int reading;			/* rev is added */
 	struct sbuf in;			/* wiping */
 	struct sbuf out;
 	size_t sent;
 	unsigned inflight;		/* requests handed to workers */
 	unsigned max_inflight;
+	unsigned open;			/* exchanges waiting on the client */
 	int closing;			/* no more reads; close once flushed */
 	lconn_line_fn *on_line;
 	lconn_close_fn *on_close;
@@ -52,6 +54,12 @@ int lconn_send(struct lconn *c, const struct sbuf *line);
 /* A request went to a worker / came back: reading pauses at the cap. */
 void lconn_hold(struct lconn *c);
 void lconn_release(struct lconn *c);
+/*
+ * An exchange opens (more 1) or ends (more 0) that waits on the client's
+ * next message: while one is open the connection is not idle, and only
+ * the exchange's own timeout may end it.
+ */
+void lconn_keep(struct lconn *c, int more);
 /* Undoes a hold from inside on_line: never frees, never reads lines. */
 void lconn_unhold(struct lconn *c);
 /* Bytes queued for the client and not yet written. */

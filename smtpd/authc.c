@@ -3,9 +3,10 @@
  * non-blocking side on smtpd's event loop. One connection carries the
  * exchanges of every session. When authd goes away, every open exchange
  * ends with a temporary error (454 for its client), and the connection
- * is tried again every second until authd is back. A connection that had
- * lived that long (authd closes one that stays idle for its io_timeout)
- * is made again at once: EHLO never goes without AUTH for a second.
+ * is tried again every second until authd is back. When a connection
+ * ends (authd closes one that stays idle for its io_timeout), it is made
+ * again at once (at most every AUTHC_FAST_MS): EHLO does not go without
+ * AUTH for a second each time.
  */
 #include <time.h>
 
@@ -17,6 +18,7 @@
 #include "session.h"
 
 #define AUTHC_RETRY_MS	1000
+#define AUTHC_FAST_MS	250	/* a reconnect at once, at most this often */
 
 static void authc_connect(struct smtpd *d);
 
@@ -72,11 +74,15 @@ authc_io(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if ((r = sksecret_auth_step(d->auth)) != SKSECRET_OK) {
+		long long t = now_ms();
+
 		authc_drop(d);
-		if (now_ms() - d->auth_since >= AUTHC_RETRY_MS) {
-			/* a connection that had lived: again now, quietly */
+		/* again at once, unless it was just done: a connection that
+		   authd closes as soon as it is made does not loop */
+		if (t - d->auth_fast >= AUTHC_FAST_MS) {
 			log_info("authd: %s; connecting again",
 			    sksecret_strerror(r));
+			d->auth_fast = t;
 			d->auth_down = 0;
 			authc_connect(d);
 			return;
@@ -126,7 +132,6 @@ authc_connect(struct smtpd *d)
 	if (d->auth_down)
 		log_info("authd at %s: connected again", d->conf.auth_socket);
 	d->auth_down = 0;
-	d->auth_since = now_ms();
 	authc_kick(d);
 }
 

@@ -142,7 +142,8 @@ norm_mechs(const char *in, size_t n, const char *seps, char *out,
 }
 
 /*
- * The config key's mechanism list, normalised; def when unset (*set 0).
+ * The config key's mechanism list, normalised; def when unset (*set 0,
+ * when set is not NULL).
  * An empty value is an empty list: no mechanism at all.
  */
 static int
@@ -151,7 +152,8 @@ get_mechs(const struct conf *raw, const char *key, const char *def,
 {
 	const char *v = conf_get(raw, key);
 
-	*set = v != NULL;
+	if (set != NULL)
+		*set = v != NULL;
 	if (v == NULL)
 		v = def != NULL ? def : "";
 	out[0] = '\0';
@@ -300,7 +302,7 @@ smtpd_conf_load(const char *path, struct smtpd_conf *c, char *err,
 {
 	char sub[512];
 	size_t i;
-	int r, set;
+	int r;
 
 	memset(c, 0, sizeof(*c));
 	if ((r = conf_load(path, &c->raw, err, errlen)) != SK_OK)
@@ -320,7 +322,7 @@ smtpd_conf_load(const char *path, struct smtpd_conf *c, char *err,
 	c->tls_key = get_str(c->raw, "tls_key", NULL);
 	c->auth_socket = get_str(c->raw, "auth_socket", "/run/saslkit/auth");
 	if ((r = get_mechs(c->raw, "auth_mechs", SMTPD_DEFAULT_MECHS,
-	    c->auth_mechs, sizeof(c->auth_mechs), &set, sub, sizeof(sub))) !=
+	    c->auth_mechs, sizeof(c->auth_mechs), NULL, sub, sizeof(sub))) !=
 	    SK_OK || (r = get_mechs(c->raw, "trusted_mechs", NULL,
 	    c->trusted_mechs, sizeof(c->trusted_mechs), &c->trusted_set, sub,
 	    sizeof(sub))) != SK_OK)
@@ -384,6 +386,15 @@ smtpd_conf_load(const char *path, struct smtpd_conf *c, char *err,
 			snprintf(sub, sizeof(sub), "listen %s:%u uses TLS: set "
 			    "tls_cert and tls_key", c->listen[i].addr,
 			    c->listen[i].port);
+			r = SK_ERR_FORMAT;
+			goto bad;
+		}
+	for (i = 0; i < c->nlisten; i++)
+		if (c->listen[i].auth_required && c->listen[i].mechs[0] ==
+		    '\0' && c->auth_mechs[0] == '\0') {
+			snprintf(sub, sizeof(sub), "listen %s:%u requires AUTH "
+			    "but offers no mechanism: set auth_mechs or mechs=",
+			    c->listen[i].addr, c->listen[i].port);
 			r = SK_ERR_FORMAT;
 			goto bad;
 		}

@@ -57,27 +57,25 @@ parse_line(char *line, struct sender_entry *e)
 }
 
 /*
- * One line of fp, its LF included, into buf (size >= 2): its length, at
- * most size - 1 (then the rest of the line is passed over, so a caller
- * seeing size - 1 knows it was too long), or 0 at the end of the file.
- * Bytes are counted, so a NUL in the line is seen.
+ * One line of fp, its LF included, into buf: its length, or 0 at the end
+ * of the file. *over says that the line did not fit in size - 1 bytes
+ * (the rest of it is passed over). Bytes are counted, so a NUL is seen.
  */
 static size_t
-read_line(FILE *fp, char *buf, size_t size)
+read_line(FILE *fp, char *buf, size_t size, int *over)
 {
 	size_t n = 0;
-	int ch, over = 0;
+	int ch;
 
+	*over = 0;
 	while ((ch = getc(fp)) != EOF) {
 		if (n < size - 1)
 			buf[n++] = (char)ch;
 		else
-			over = 1;
+			*over = 1;
 		if (ch == '\n')
 			break;
 	}
-	if (over)
-		n = size - 1;
 	buf[n] = '\0';
 	return n;
 }
@@ -86,8 +84,9 @@ int
 sender_map_load(const char *path, struct sender_map *m, char *err,
     size_t errlen)
 {
-	char line[SENDER_LINE_MAX + 2];
+	char line[SENDER_LINE_MAX + 3];	/* CR, LF, NUL */
 	size_t len;
+	int over;
 	struct sender_entry e, *ne;
 	unsigned long lineno = 0;
 	FILE *fp;
@@ -98,7 +97,7 @@ sender_map_load(const char *path, struct sender_map *m, char *err,
 		snprintf(err, errlen, "sender_login_map %s: cannot read it", path);
 		return -1;
 	}
-	while ((len = read_line(fp, line, sizeof(line))) != 0) {
+	while ((len = read_line(fp, line, sizeof(line), &over)) != 0) {
 		lineno++;
 		memset(&e, 0, sizeof(e));
 		/* the line end is LF or CRLF; a NUL, a CR elsewhere or a line
@@ -107,7 +106,8 @@ sender_map_load(const char *path, struct sender_map *m, char *err,
 			line[--len] = '\0';
 		if (len > 0 && line[len - 1] == '\r')
 			line[--len] = '\0';
-		if (len > SENDER_LINE_MAX || memchr(line, '\0', len) != NULL ||
+		if (over || len > SENDER_LINE_MAX ||
+		    memchr(line, '\0', len) != NULL ||
 		    memchr(line, '\r', len) != NULL)
 			r = -1;
 		else
@@ -126,6 +126,13 @@ sender_map_load(const char *path, struct sender_map *m, char *err,
 		}
 		m->e = ne;
 		m->e[m->n++] = e;
+	}
+	if (ferror(fp)) {		/* a directory, an I/O error */
+		snprintf(err, errlen, "sender_login_map %s: cannot read it",
+		    path);
+		fclose(fp);
+		sender_map_free(m);
+		return -1;
 	}
 	fclose(fp);
 	return 0;

@@ -839,23 +839,30 @@ sess_start_tls(struct session *s)
 	struct bufferevent *tb;
 	SSL *ssl;
 
+	/*
+	 * A reference of our own on the plain bufferevent: a failed
+	 * filter_new (out of memory) may or may not have freed it (libevent
+	 * 2.1 does once past its first allocation), and only with our
+	 * reference is it still there to be silenced either way.
+	 */
+	bufferevent_incref(s->bev);
 	if ((ssl = SSL_new(s->d->tls)) == NULL ||
 	    (tb = bufferevent_openssl_filter_new(s->d->base, s->bev, ssl,
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		/*
-		 * Out of memory. A failed filter_new may already have freed
-		 * ssl and the connection (libevent 2.1 frees them once past
-		 * its first allocation), so neither is touched again: at
-		 * worst a leak, never a double free.
-		 */
+		/* no callback may reach s once it is freed; at worst, the
+		   connection leaks (never a double free) */
+		bufferevent_setcb(s->bev, NULL, NULL, NULL, NULL);
+		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 		if (ssl == NULL)
 			bufferevent_free(s->bev);
+		bufferevent_decref(s->bev);
 		s->bev = NULL;
 		log_error("%s: cannot start TLS", s->id);
 		s->state = S_QUIT;
 		sess_free(s);
 		return;
 	}
+	bufferevent_decref(s->bev);	/* the filter holds its own */
 	s->bev = tb;
 	s->tls = 1;
 	/* RFC 3207 §4.2: what the client said before TLS is forgotten */

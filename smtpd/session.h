@@ -24,7 +24,8 @@ struct smtpd {
 	struct sksecret_auth *auth;	/* to authd, shared by all sessions */
 	struct event *auth_rev, *auth_wev, *auth_retry;
 	int auth_down;
-	long long auth_since;		/* ms, monotonic: connected then */
+	long long auth_fast;		/* ms, monotonic: the last reconnect
+					   made at once */
 	struct evconnlistener *lev[SMTPD_LISTENERS_MAX];
 	int lfd[SMTPD_LISTENERS_MAX];	/* bound before the drop of root */
 	unsigned nsessions;

@@ -745,6 +745,29 @@ def test_authd_idle_close_is_mended_at_once(authd_smtpd):
     r.cmd("QUIT")
 
 
+def test_slow_auth_client_outlives_authd_idle_limit(authd_smtpd):
+    """A client that takes longer than authd's io_timeout between two AUTH
+    LOGIN lines still succeeds: an open exchange keeps the connection to
+    authd from counting as idle (it was closed under it: 454)."""
+    import base64
+    d = authd_smtpd
+    d.authd.stop()
+    d.authd.keys["io_timeout"] = "1"
+    d.authd.start()
+    end = time.monotonic() + 10
+    while "connected again" not in d.log.read_text():
+        assert time.monotonic() < end, d.log.read_text()
+        time.sleep(0.05)
+    r = Raw(d.plain_port)
+    r.cmd("EHLO c.example")
+    assert r.cmd("AUTH LOGIN")[0] == 334
+    assert r.cmd(base64.b64encode(b"alice").decode())[0] == 334
+    time.sleep(2.5)                         # 2.5 times authd's io_timeout
+    code, lines = r.cmd(base64.b64encode(b"alice-pw").decode())
+    assert code == 235, lines
+    r.cmd("QUIT")
+
+
 def test_sender_login_map(authd_smtpd):
     """An authenticated user sends only as the addresses the map gives
     it (553 5.7.1 otherwise); the null sender is not limited."""

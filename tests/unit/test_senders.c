@@ -92,7 +92,18 @@ test_bad_files(void **state)
 		longline[1022] = 'u';
 		longline[1023] = '\n';
 		assert_int_equal(loadn(longline, 1024, &m), -1);
+		/* 1,022 octets, then CRLF: fine; then a CR and more: not */
+		memcpy(longline + 1022, "\r\n", 2);
+		assert_int_equal(loadn(longline, 1024, &m), 0);
+		sender_map_free(&m);
+		memcpy(longline + 1022, "\rx y\n", 6);
+		assert_int_equal(loadn(longline, 1027, &m), -1);
+		memcpy(longline + 1022, "\r\0JUNK\n", 8);
+		assert_int_equal(loadn(longline, 1029, &m), -1);
 	}
+	/* not a file that reads */
+	assert_int_equal(sender_map_load("/tmp", &m, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot read"));
 	assert_int_equal(sender_map_load("/nonexistent/map", &m, err,
 	    sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/map"));

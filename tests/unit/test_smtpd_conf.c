@@ -128,6 +128,8 @@ test_refusals(void **state)
 		"listen: 127.0.0.1:25 plain\nmaildir: /m\nauth_mechs: PLAIN;X\n",
 		"listen: 127.0.0.1:25 plain\nmaildir: /m\n"
 		    "trusted_mechs: ABCDEFGHIJKLMNOPQRSTU\n",
+		"listen: 127.0.0.1:25 plain auth_required\nmaildir: /m\n"
+		    "auth_mechs:\n",
 	};
 	struct smtpd_conf c;
 	char err[512];
