@@ -42,28 +42,7 @@
 #define QUERY_ENTRIES	4	/* entries, from the first, queries come from */
 #define QUERY_USERS	4	/* users of an entry asked about */
 
-static int memfd = -1;
-static char path[64];
-
-/* Writes the input as the file at path. */
-static void
-put_input(const uint8_t *data, size_t size)
-{
-	size_t off = 0;
-	ssize_t n;
-
-	if (memfd == -1) {
-		memfd = memfd_create("fuzz_senders", MFD_CLOEXEC);
-		FUZZ_CHECK(memfd != -1);
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
-	}
-	FUZZ_CHECK(ftruncate(memfd, 0) == 0);
-	while (off < size) {
-		n = pwrite(memfd, data + off, size - off, (off_t)off);
-		FUZZ_CHECK(n > 0);
-		off += (size_t)n;
-	}
-}
+static const char *path;	/* the input, as a file */
 
 static int
 is_blank(char ch)
@@ -294,7 +273,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t plen;
 	int r;
 
-	put_input(data, size);
+	path = fuzz_as_file(data, size);
 	memset(err, 'x', sizeof(err));
 	err[0] = '\0';
 	r = sender_map_load(path, &m, err, sizeof(err));

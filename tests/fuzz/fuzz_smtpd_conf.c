@@ -37,29 +37,8 @@
 #include "../../smtpd/config.c"
 #include "fuzz.h"
 
-static int memfd = -1;
-static char path[64];
+static const char *path;	/* the input, as a file */
 static struct smtpd_conf conf;
-
-/* Writes the input as the file at path. */
-static void
-put_input(const uint8_t *data, size_t size)
-{
-	size_t off = 0;
-	ssize_t n;
-
-	if (memfd == -1) {
-		memfd = memfd_create("fuzz_smtpd_conf", MFD_CLOEXEC);
-		FUZZ_CHECK(memfd != -1);
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
-	}
-	FUZZ_CHECK(ftruncate(memfd, 0) == 0);
-	while (off < size) {
-		n = pwrite(memfd, data + off, size - off, (off_t)off);
-		FUZZ_CHECK(n > 0);
-		off += (size_t)n;
-	}
-}
 
 /* s, in a buffer of size bytes, is a normalised mechanism list. */
 static void
@@ -215,7 +194,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t plen;
 	int r;
 
-	put_input(data, size);
+	path = fuzz_as_file(data, size);
 	memset(err, 'x', sizeof(err));
 	err[0] = '\0';
 	r = smtpd_conf_load(path, &conf, err, sizeof(err));

@@ -710,12 +710,9 @@ def test_authd_away_then_back(authd_smtpd):
     assert "connected again" in d.log.read_text()
 
 
-def test_authd_idle_close_is_mended_at_once(authd_smtpd):
-    """authd closes an auth connection that stays idle for io_timeout;
-    smtpd connects again at once, so EHLO offers AUTH all along (before,
-    it went without AUTH for a second after each close)."""
-    import base64
-    d = authd_smtpd
+def authd_idle_after_1s(d):
+    """Restarts the fixture's authd with io_timeout 1, and waits until
+    smtpd is connected to it again."""
     d.authd.stop()
     d.authd.keys["io_timeout"] = "1"
     d.authd.start()
@@ -723,6 +720,15 @@ def test_authd_idle_close_is_mended_at_once(authd_smtpd):
     while "connected again" not in d.log.read_text():
         assert time.monotonic() < end, d.log.read_text()
         time.sleep(0.05)
+
+
+def test_authd_idle_close_is_mended_at_once(authd_smtpd):
+    """authd closes an auth connection that stays idle for io_timeout;
+    smtpd connects again at once, so EHLO offers AUTH all along (before,
+    it went without AUTH for a second after each close)."""
+    import base64
+    d = authd_smtpd
+    authd_idle_after_1s(d)
     probes = missing = 0
     end = time.monotonic() + 3.5          # three idle closes, at least
     while time.monotonic() < end:
@@ -751,13 +757,7 @@ def test_slow_auth_client_outlives_authd_idle_limit(authd_smtpd):
     authd from counting as idle (it was closed under it: 454)."""
     import base64
     d = authd_smtpd
-    d.authd.stop()
-    d.authd.keys["io_timeout"] = "1"
-    d.authd.start()
-    end = time.monotonic() + 10
-    while "connected again" not in d.log.read_text():
-        assert time.monotonic() < end, d.log.read_text()
-        time.sleep(0.05)
+    authd_idle_after_1s(d)
     r = Raw(d.plain_port)
     r.cmd("EHLO c.example")
     assert r.cmd("AUTH LOGIN")[0] == 334
