@@ -1,12 +1,14 @@
 /*
- * authc.c: smtpd's connection to authd's auth socket, through libsecret's
- * non-blocking side on smtpd's event loop. One connection carries the
- * exchanges of every session. When authd goes away, every open exchange
- * ends with a temporary error (454 for its client), and the connection
- * is tried again every second until authd is back. When a connection
- * ends (authd closes one that stays idle for its io_timeout), it is made
- * again at once (at most every AUTHC_FAST_MS): EHLO does not go without
- * AUTH for a second each time.
+ * authc.c: smtpd's connections to authd's auth socket, through libsecret's
+ * non-blocking side on smtpd's event loop. A few connections
+ * (auth_connections) carry the exchanges of every session, each many at
+ * once; a new exchange goes to the next ready one in turn, so a lost
+ * connection takes only its own share of exchanges with it. When authd
+ * goes away, every open exchange ends with a temporary error (454 for its
+ * client), and each connection is tried again every second until authd
+ * is back. When a connection ends (authd closes one that stays idle for
+ * its io_timeout), it is made again at once (at most every AUTHC_FAST_MS):
+ * EHLO does not go without AUTH for a second each time.
  */
 #include <time.h>
 
@@ -20,7 +22,7 @@
 #define AUTHC_RETRY_MS	1000
 #define AUTHC_FAST_MS	250	/* a reconnect at once, at most this often */
 
-static void authc_connect(struct smtpd *d);
+static void authc_connect(struct authc *c);
 
 static long long
 now_ms(void)
@@ -32,16 +34,16 @@ now_ms(void)
 }
 
 static void
-authc_drop(struct smtpd *d)
+authc_drop(struct authc *c)
 {
-	if (d->auth_rev != NULL)
-		event_free(d->auth_rev);
-	if (d->auth_wev != NULL)
-		event_free(d->auth_wev);
-	d->auth_rev = d->auth_wev = NULL;
-	if (d->auth != NULL)
-		sksecret_auth_close(d->auth);
-	d->auth = NULL;
+	if (c->rev != NULL)
+		event_free(c->rev);
+	if (c->wev != NULL)
+		event_free(c->wev);
+	c->rev = c->wev = NULL;
+	if (c->auth != NULL)
+		sksecret_auth_close(c->auth);
+	c->auth = NULL;
 }
 
 static void
@@ -53,105 +55,140 @@ authc_retry(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-authc_schedule(struct smtpd *d)
+authc_schedule(struct authc *c)
 {
 	struct timeval tv = { AUTHC_RETRY_MS / 1000,
 	    (AUTHC_RETRY_MS % 1000) * 1000 };
 
-	if (d->auth_retry == NULL)
-		d->auth_retry = evtimer_new(d->base, authc_retry, d);
-	if (d->auth_retry != NULL && !d->stopping)
-		evtimer_add(d->auth_retry, &tv);
+	if (c->retry == NULL)
+		c->retry = evtimer_new(c->d->base, authc_retry, c);
+	if (c->retry != NULL && !c->d->stopping)
+		evtimer_add(c->retry, &tv);
+}
+
+static void
+authc_kick_one(struct authc *c)
+{
+	if (c->auth != NULL && c->wev != NULL &&
+	    sksecret_auth_want_write(c->auth))
+		event_add(c->wev, NULL);
 }
 
 /* The socket is ready: libsecret reads, writes and calls back. */
 static void
 authc_io(evutil_socket_t fd, short what, void *arg)
 {
-	struct smtpd *d = arg;
+	struct authc *c = arg;
 	int r;
 
 	(void)fd;
 	(void)what;
-	if ((r = sksecret_auth_step(d->auth)) != SKSECRET_OK) {
+	if ((r = sksecret_auth_step(c->auth)) != SKSECRET_OK) {
 		long long t = now_ms();
 
-		authc_drop(d);
+		authc_drop(c);
 		/* again at once, unless it was just done: a connection that
 		   authd closes as soon as it is made does not loop */
-		if (t - d->auth_fast >= AUTHC_FAST_MS) {
-			log_info("authd: %s; connecting again",
-			    sksecret_strerror(r));
-			d->auth_fast = t;
-			d->auth_down = 0;
-			authc_connect(d);
+		if (t - c->fast >= AUTHC_FAST_MS) {
+			log_info("authd connection %u: %s; connecting again",
+			    c->n, sksecret_strerror(r));
+			c->fast = t;
+			c->down = 0;
+			authc_connect(c);
 			return;
 		}
-		log_warn("authd: %s; reconnecting", sksecret_strerror(r));
-		d->auth_down = 1;
-		authc_schedule(d);
+		log_warn("authd connection %u: %s; reconnecting", c->n,
+		    sksecret_strerror(r));
+		c->down = 1;
+		authc_schedule(c);
 		return;
 	}
-	authc_kick(d);
+	authc_kick_one(c);
 }
 
 void
 authc_kick(struct smtpd *d)
 {
-	if (d->auth != NULL && d->auth_wev != NULL &&
-	    sksecret_auth_want_write(d->auth))
-		event_add(d->auth_wev, NULL);
+	unsigned i;
+
+	for (i = 0; i < d->nauth; i++)
+		authc_kick_one(&d->auth[i]);
 }
 
 static void
-authc_connect(struct smtpd *d)
+authc_connect(struct authc *c)
 {
+	struct smtpd *d = c->d;
 	int r, fd;
 
-	if (d->auth != NULL || d->stopping)
+	if (c->auth != NULL || d->stopping)
 		return;
-	if ((r = sksecret_auth_open(d->conf.auth_socket, &d->auth)) !=
+	if ((r = sksecret_auth_open(d->conf.auth_socket, &c->auth)) !=
 	    SKSECRET_OK) {
-		if (d->auth_down < 2)
-			log_warn("authd at %s: %s; AUTH unavailable until it "
-			    "answers", d->conf.auth_socket, sksecret_strerror(r));
-		d->auth_down = 2;
-		d->auth = NULL;
-		authc_schedule(d);
+		if (c->down < 2)
+			log_warn("authd at %s (connection %u): %s; AUTH "
+			    "unavailable until it answers", d->conf.auth_socket,
+			    c->n, sksecret_strerror(r));
+		c->down = 2;
+		c->auth = NULL;
+		authc_schedule(c);
 		return;
 	}
-	fd = sksecret_auth_fd(d->auth);
-	d->auth_rev = event_new(d->base, fd, EV_READ | EV_PERSIST, authc_io, d);
-	d->auth_wev = event_new(d->base, fd, EV_WRITE, authc_io, d);
-	if (d->auth_rev == NULL || d->auth_wev == NULL ||
-	    event_add(d->auth_rev, NULL) == -1) {
-		authc_drop(d);
-		authc_schedule(d);
+	fd = sksecret_auth_fd(c->auth);
+	c->rev = event_new(d->base, fd, EV_READ | EV_PERSIST, authc_io, c);
+	c->wev = event_new(d->base, fd, EV_WRITE, authc_io, c);
+	if (c->rev == NULL || c->wev == NULL ||
+	    event_add(c->rev, NULL) == -1) {
+		authc_drop(c);
+		authc_schedule(c);
 		return;
 	}
-	if (d->auth_down)
-		log_info("authd at %s: connected again", d->conf.auth_socket);
-	d->auth_down = 0;
-	authc_kick(d);
+	if (c->down)
+		log_info("authd at %s (connection %u): connected again",
+		    d->conf.auth_socket, c->n);
+	c->down = 0;
+	authc_kick_one(c);
 }
 
 void
 authc_init(struct smtpd *d)
 {
-	authc_connect(d);
+	unsigned i;
+
+	d->nauth = d->conf.auth_connections;
+	for (i = 0; i < d->nauth; i++) {
+		d->auth[i].d = d;
+		d->auth[i].n = i + 1;
+		authc_connect(&d->auth[i]);
+	}
 }
 
 void
 authc_free(struct smtpd *d)
 {
-	authc_drop(d);
-	if (d->auth_retry != NULL)
-		event_free(d->auth_retry);
-	d->auth_retry = NULL;
+	unsigned i;
+
+	for (i = 0; i < d->nauth; i++) {
+		authc_drop(&d->auth[i]);
+		if (d->auth[i].retry != NULL)
+			event_free(d->auth[i].retry);
+		d->auth[i].retry = NULL;
+	}
 }
 
+/* A ready connection for a new exchange, the next in turn; NULL if none. */
 struct sksecret_auth *
 authc_get(struct smtpd *d)
 {
-	return d->auth != NULL && sksecret_auth_ready(d->auth) ? d->auth : NULL;
+	unsigned i, k;
+
+	for (i = 0; i < d->nauth; i++) {
+		k = (d->auth_next + i) % d->nauth;
+		if (d->auth[k].auth != NULL &&
+		    sksecret_auth_ready(d->auth[k].auth)) {
+			d->auth_next = (k + 1) % d->nauth;
+			return d->auth[k].auth;
+		}
+	}
+	return NULL;
 }

@@ -15,17 +15,25 @@
 #include "senders.h"
 #include "smtpd.h"
 
+/* One connection to authd (authc.c). */
+struct authc {
+	struct smtpd *d;
+	unsigned n;			/* 1, 2, ...: for the log */
+	struct sksecret_auth *auth;
+	struct event *rev, *wev, *retry;
+	int down;			/* 1: lost it, 2: cannot connect */
+	long long fast;			/* ms, monotonic: the last reconnect
+					   made at once */
+};
+
 struct smtpd {
 	struct smtpd_conf conf;
 	struct event_base *base;
 	struct pool *pool;
 	SSL_CTX *tls;			/* NULL when no listener uses TLS */
 	struct sender_map senders;	/* sender_login_map, read at start */
-	struct sksecret_auth *auth;	/* to authd, shared by all sessions */
-	struct event *auth_rev, *auth_wev, *auth_retry;
-	int auth_down;
-	long long auth_fast;		/* ms, monotonic: the last reconnect
-					   made at once */
+	struct authc auth[SMTPD_AUTH_CONNS_MAX];	/* shared by all sessions */
+	unsigned nauth, auth_next;	/* in use; the next for an exchange */
 	struct evconnlistener *lev[SMTPD_LISTENERS_MAX];
 	int lfd[SMTPD_LISTENERS_MAX];	/* bound before the drop of root */
 	unsigned nsessions;

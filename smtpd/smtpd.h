@@ -16,6 +16,7 @@
 #define SMTPD_DEFAULT_MECHS	"SCRAM-SHA-256-PLUS SCRAM-SHA-256 " \
 	"SCRAM-SHA-1-PLUS SCRAM-SHA-1 PLAIN LOGIN CRAM-MD5"
 #define SMTPD_LISTENERS_MAX	16
+#define SMTPD_AUTH_CONNS_MAX	16	/* auth_connections at most */
 #define SMTPD_HANDOFFS_MAX	32	/* handoffs waiting on a disk or command at once */
 #define SMTPD_DOMAINS_MAX	256
 
@@ -61,6 +62,7 @@ struct smtpd_conf {
 	unsigned max_auth_failures;	/* then the session is closed */
 	unsigned max_connections;
 	unsigned max_connections_per_ip;
+	unsigned auth_connections;	/* to authd, shared by all sessions */
 	unsigned max_line;		/* command line octets, CRLF included */
 	unsigned timeout_command;	/* RFC 5321 §4.5.3.2, seconds */
 	unsigned timeout_data_init;

@@ -175,6 +175,7 @@ check_ok(void)
 	check_range(c->max_auth_failures, 1, 100);
 	check_range(c->max_connections, 1, 100000);
 	check_range(c->max_connections_per_ip, 1, 100000);
+	check_range(c->auth_connections, 1, SMTPD_AUTH_CONNS_MAX);
 	check_range(c->max_line, 512, SMTP_CMD_LINE_MAX);
 	check_range(c->timeout_command, 1, 3600);
 	check_range(c->timeout_data_init, 1, 3600);

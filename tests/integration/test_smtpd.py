@@ -768,6 +768,37 @@ def test_slow_auth_client_outlives_authd_idle_limit(authd_smtpd):
     r.cmd("QUIT")
 
 
+def test_a_few_authd_connections_share_the_sessions(authd_smtpd):
+    """auth_connections connections to authd (default 2) carry every
+    session's exchanges, in turn."""
+    import base64
+    from authd_fixture import AdminClient
+    d = authd_smtpd
+
+    def smtpd_conns():
+        admin = AdminClient(d.authd.admin)
+        stats = dict(f.split("=", 1) for f in admin.request("STATS")[1][2:])
+        admin.sock.close()
+        return int(stats["connections"]) - 1      # this admin client
+
+    def wait_conns(want):
+        end = time.monotonic() + 10
+        while smtpd_conns() != want:      # an admin client may linger
+            assert time.monotonic() < end, smtpd_conns()
+            time.sleep(0.05)
+
+    wait_conns(2)
+    restart(d, auth_connections="3")
+    wait_conns(3)
+    ok = base64.b64encode(b"\0alice\0alice-pw").decode()
+    for i in range(6):
+        r = Raw(d.plain_port)
+        r.cmd("EHLO c.example")
+        assert r.cmd("AUTH PLAIN " + ok)[0] == 235
+        r.cmd("QUIT")
+    wait_conns(3)
+
+
 def test_sender_login_map(authd_smtpd):
     """An authenticated user sends only as the addresses the map gives
     it (553 5.7.1 otherwise); the null sender is not limited."""

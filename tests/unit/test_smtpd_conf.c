@@ -55,6 +55,7 @@ test_defaults(void **state)
 	assert_int_equal(c.timeout_data_term, 600);
 	assert_true(c.reject_bare_lf);
 	assert_int_equal(c.max_auth_failures, 3);
+	assert_int_equal(c.auth_connections, 2);
 	assert_string_equal(c.auth_mechs, SMTPD_DEFAULT_MECHS);
 	assert_false(c.trusted_set);		/* the listener's */
 	smtpd_conf_free(&c);
@@ -130,6 +131,8 @@ test_refusals(void **state)
 		    "trusted_mechs: ABCDEFGHIJKLMNOPQRSTU\n",
 		"listen: 127.0.0.1:25 plain auth_required\nmaildir: /m\n"
 		    "auth_mechs:\n",
+		"listen: 127.0.0.1:25 plain\nmaildir: /m\nauth_connections: 0\n",
+		"listen: 127.0.0.1:25 plain\nmaildir: /m\nauth_connections: 17\n",
 	};
 	struct smtpd_conf c;
 	char err[512];
