@@ -24,6 +24,7 @@
 
 #include "alloc.h"
 #include "err.h"
+#include "monotime.h"
 #include "safefile.h"
 #include "sasldb.h"
 #include "strset.h"
@@ -517,15 +518,6 @@ sasldb_txn(struct sasldb *db)
 	return sasldb_mine == db ? db->txn : NULL;
 }
 
-static long long
-sasldb_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Has another program changed the file since we last looked? A shared
  * handle (authd) looks at most every SASLDB_CHECK_MS for its reads, so
@@ -539,7 +531,7 @@ sasldb_changed(struct sasldb *db)
 	long long now = 0;
 
 	if (db->opts.threaded) {
-		now = sasldb_now_ms();
+		now = sk_clock_ms(CLOCK_MONOTONIC_COARSE);
 		if (now - __atomic_load_n(&db->checked_ms, __ATOMIC_RELAXED) <
 		    SASLDB_CHECK_MS)
 			return 0;

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "internal.h"
 #include "line.h"
+#include "monotime.h"
 
 struct sksecret_admin {
 	int fd;
@@ -46,22 +47,13 @@ send_all(struct sksecret_admin *ad, const struct sbuf *b)
 	return SKSECRET_OK;
 }
 
-static long
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* The next line from authd, waiting at most the handle's timeout. */
 static int
 read_line(struct sksecret_admin *ad, char **line, size_t *len)
 {
 	unsigned char buf[16384];
 	struct pollfd pfd = { ad->fd, POLLIN, 0 };
-	long deadline = now_ms() + ad->timeout_ms;
+	long long deadline = sk_clock_ms(CLOCK_MONOTONIC) + ad->timeout_ms;
 	ssize_t n;
 	int r;
 
@@ -70,7 +62,7 @@ read_line(struct sksecret_admin *ad, char **line, size_t *len)
 			return r == 1 ? SKSECRET_OK : r;
 		sks_compact(&ad->in, &ad->in_start);
 		if (ad->timeout_ms >= 0) {
-			long left = deadline - now_ms();
+			long long left = deadline - sk_clock_ms(CLOCK_MONOTONIC);
 
 			if (left <= 0)
 				return SKSECRET_ERR_TIMEOUT;

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "internal.h"
 #include "line.h"
+#include "monotime.h"
 
 #define SKS_OUT_MAX	(16u << 20)	/* queued requests, bytes */
 #define SKS_MECHS_MAX	64
@@ -532,12 +533,12 @@ SKS_API int
 sksecret_auth_wait(struct sksecret_auth *a, int all, int timeout_ms)
 {
 	struct pollfd pfd;
-	struct timespec t0, t;
+	long long t0;
 	int r, left = timeout_ms;
 
 	if (a == NULL)
 		return SKSECRET_ERR_INVAL;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = sk_clock_ms(CLOCK_MONOTONIC);
 	for (;;) {
 		if (a->dead)
 			return a->dead;
@@ -546,9 +547,8 @@ sksecret_auth_wait(struct sksecret_auth *a, int all, int timeout_ms)
 		pfd.fd = a->fd;
 		pfd.events = POLLIN | (sksecret_auth_want_write(a) ? POLLOUT : 0);
 		if (timeout_ms >= 0) {
-			clock_gettime(CLOCK_MONOTONIC, &t);
-			left = timeout_ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
-			    (t.tv_nsec - t0.tv_nsec) / 1000000);
+			left = timeout_ms -
+			    (int)(sk_clock_ms(CLOCK_MONOTONIC) - t0);
 			if (left <= 0)
 				return SKSECRET_ERR_TIMEOUT;
 		}

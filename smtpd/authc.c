@@ -10,28 +10,18 @@
  * its io_timeout), it is made again at once (at most every AUTHC_FAST_MS):
  * EHLO does not go without AUTH for a second each time.
  */
-#include <time.h>
-
 #include <event2/event.h>
 
 #include <saslkit/secret.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "session.h"
 
 #define AUTHC_RETRY_MS	1000
 #define AUTHC_FAST_MS	250	/* a reconnect at once, at most this often */
 
 static void authc_connect(struct authc *c);
-
-static long long
-now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 static void
 authc_drop(struct authc *c)
@@ -84,7 +74,7 @@ authc_io(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if ((r = sksecret_auth_step(c->auth)) != SKSECRET_OK) {
-		long long t = now_ms();
+		long long t = sk_clock_ms(CLOCK_MONOTONIC);
 
 		authc_drop(c);
 		/* again at once, unless it was just done: a connection that

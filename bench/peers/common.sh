@@ -90,6 +90,19 @@ stop_tree() {
 	wait_gone 5 "$master" "$@" || die "$name (pid $master) is still running"
 }
 
+# kill_strays NAME PID...: SIGTERM to each PID, SIGKILL to those left after
+# 5 s; dies if any still runs 5 s later. No PID: nothing to do.
+kill_strays() {
+	local name=$1
+	shift
+	[ $# -gt 0 ] || return 0
+	kill -TERM "$@" 2>/dev/null || true
+	if ! wait_gone 5 "$@"; then
+		kill -KILL "$@" 2>/dev/null || true
+		wait_gone 5 "$@" || die "$name processes still run: $*"
+	fi
+}
+
 # read_pid FILE: prints the decimal pid stored in FILE, or nothing
 read_pid() {
 	local pid

@@ -122,17 +122,8 @@ do_stop() {
 		stop_tree "saslauthd (DIR $dir)" "$pid" $kids
 	fi
 	kids=$(strays "$dir")
-	if [ -n "$kids" ]; then
-		# shellcheck disable=SC2086
-		kill -TERM $kids 2>/dev/null || true
-		# shellcheck disable=SC2086
-		if ! wait_gone 5 $kids; then
-			# shellcheck disable=SC2086
-			kill -KILL $kids 2>/dev/null || true
-			# shellcheck disable=SC2086
-			wait_gone 5 $kids || die "saslauthd processes of $dir still run: $kids"
-		fi
-	fi
+	# shellcheck disable=SC2086
+	kill_strays "saslauthd of $dir" $kids
 	rm -f -- "$dir/mux-dir/mux" "$dir/mux-dir/mux.accept" \
 		"$dir/mux-dir/saslauthd.pid"
 }
