@@ -12,7 +12,7 @@ PKGS="build-essential clang libclang-rt-14-dev libdb5.3-dev db5.3-util
 libsasl2-dev libsasl2-modules libsasl2-modules-db sasl2-bin openssl libpam0g-dev libreadline-dev
 libssl-dev libevent-dev libcmocka-dev python3-pytest mandoc gsasl bc pkgconf
 dovecot-core fail2ban postfix swaks libnet-ssleay-perl libdigest-hmac-perl
-libauthen-sasl-perl msmtp curl iproute2 procps systemd"
+libauthen-sasl-perl msmtp curl iproute2 procps systemd strace"
 
 missing=""
 for p in $PKGS; do

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import time
 
-from conftest import BUILD
+from conftest import BUILD, show_log_on_failure
 
 AUTHD = os.path.join(os.environ.get("SASLKIT_BINDIR", os.path.join(BUILD, "bin")),
                      "authd")
@@ -69,6 +69,7 @@ class Authd:
     def start(self, wait=True):
         self.write_conf()
         self.logf = open(self.log, "w")
+        show_log_on_failure("authd", self.log)
         self.proc = subprocess.Popen([AUTHD, "-d", "-c", str(self.conf)],
                                      stdout=self.logf, stderr=subprocess.STDOUT)
         if wait:

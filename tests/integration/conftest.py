@@ -77,3 +77,27 @@ def built():
     for tool in ("saslpasswd2", "sasldblistusers2", "db5.3_dump", "db5.3_verify",
                  "db5.3_load"):
         assert shutil.which(tool), f"{tool} missing: run make deps"
+
+
+# Daemons started during a test register their logs here: when the test
+# fails, pytest's report shows each log beside the failure.
+DAEMON_LOGS = []
+
+
+def show_log_on_failure(name, path):
+    DAEMON_LOGS.append((name, path))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed:
+        for name, path in DAEMON_LOGS:
+            try:
+                text = open(path, errors="replace").read()
+            except OSError as e:
+                text = "(unreadable: %s)" % e
+            rep.sections.append(("%s log %s" % (name, path), text[-20000:]))
+    if rep.when == "teardown":
+        DAEMON_LOGS.clear()

@@ -523,6 +523,33 @@ main(int argc, char **argv)
 	memset(argv[optind + 3], 'x', plen);	/* out of ps's sight */
 	signal(SIGPIPE, SIG_IGN);
 
+	/*
+	 * The client side of the mechanism, set up before we connect, as a
+	 * real client is: loading libsasl2's plugins can take seconds on a
+	 * cold machine, and authd lets a connection that sends nothing go
+	 * after io_timeout.
+	 */
+	if ((r = sasl_client_init(cb_global)) != SASL_OK)
+		sasl_die(NULL, "sasl_client_init", r);
+	sasl_started = 1;
+	if ((r = sasl_client_new(service, "localhost", NULL, NULL, cb_client, 0,
+	    &conn)) != SASL_OK)
+		sasl_die(NULL, "sasl_client_new", r);
+	memset(&sec, 0, sizeof(sec));
+	sec.min_ssf = 0;
+	sec.max_ssf = 0;
+	sec.maxbufsize = 0;
+	sec.security_flags = 0;
+	if ((r = sasl_setprop(conn, SASL_SEC_PROPS, &sec)) != SASL_OK)
+		sasl_die(conn, "sasl_setprop SEC_PROPS", r);
+	if (have_cb &&
+	    (r = sasl_setprop(conn, SASL_CHANNEL_BINDING, &cb)) != SASL_OK)
+		sasl_die(conn, "sasl_setprop CHANNEL_BINDING", r);
+	r = sasl_client_start(conn, mech, NULL, &out, &outlen, &chosen);
+	if (r != SASL_OK && r != SASL_CONTINUE)
+		sasl_die(conn, "sasl_client_start", r);
+	client_done = r == SASL_OK;
+
 	/* connect; our VERSION and CPID go first, then the server's list */
 	if (strlen(path) >= sizeof(addr.sun_path))
 		die("socket path too long");
@@ -565,27 +592,6 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "MECHS %s\n", mechs);
 
-	/* the client side of the mechanism */
-	if ((r = sasl_client_init(cb_global)) != SASL_OK)
-		sasl_die(NULL, "sasl_client_init", r);
-	sasl_started = 1;
-	if ((r = sasl_client_new(service, "localhost", NULL, NULL, cb_client, 0,
-	    &conn)) != SASL_OK)
-		sasl_die(NULL, "sasl_client_new", r);
-	memset(&sec, 0, sizeof(sec));
-	sec.min_ssf = 0;
-	sec.max_ssf = 0;
-	sec.maxbufsize = 0;
-	sec.security_flags = 0;
-	if ((r = sasl_setprop(conn, SASL_SEC_PROPS, &sec)) != SASL_OK)
-		sasl_die(conn, "sasl_setprop SEC_PROPS", r);
-	if (have_cb &&
-	    (r = sasl_setprop(conn, SASL_CHANNEL_BINDING, &cb)) != SASL_OK)
-		sasl_die(conn, "sasl_setprop CHANNEL_BINDING", r);
-	r = sasl_client_start(conn, mech, NULL, &out, &outlen, &chosen);
-	if (r != SASL_OK && r != SASL_CONTINUE)
-		sasl_die(conn, "sasl_client_start", r);
-	client_done = r == SASL_OK;
 	if (chosen != NULL)
 		fprintf(stderr, "MECH %s\n", chosen);
 

@@ -105,8 +105,7 @@ def must_fail(res):
 def authd(tmp_path):
     base = tmp_path / "authd"
     base.mkdir(mode=0o700)
-    a = Authd(base, mech_list=MECH_LIST, scram_iterations="4096",
-              io_timeout="5")
+    a = Authd(base, mech_list=MECH_LIST, scram_iterations="4096")
     assert sp(a.db, "-p", "-c", "alice", input=ALICE_PW + "\n").returncode == 0
     assert sp(a.db, "-p", "-c", "-P", "pat",
               input=PAT_PW + "\n").returncode == 0
@@ -393,6 +392,37 @@ def test_log_never_holds_a_secret(authd):
     log = authd.logtext()
     assert "auth ok:" in log and "auth fail:" in log     # it did log
     assert_no_secret_in_log(authd)
+
+
+
+def test_slow_client_setup_is_not_an_idle_connection(tmp_path):
+    """test_log_never_holds_a_secret once failed on a fresh machine with
+    "send: Broken pipe": sasl_client loaded libsasl2's plugins between
+    authd's handshake and its AUTH, and on a cold disk that took longer
+    than the fixture's io_timeout (then 5 s), so authd dropped the
+    connection as idle, as it should. The client now sets libsasl2 up
+    before it connects. Here opening one plugin takes 2 s (strace delays
+    the syscall) against an io_timeout of 1 s: the exchange must still
+    end in a plain FAIL, and authd must not have dropped anyone."""
+    plugin = None
+    for d in ("/usr/lib/x86_64-linux-gnu/sasl2", "/usr/lib/sasl2"):
+        if os.path.exists(os.path.join(d, "libcrammd5.so")):
+            plugin = os.path.join(d, "libcrammd5.so")
+    assert plugin, "libsasl2-modules' CRAM-MD5 plugin not found"
+    base = tmp_path / "authd"
+    base.mkdir(mode=0o700)
+    a = Authd(base, mech_list=MECH_LIST, io_timeout="1")
+    a.start()
+    args = ["strace", "-o", "/dev/null", "-P", plugin,
+            "-e", "inject=openat:delay_exit=2000000",
+            CLIENT, "-r", fresh_rip(), str(a.auth), "CRAM-MD5", "ghost",
+            WRONG_PW]
+    t0 = time.monotonic()
+    res = Result(run(args, timeout=30), args)
+    assert time.monotonic() - t0 >= 2, "the delay did not apply"
+    must_fail(res)
+    a.stop()
+    assert "idle for" not in a.logtext()
 
 
 # ---- the client itself, against a scripted server ----------------------

@@ -47,6 +47,7 @@ class Smtpd:
         self.conf.write_text("".join("%s: %s\n" % kv
                                      for kv in self.keys.items()))
         self.logf = open(self.log, "w")
+        show_log_on_failure("smtpd", self.log)
         self.proc = subprocess.Popen([SMTPD, "-d", "-c", str(self.conf)],
                                      stdout=self.logf, stderr=subprocess.STDOUT)
         end = time.monotonic() + 10
