@@ -9,6 +9,8 @@ MANDIR = $(PREFIX)/share/man
 LIBDIR = $(PREFIX)/lib
 INCLUDEDIR = $(PREFIX)/include
 PKGCONFIGDIR = $(LIBDIR)/pkgconfig
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 
 CC ?= cc
 CLANG ?= clang
@@ -66,7 +68,7 @@ PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd \
 	$(B)/bench/authbench $(B)/bench/smtpbench
 
 .PHONY: all check deps demo install install-lib authbench smtpbench fuzz fuzz-build bench clean unit unit-asan \
-	integration integration-asan lint
+	integration integration-asan lint install-check
 
 all: $(PROGRAMS) $(UNIT_BIN)
 
@@ -219,9 +221,36 @@ integration-asan: all $(BA)/bin/saslpasswd $(BA)/bin/authd $(BA)/bin/smtpd \
 	SASLKIT_BINDIR=$(BA)/bin ASAN_OPTIONS=detect_leaks=1 \
 		$(PYTHON) -m pytest -q tests/integration
 
+# make install into a staging tree: the installed names and modes, and
+# systemd-analyze verify on the units (pointed at the staged programs);
+# a warning of systemd-analyze fails it too
+STAGE = $(B)/stage
+install-check: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd
+	rm -rf $(STAGE) && $(MAKE) -s install DESTDIR=$(CURDIR)/$(STAGE) PREFIX=/usr
+	@set -e; cd $(STAGE); for f in usr/sbin/saslkit-authd \
+		usr/sbin/saslkit-smtpd usr/sbin/saslkit-passwd \
+		usr/share/man/man8/saslkit-authd.8 usr/share/man/man8/saslkit-smtpd.8 \
+		usr/share/man/man8/saslkit-passwd.8 usr/share/man/man3/saslkit-secret.3 \
+		usr/share/man/man5/saslkit-authd.conf.5 \
+		usr/share/man/man5/saslkit-smtpd.conf.5 \
+		usr/lib/systemd/system/saslkit-authd.service \
+		usr/lib/systemd/system/saslkit-smtpd.service; do \
+		test -f $$f || { echo "install-check: $$f not installed"; exit 1; }; done; \
+		test "$$(stat -c %a:%U etc/saslkit)" = 755:root || \
+		{ echo "install-check: etc/saslkit is not 0755 root"; exit 1; }; \
+		test ! -e usr/sbin/smtpd && test ! -e usr/sbin/authd
+	@set -e; rm -rf $(B)/units && mkdir -p $(B)/units; \
+		for u in saslkit-authd saslkit-smtpd; do \
+		sed 's|/usr/sbin/|$(CURDIR)/$(STAGE)/usr/sbin/|g' \
+			$(STAGE)/usr/lib/systemd/system/$$u.service > $(B)/units/$$u.service; \
+		done; out=$$(systemd-analyze verify --man=no $(B)/units/*.service 2>&1) || \
+		{ echo "$$out"; exit 1; }; \
+		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
+		echo "install-check: names, modes and systemd units ok"
+
 # deps comes first: prerequisites are made in order (run these without -j)
 check: FUZZ_TIME = 10
-check: deps all unit unit-asan lint fuzz integration integration-asan
+check: deps all unit unit-asan lint install-check fuzz integration integration-asan
 
 demo: deps all
 	sh scripts/demo.sh
@@ -238,15 +267,27 @@ authbench: deps all
 smtpbench: deps all
 	bash bench/smtpbench.sh
 
+# Installed names carry "saslkit" (OpenSMTPD has /usr/sbin/smtpd, Postfix
+# and OpenSMTPD man8/smtpd.8): saslkit-authd, saslkit-smtpd, saslkit-passwd
+# and their pages; the source tree keeps its short names.
 install: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd install-lib
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(MANDIR)/man8
-	install -m 0755 $(B)/bin/saslpasswd $(DESTDIR)$(SBINDIR)/saslpasswd
-	install -m 0755 $(B)/bin/authd $(DESTDIR)$(SBINDIR)/authd
-	install -m 0755 $(B)/bin/smtpd $(DESTDIR)$(SBINDIR)/smtpd
-	install -m 0644 man/saslpasswd.8 man/authd.8 man/smtpd.8 \
-		$(DESTDIR)$(MANDIR)/man8/
-	install -m 0644 man/authd.conf.5 man/smtpd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/saslkit
+	install -m 0755 $(B)/bin/saslpasswd $(DESTDIR)$(SBINDIR)/saslkit-passwd
+	install -m 0755 $(B)/bin/authd $(DESTDIR)$(SBINDIR)/saslkit-authd
+	install -m 0755 $(B)/bin/smtpd $(DESTDIR)$(SBINDIR)/saslkit-smtpd
+	install -m 0644 man/saslpasswd.8 $(DESTDIR)$(MANDIR)/man8/saslkit-passwd.8
+	install -m 0644 man/authd.8 $(DESTDIR)$(MANDIR)/man8/saslkit-authd.8
+	install -m 0644 man/smtpd.8 $(DESTDIR)$(MANDIR)/man8/saslkit-smtpd.8
+	install -m 0644 man/authd.conf.5 \
+		$(DESTDIR)$(MANDIR)/man5/saslkit-authd.conf.5
+	install -m 0644 man/smtpd.conf.5 \
+		$(DESTDIR)$(MANDIR)/man5/saslkit-smtpd.conf.5
+	for u in saslkit-authd saslkit-smtpd; do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+			contrib/systemd/$$u.service.in > $(DESTDIR)$(UNITDIR)/$$u.service; \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.service; done
 	# smtpd's own system user, on a real install only
 	if [ -z "$(DESTDIR)" ] && ! id saslkit-smtpd >/dev/null 2>&1; then \
 		useradd --system --no-create-home --home-dir /nonexistent \
@@ -268,7 +309,7 @@ install-lib: $(LIBSECRET_SO)
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 		-e 's|@VERSION@|$(LIBSECRET_VERSION)|' libsecret/saslkit-secret.pc.in \
 		> $(DESTDIR)$(PKGCONFIGDIR)/saslkit-secret.pc
-	install -m 0644 man/libsecret.3 $(DESTDIR)$(MANDIR)/man3/
+	install -m 0644 man/libsecret.3 $(DESTDIR)$(MANDIR)/man3/saslkit-secret.3
 
 clean:
 	rm -rf build
