@@ -6,10 +6,17 @@
  * connection takes only its own share of exchanges with it. When authd
  * goes away, every open exchange ends with a temporary error (454 for its
  * client), and each connection is tried again every second until authd
- * is back. When a connection ends (authd closes one that stays idle for
- * its io_timeout), it is made again at once (at most every AUTHC_FAST_MS):
- * EHLO does not go without AUTH for a second each time.
+ * is back (auth_retry_ms). When a connection ends (authd closes one that
+ * stays idle for its io_timeout), it is made again at once (at most every
+ * AUTHC_FAST_MS). The mechanisms of authd's last handshake are kept, so
+ * that EHLO offers them while authd is away: an authd restart is a
+ * temporary failure for the clients (454), never a missing AUTH.
+ * Never logs a client's data; never blocks on authd.
  */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
 #include <event2/event.h>
 
 #include <saslkit/secret.h>
@@ -18,7 +25,6 @@
 #include "monotime.h"
 #include "session.h"
 
-#define AUTHC_RETRY_MS	1000
 #define AUTHC_FAST_MS	250	/* a reconnect at once, at most this often */
 
 static void authc_connect(struct authc *c);
@@ -31,6 +37,7 @@ authc_drop(struct authc *c)
 	if (c->wev != NULL)
 		event_free(c->wev);
 	c->rev = c->wev = NULL;
+	c->ready = 0;
 	if (c->auth != NULL)
 		sksecret_auth_close(c->auth);
 	c->auth = NULL;
@@ -47,8 +54,8 @@ authc_retry(evutil_socket_t fd, short what, void *arg)
 static void
 authc_schedule(struct authc *c)
 {
-	struct timeval tv = { AUTHC_RETRY_MS / 1000,
-	    (AUTHC_RETRY_MS % 1000) * 1000 };
+	unsigned ms = c->d->conf.auth_retry_ms;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
 	if (c->retry == NULL)
 		c->retry = evtimer_new(c->d->base, authc_retry, c);
@@ -62,6 +69,57 @@ authc_kick_one(struct authc *c)
 	if (c->auth != NULL && c->wev != NULL &&
 	    sksecret_auth_want_write(c->auth))
 		event_add(c->wev, NULL);
+}
+
+/* The last known mechanisms, space-separated, into buf. */
+static void
+authc_mech_list(const struct smtpd *d, char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < d->nmechs && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+		    i ? " " : "", d->mechs[i].name);
+}
+
+/*
+ * The handshake of c is done: its mechanisms become the last known ones,
+ * which EHLO offers even while authd is away.
+ */
+static void
+authc_learn(struct authc *c)
+{
+	struct smtpd *d = c->d;
+	const char *p = sksecret_auth_mechs(c->auth);
+	char old[AUTHC_MECHS_MAX * (SMTP_MECH_MAX + 1)], now[sizeof(old)];
+	size_t n;
+	int changed;
+
+	authc_mech_list(d, old, sizeof(old));
+	d->nmechs = 0;
+	while (*p != '\0' && d->nmechs < AUTHC_MECHS_MAX) {
+		p += strspn(p, " ");
+		if ((n = strcspn(p, " ")) == 0)
+			break;
+		if (n <= SMTP_MECH_MAX) {	/* longer: not for SMTP */
+			memcpy(d->mechs[d->nmechs].name, p, n);
+			d->mechs[d->nmechs].name[n] = '\0';
+			d->mechs[d->nmechs].flags = sksecret_auth_mech_flags(
+			    c->auth, d->mechs[d->nmechs].name);
+			d->nmechs++;
+		}
+		p += n;
+	}
+	authc_mech_list(d, now, sizeof(now));
+	changed = strcmp(old, now) != 0;
+	if (!d->reached)
+		log_info("authd reached at %s: mechanisms %s",
+		    d->conf.auth_socket, now);
+	else if (changed)
+		log_info("authd at %s now offers: %s", d->conf.auth_socket, now);
+	d->reached = 1;
+	c->ready = 1;
 }
 
 /* The socket is ready: libsecret reads, writes and calls back. */
@@ -93,6 +151,8 @@ authc_io(evutil_socket_t fd, short what, void *arg)
 		authc_schedule(c);
 		return;
 	}
+	if (!c->ready && sksecret_auth_ready(c->auth))
+		authc_learn(c);
 	authc_kick_one(c);
 }
 
@@ -119,6 +179,12 @@ authc_connect(struct authc *c)
 			log_warn("authd at %s (connection %u): %s; AUTH "
 			    "unavailable until it answers", d->conf.auth_socket,
 			    c->n, sksecret_strerror(r));
+		if (!d->reached && !d->unreached_said)
+			log_warn("authd not reached yet since smtpd started: "
+			    "EHLO offers the configured mechanisms, AUTH gets "
+			    "454 and MAIL on auth_required listeners 451 until "
+			    "it answers");
+		d->unreached_said = 1;
 		c->down = 2;
 		c->auth = NULL;
 		authc_schedule(c);
@@ -164,6 +230,34 @@ authc_free(struct smtpd *d)
 			event_free(d->auth[i].retry);
 		d->auth[i].retry = NULL;
 	}
+}
+
+/* Whether a connection to authd is ready for an exchange. */
+int
+authc_up(const struct smtpd *d)
+{
+	unsigned i;
+
+	for (i = 0; i < d->nauth; i++)
+		if (d->auth[i].auth != NULL &&
+		    sksecret_auth_ready(d->auth[i].auth))
+			return 1;
+	return 0;
+}
+
+int
+authc_mech_flags(const struct smtpd *d, const char *mech)
+{
+	size_t i;
+
+	if (!d->reached)	/* nothing known: the configured list stands */
+		return strcasecmp(mech, "PLAIN") == 0 ||
+		    strcasecmp(mech, "LOGIN") == 0 ?
+		    SKSECRET_MECH_PLAINTEXT : 0;
+	for (i = 0; i < d->nmechs; i++)
+		if (strcasecmp(d->mechs[i].name, mech) == 0)
+			return d->mechs[i].flags;
+	return -1;
 }
 
 /* A ready connection for a new exchange, the next in turn; NULL if none. */

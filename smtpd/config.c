@@ -29,7 +29,7 @@ static const char *const smtpd_keys[] = {
 	"timeout_command", "timeout_data_init", "timeout_data_block",
 	"timeout_data_term", "handoff_timeout", "reject_bare_lf",
 	"received_auth_user", "broken_auth_line", "auth_connections",
-	NULL
+	"auth_retry_ms", NULL
 };
 
 /* "yes" or "no"; def when unset. */
@@ -344,6 +344,8 @@ smtpd_conf_load(const char *path, struct smtpd_conf *c, char *err,
 	    (r = conf_get_uint(c->raw, "auth_connections", 1,
 	    SMTPD_AUTH_CONNS_MAX, 2, &c->auth_connections, sub,
 	    sizeof(sub))) != SK_OK ||
+	    (r = conf_get_uint(c->raw, "auth_retry_ms", 50, 60000, 1000,
+	    &c->auth_retry_ms, sub, sizeof(sub))) != SK_OK ||
 	    (r = conf_get_uint(c->raw, "max_line", 512, SMTP_CMD_LINE_MAX, 2048,
 	    &c->max_line, sub, sizeof(sub))) != SK_OK ||
 	    (r = conf_get_uint(c->raw, "timeout_command", 1, 3600, 300,

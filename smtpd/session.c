@@ -61,6 +61,11 @@ struct session {
 	unsigned auth_failures;
 	struct sksecret_req *areq;	/* the exchange in progress */
 	int auth_wait;			/* a step is with authd: input waits */
+	int auth_lost;			/* the exchange ended (authd went away)
+					   while the client owed a line: 454
+					   answers that line */
+	int auth_tempfail;		/* AUTH failed only for want of authd:
+					   MAIL and relaying get 4xx, not 5xx */
 	unsigned char cbdata[64];	/* channel-binding data of this TLS */
 	/* the mail transaction */
 	int in_mail, smtputf8;
@@ -184,13 +189,16 @@ word_in(const char *list, const char *name)
  * Whether mech may be used now: 0, or the reply that refuses it. Offered
  * are the configured mechanisms that authd has (AuthMechanisms); a
  * plaintext one only over TLS unless plaintext_auth (AuthOptions p); a
- * -PLUS one only over TLS, where there is a channel to bind.
+ * -PLUS one only over TLS, where there is a channel to bind. What authd
+ * has is asked of a (the connection for the exchange), or, with a NULL,
+ * taken from authd's last handshake (authd is away).
  */
 static const char *
 sess_mech_refusal(const struct session *s, struct sksecret_auth *a,
     const char *mech)
 {
-	int flags = sksecret_auth_mech_flags(a, mech);
+	int flags = a != NULL ? sksecret_auth_mech_flags(a, mech) :
+	    authc_mech_flags(s->d, mech);
 
 	if (!word_in(sess_mech_conf(s), mech))
 		return flags >= 0 ? "534 5.7.9 Authentication mechanism is too "
@@ -206,16 +214,19 @@ sess_mech_refusal(const struct session *s, struct sksecret_auth *a,
 	return NULL;
 }
 
-/* The AUTH line of EHLO: what may be used now. */
+/*
+ * The AUTH line of EHLO: what may be used now, as authd's last handshake
+ * gave it, so that it stays while authd is away (AUTH then gets 454, a
+ * temporary failure, where a missing AUTH would fail the client for good).
+ */
 static void
 sess_ehlo_auth(struct session *s)
 {
-	struct sksecret_auth *a = authc_get(s->d);
 	const char *p = sess_mech_conf(s);
 	char list[512] = "", mech[SMTP_MECH_MAX + 1];
 	size_t n, used = 0;
 
-	if (a == NULL || s->authed)
+	if (s->authed)
 		return;
 	while (*p != '\0') {
 		p += strspn(p, " ");
@@ -226,7 +237,7 @@ sess_ehlo_auth(struct session *s)
 		memcpy(mech, p, n);
 		mech[n] = '\0';
 		p += n;
-		if (sess_mech_refusal(s, a, mech) != NULL ||
+		if (sess_mech_refusal(s, NULL, mech) != NULL ||
 		    used + n + 2 > sizeof(list))
 			continue;
 		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
@@ -279,9 +290,19 @@ sess_auth_cb(struct sksecret_req *req, const struct sksecret_result *res,
 	struct session *s = arg;
 	char *b64;
 	size_t n;
+	int waited = s->auth_wait;
 
 	(void)req;
 	s->auth_wait = 0;
+	if (res->status != SKSECRET_CONTINUE && !waited) {
+		/* authd went away while the client owes a line: that line
+		   gets the 454, or a reply now would answer it ahead */
+		s->areq = NULL;
+		s->auth_lost = 1;
+		log_info("%s: AUTH %s: authd could not answer", s->id,
+		    s->auth_mech);
+		return;
+	}
 	if (res->status == SKSECRET_CONTINUE) {
 		n = b64_encoded_len(res->len) + 1;
 		if ((b64 = malloc(n)) == NULL ||
@@ -309,10 +330,12 @@ sess_auth_cb(struct sksecret_req *req, const struct sksecret_result *res,
 	} else if (res->status == SKSECRET_ERROR || res->temporary) {
 		log_info("%s: AUTH %s: authd could not answer", s->id,
 		    s->auth_mech);
+		s->auth_tempfail = 1;
 		reply(s, "454 4.7.0 Temporary authentication failure");
 	} else {
 		log_info("%s: AUTH %s failed from [%s]", s->id, s->auth_mech,
 		    s->rip);
+		s->auth_tempfail = 0;	/* authd answered: 530 stands */
 		if (++s->auth_failures >= s->d->conf.max_auth_failures) {
 			reply(s, "535 5.7.8 Authentication credentials invalid");
 			reply(s, "421 4.7.0 %s Error: too many failed "
@@ -371,12 +394,14 @@ cmd_auth(struct session *s)
 		reply(s, "503 5.5.1 Error: MAIL transaction in progress");
 		return;
 	}
-	if (a == NULL) {
-		reply(s, "454 4.7.0 Temporary authentication failure");
-		return;
-	}
 	if ((why = sess_mech_refusal(s, a, mech)) != NULL) {
 		reply(s, "%s", why);
+		return;
+	}
+	if (a == NULL) {	/* authd is away: a mechanism it had, or may have */
+		log_info("%s: AUTH %s: authd is not reachable", s->id, mech);
+		s->auth_tempfail = 1;
+		reply(s, "454 4.7.0 Temporary authentication failure");
 		return;
 	}
 	sbuf_init(&init, SMTP_AUTH_LINE_MAX);
@@ -405,6 +430,7 @@ cmd_auth(struct session *s)
 	sbuf_free(&init);
 	if (r != SKSECRET_OK) {
 		s->areq = NULL;
+		s->auth_tempfail = 1;
 		reply(s, "454 4.7.0 Temporary authentication failure");
 		return;
 	}
@@ -422,6 +448,17 @@ sess_auth_line(struct session *s, const char *line, size_t len)
 	char *copy;
 	int r;
 
+	if (s->auth_lost) {	/* authd went away meanwhile */
+		s->auth_lost = 0;
+		s->state = S_CMD;
+		if (len == 1 && line[0] == '*') {
+			reply(s, "501 5.0.0 Authentication aborted");
+			return;
+		}
+		s->auth_tempfail = 1;
+		reply(s, "454 4.7.0 Temporary authentication failure");
+		return;
+	}
 	if (len == 1 && line[0] == '*') {
 		sksecret_req_cancel(s->areq);
 		s->areq = NULL;
@@ -460,6 +497,7 @@ sess_auth_line(struct session *s, const char *line, size_t len)
 		sksecret_req_cancel(s->areq);
 		s->areq = NULL;
 		s->state = S_CMD;
+		s->auth_tempfail = 1;
 		reply(s, "454 4.7.0 Temporary authentication failure");
 	} else
 		s->auth_wait = 1;
@@ -491,6 +529,43 @@ cmd_ehlo(struct session *s, int esmtp)
 	reply(s, "250 ENHANCEDSTATUSCODES");
 }
 
+/*
+ * Whether this session could not authenticate for want of authd: authd is
+ * away now, or the session's last AUTH failed because it was (even if it
+ * is back since, the client was told to try again later). A refusal that
+ * only AUTH would lift is then temporary (4xx), never 5xx.
+ */
+static int
+sess_auth_away(const struct session *s)
+{
+	return sess_mech_conf(s)[0] != '\0' &&
+	    (s->auth_tempfail || !authc_up(s->d));
+}
+
+/* Whether some mechanism offered here would allow relaying after AUTH. */
+static int
+sess_auth_relays(const struct session *s)
+{
+	const struct smtpd_conf *c = &s->d->conf;
+	const char *p = sess_mech_conf(s);
+	char mech[SMTP_MECH_MAX + 1];
+	size_t n;
+
+	if (!c->trusted_set)
+		return p[0] != '\0';
+	while (*p != '\0') {
+		p += strspn(p, " ");
+		if ((n = strcspn(p, " ")) > 0 && n <= SMTP_MECH_MAX) {
+			memcpy(mech, p, n);
+			mech[n] = '\0';
+			if (word_in(c->trusted_mechs, mech))
+				return 1;
+		}
+		p += n;
+	}
+	return 0;
+}
+
 /* Whether mail for domain may come in without AUTH: ours, or relayed. */
 static int
 domain_open(const struct smtpd_conf *c, const char *domain)
@@ -514,7 +589,12 @@ cmd_mail(struct session *s)
 		return;
 	}
 	if (s->l->auth_required && !s->authed) {
-		reply(s, "530 5.7.0 Authentication required");
+		/* 530 only when AUTH could have been done: authd is up */
+		if (sess_auth_away(s))
+			reply(s, "451 4.7.0 Authentication service temporarily "
+			    "unavailable, try again later");
+		else
+			reply(s, "530 5.7.0 Authentication required");
 		return;
 	}
 	for (i = 0; i < s->cmd->nparams; i++) {
@@ -594,8 +674,18 @@ cmd_rcpt(struct session *s)
 	if (!s->cmd->path.postmaster && !domain_open(c, s->cmd->path.domain) &&
 	    !(s->authed && word_in(c->trusted_set ? c->trusted_mechs :
 	    sess_mech_conf(s), s->auth_mech))) {
-		reply(s, "554 5.7.1 <%s>: Relay access denied",
-		    s->cmd->path.addr);
+		/*
+		 * This session's AUTH failed for want of authd, and AUTH
+		 * would have allowed it: 4xx. A client that did not try
+		 * AUTH (EHLO offers it even while authd is away) gets 554.
+		 */
+		if (!s->authed && s->auth_tempfail && sess_auth_relays(s))
+			reply(s, "451 4.7.1 <%s>: Relay access denied for now: "
+			    "authentication service temporarily unavailable",
+			    s->cmd->path.addr);
+		else
+			reply(s, "554 5.7.1 <%s>: Relay access denied",
+			    s->cmd->path.addr);
 		return;
 	}
 	if (s->nrcpts >= c->max_recipients) {
@@ -870,6 +960,7 @@ sess_start_tls(struct session *s)
 	s->greeted = s->esmtp = 0;
 	s->helo[0] = '\0';
 	s->authed = 0;
+	s->auth_tempfail = 0;
 	s->auth_user[0] = s->auth_mech[0] = '\0';
 	s->state = S_CMD;
 	sess_bev_setup(s);
@@ -1051,6 +1142,7 @@ sess_input(struct session *s)
 				if (s->state == S_AUTH) {
 					sksecret_req_cancel(s->areq);
 					s->areq = NULL;
+					s->auth_lost = 0;
 					authc_kick(s->d);
 				}
 				reply(s, s->state == S_AUTH || strncasecmp(

@@ -13,7 +13,10 @@
 #include "iptable.h"
 #include "pool.h"
 #include "senders.h"
+#include "smtp_cmd.h"
 #include "smtpd.h"
+
+#define AUTHC_MECHS_MAX	32
 
 /* One connection to authd (authc.c). */
 struct authc {
@@ -22,6 +25,7 @@ struct authc {
 	struct sksecret_auth *auth;
 	struct event *rev, *wev, *retry;
 	int down;			/* 1: lost it, 2: cannot connect */
+	int ready;			/* its mechanisms were learnt */
 	long long fast;			/* ms, monotonic: the last reconnect
 					   made at once */
 };
@@ -34,6 +38,13 @@ struct smtpd {
 	struct sender_map senders;	/* sender_login_map, read at start */
 	struct authc auth[SMTPD_AUTH_CONNS_MAX];	/* shared by all sessions */
 	unsigned nauth, auth_next;	/* in use; the next for an exchange */
+	struct {			/* authd's last handshake, kept while */
+		char name[SMTP_MECH_MAX + 1];	/* authd is away */
+		int flags;
+	} mechs[AUTHC_MECHS_MAX];
+	size_t nmechs;
+	int reached;			/* authd answered once since start */
+	int unreached_said;		/* "not reached yet" was logged */
 	struct evconnlistener *lev[SMTPD_LISTENERS_MAX];
 	int lfd[SMTPD_LISTENERS_MAX];	/* bound before the drop of root */
 	unsigned nsessions;
@@ -45,13 +56,19 @@ struct smtpd {
 
 /*
  * The connection to authd (authc.c): made at start and again whenever it
- * is lost. authc_get is NULL while authd cannot be asked; authc_kick
- * after starting or continuing an exchange, so that it is sent.
+ * is lost. authc_get is NULL while authd cannot be asked (authc_up 0);
+ * authc_kick after starting or continuing an exchange, so that it is
+ * sent. authc_mech_flags answers from authd's last handshake, also while
+ * authd is away: a mechanism's SKSECRET_MECH_* flags, -1 when authd did
+ * not offer it; before authd was ever reached, every mechanism counts as
+ * offered, PLAIN and LOGIN as plaintext.
  */
 struct sksecret_auth;
 void authc_init(struct smtpd *d);
 void authc_free(struct smtpd *d);
 struct sksecret_auth *authc_get(struct smtpd *d);
+int authc_up(const struct smtpd *d);
+int authc_mech_flags(const struct smtpd *d, const char *mech);
 void authc_kick(struct smtpd *d);
 
 /* Starts accepting on every bound listener. 0 or -1. */

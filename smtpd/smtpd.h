@@ -63,6 +63,7 @@ struct smtpd_conf {
 	unsigned max_connections;
 	unsigned max_connections_per_ip;
 	unsigned auth_connections;	/* to authd, shared by all sessions */
+	unsigned auth_retry_ms;		/* between tries while authd is away */
 	unsigned max_line;		/* command line octets, CRLF included */
 	unsigned timeout_command;	/* RFC 5321 §4.5.3.2, seconds */
 	unsigned timeout_data_init;

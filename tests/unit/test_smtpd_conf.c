@@ -56,6 +56,7 @@ test_defaults(void **state)
 	assert_true(c.reject_bare_lf);
 	assert_int_equal(c.max_auth_failures, 3);
 	assert_int_equal(c.auth_connections, 2);
+	assert_int_equal(c.auth_retry_ms, 1000);
 	assert_string_equal(c.auth_mechs, SMTPD_DEFAULT_MECHS);
 	assert_false(c.trusted_set);		/* the listener's */
 	smtpd_conf_free(&c);
@@ -133,6 +134,8 @@ test_refusals(void **state)
 		    "auth_mechs:\n",
 		"listen: 127.0.0.1:25 plain\nmaildir: /m\nauth_connections: 0\n",
 		"listen: 127.0.0.1:25 plain\nmaildir: /m\nauth_connections: 17\n",
+		"listen: 127.0.0.1:25 plain\nmaildir: /m\nauth_retry_ms: 49\n",
+		"listen: 127.0.0.1:25 plain\nmaildir: /m\nauth_retry_ms: 60001\n",
 	};
 	struct smtpd_conf c;
 	char err[512];
