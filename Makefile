@@ -27,7 +27,8 @@ BF = build/fuzz
 
 COMMON_SRC = common/alloc.c common/b64.c common/conf.c common/err.c \
 	common/import.c common/line.c common/log.c common/mux_proto.c \
-	common/peercred.c common/safefile.c common/sasldb.c \
+	common/peercred.c common/pidfile.c common/rundir.c common/safefile.c \
+	common/sasldb.c \
 	common/sasldb_user.c common/sbuf.c common/scram.c common/stamp.c \
 	common/strset.c common/smtp_data.c common/smtp_cmd.c
 SASLPASSWD_SRC = saslpasswd/main.c saslpasswd/cmd.c saslpasswd/import_cmd.c \
