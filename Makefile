@@ -46,6 +46,7 @@ LIBSECRET_SONAME = libsaslkit-secret.so.1
 LIBSECRET_SO = $(B)/lib/libsaslkit-secret.so.$(LIBSECRET_VERSION)
 PIC = $(B)/pic
 SMTPD_SRC = smtpd/main.c smtpd/config.c smtpd/session.c smtpd/handoff.c \
+	smtpd/reload.c \
 	smtpd/privdrop.c smtpd/authc.c smtpd/senders.c smtpd/iptable.c \
 	common/pool.c \
 	$(LIBSECRET_SRC)

@@ -1,4 +1,4 @@
-"""Runtime directories: authd makes the missing directories of
+"""Runtime directories: authd and smtpd make the missing directories of
 their pidfile and sockets (/run is a tmpfs: /run/saslkit is gone after a
 reboot) and refuse an existing one that is unsafe, with exit 77 and a
 message that names the key, the directory and the fix."""
@@ -6,9 +6,11 @@ import grp
 import os
 import shutil
 import stat
+import subprocess
 
 from authd_fixture import AUTHD, Authd
 from conftest import run, sp
+from test_smtpd import SMTPD, Raw, Smtpd
 
 EXIT_NOPERM = 77
 
@@ -120,3 +122,41 @@ def test_authd_sticky_root_dir_is_fine(tmp_path):
         assert owner_mode(sticky / "sub") == (0, 0, 0o755)
     finally:
         assert a.stop() == 0
+
+
+def test_smtpd_makes_its_pidfile_dir():
+    d = Smtpd()
+    pid_dir = d.dir / "run" / "saslkit"
+    d.keys["pidfile"] = str(pid_dir / "smtpd.pid")
+    old = os.umask(0o077)
+    try:
+        d.start()
+    finally:
+        os.umask(old)
+    try:
+        assert owner_mode(d.dir / "run") == (0, 0, 0o755)
+        assert owner_mode(pid_dir) == (0, 0, 0o755)
+        pf = pid_dir / "smtpd.pid"
+        assert pf.read_text() == "%d\n" % d.proc.pid
+        assert owner_mode(pf) == (0, 0, 0o644)  # written before the drop
+        r = Raw(d.port)                          # and it serves
+        assert r.cmd("EHLO c.example")[0] == 250
+        assert r.cmd("QUIT")[0] == 221
+    finally:
+        d.stop()
+
+
+def test_smtpd_refuses_unsafe_pidfile_dir():
+    d = Smtpd()
+    bad = d.dir / "run"
+    bad.mkdir()
+    os.chmod(bad, 0o757)
+    d.keys["pidfile"] = str(bad / "smtpd.pid")
+    d.conf.write_text("".join("%s: %s\n" % kv for kv in d.keys.items()))
+    r = subprocess.run([SMTPD, "-d", "-c", str(d.conf)], capture_output=True,
+                       text=True, timeout=20)
+    shutil.rmtree(d.dir)
+    assert r.returncode == EXIT_NOPERM, r.stderr
+    assert "pidfile: unsafe directory %s" % bad in r.stderr
+    assert "fix: chmod go-w %s" % bad in r.stderr
+    assert "ready" not in r.stderr
