@@ -29,7 +29,8 @@ BF = build/fuzz
 
 COMMON_SRC = common/alloc.c common/b64.c common/conf.c common/err.c \
 	common/import.c common/line.c common/log.c common/mux_proto.c \
-	common/peercred.c common/safefile.c common/sasldb.c \
+	common/peercred.c common/pidfile.c common/rundir.c common/safefile.c \
+	common/sasldb.c \
 	common/sasldb_user.c common/sbuf.c common/scram.c common/stamp.c \
 	common/strset.c common/smtp_data.c common/smtp_cmd.c
 SASLPASSWD_SRC = saslpasswd/main.c saslpasswd/cmd.c saslpasswd/import_cmd.c \
@@ -47,6 +48,7 @@ LIBSECRET_SONAME = libsaslkit-secret.so.1
 LIBSECRET_SO = $(B)/lib/libsaslkit-secret.so.$(LIBSECRET_VERSION)
 PIC = $(B)/pic
 SMTPD_SRC = smtpd/main.c smtpd/config.c smtpd/session.c smtpd/handoff.c \
+	smtpd/reload.c \
 	smtpd/privdrop.c smtpd/authc.c smtpd/senders.c smtpd/iptable.c \
 	common/pool.c \
 	$(LIBSECRET_SRC)

@@ -4,7 +4,6 @@
  * files, opens the store (it is then the only writer), binds its sockets,
  * and serves them on libevent with a pool of worker threads.
  */
-#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -27,10 +26,13 @@
 #include "err.h"
 #include "lconn.h"
 #include "log.h"
+#include "pidfile.h"
+#include "rundir.h"
 #include "safefile.h"
 #include "version.h"
 
 #define EXIT_CONFIG 78	/* sysexits: configuration error */
+#define EXIT_NOPERM 77	/* sysexits: an unsafe file or directory */
 
 static struct authd authd;
 static struct mux_listener *mux;
@@ -125,13 +127,6 @@ static const char *const restart_keys[] = {
 	"pam_workers", "cache_size", "install_key", NULL
 };
 
-static int
-same_value(const char *a, const char *b)
-{
-	return (a == NULL && b == NULL) || (a != NULL && b != NULL &&
-	    strcmp(a, b) == 0);
-}
-
 /*
  * SIGHUP: reads the configuration again and applies what can change
  * live; reopens the store. Connections stay open. A bad file changes
@@ -188,8 +183,7 @@ authd_reload(reload_done_fn *done, void *arg)
 		return SK_ERR_LIMIT;
 	}
 	for (i = 0; restart_keys[i] != NULL; i++)
-		if (!same_value(conf_get(nc.raw, restart_keys[i]),
-		    conf_get(authd.conf.raw, restart_keys[i])))
+		if (!conf_same(nc.raw, authd.conf.raw, restart_keys[i]))
 			log_warn("reload: %s changed: restart authd to apply it",
 			    restart_keys[i]);
 	old_confs[n_old_confs++] = authd.conf.raw;
@@ -240,21 +234,50 @@ no_core_dumps(void)
 		fatal("cannot disable core dumps: %s", strerror(errno));
 }
 
+/*
+ * /run is a tmpfs: the directories of the pidfile and the sockets are
+ * made when missing (root:root 0755; each socket has its own mode and
+ * group), and refused when unsafe.
+ */
+static void
+make_rundirs(const struct authd_conf *c)
+{
+	const char *const keys[] = { "pidfile", "auth_socket", "mux_socket",
+	    "admin_socket" };
+	const char *paths[] = { c->pidfile, c->auth_socket, c->mux_socket,
+	    c->admin_socket };
+	char err[1024];
+	size_t i;
+	int made, r;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (paths[i] == NULL)
+			continue;
+		r = rundir_make(paths[i], geteuid(), getegid(), 0755, &made,
+		    err, sizeof(err));
+		if (r == SK_ERR_UNSAFE) {
+			log_error("%s: %s", keys[i], err);
+			exit(EXIT_NOPERM);
+		}
+		if (r != SK_OK)
+			fatal("%s: %s", keys[i], err);
+		if (made > 0)
+			log_info("%s: made the directory of %s", keys[i],
+			    paths[i]);
+	}
+}
+
 /* Writes the pidfile, locked for as long as authd runs. */
 static int
 write_pidfile(const char *path)
 {
-	char buf[32];
-	int fd, n;
+	char err[1024];
+	int fd, r;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1)
-		fatal("%s: %s", path, strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1)
-		fatal("%s: locked: is another authd running?", path);
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == -1 || write(fd, buf, (size_t)n) != n)
-		fatal("%s: %s", path, strerror(errno));
+	if ((r = pidfile_open(path, &fd, err, sizeof(err))) == SK_ERR_BUSY)
+		fatal("%s: is another authd running?", err);
+	if (r != SK_OK || pidfile_write(fd, err, sizeof(err)) != SK_OK)
+		fatal("pidfile %s: %s", path, err);
 	return fd;
 }
 
@@ -347,6 +370,7 @@ main(int argc, char *argv[])
 		log_error("%s", err);
 		return EXIT_CONFIG;
 	}
+	make_rundirs(&authd.conf);
 	open_store(&authd);
 	check_pam(&authd.conf);
 	if ((authd.cache = vcache_new(authd.db,
@@ -413,8 +437,7 @@ main(int argc, char *argv[])
 	if (authd.conf.admin_socket != NULL)
 		unlink(authd.conf.admin_socket);
 	sasldb_close(authd.db);
-	unlink(authd.conf.pidfile);
-	close(pidfd);
+	pidfile_close(authd.conf.pidfile, pidfd);
 	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++)
 		event_free(sigs[i]);
 	if (drain != NULL)

@@ -163,6 +163,7 @@ for s in $STORES; do
 	auth_mechs: PLAIN LOGIN
 	local_domains: $REALM
 	maildir: $m/Maildir
+	pidfile: $m/pid
 	max_connections: 10000
 	max_connections_per_ip: 1000
 	EOF

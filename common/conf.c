@@ -196,6 +196,15 @@ conf_get(const struct conf *c, const char *key)
 }
 
 int
+conf_same(const struct conf *a, const struct conf *b, const char *key)
+{
+	const char *va = conf_get(a, key), *vb = conf_get(b, key);
+
+	return (va == NULL && vb == NULL) || (va != NULL && vb != NULL &&
+	    strcmp(va, vb) == 0);
+}
+
+int
 conf_get_uint(const struct conf *c, const char *key, unsigned min,
     unsigned max, unsigned def, unsigned *out, char *err, size_t errlen)
 {

@@ -23,6 +23,8 @@ struct conf *conf_empty(void);
 void conf_free(struct conf *c);
 /* The value of key, or NULL when unset. */
 const char *conf_get(const struct conf *c, const char *key);
+/* Whether key has the same value (or is unset) in both: for a reload. */
+int conf_same(const struct conf *a, const struct conf *b, const char *key);
 /* An unsigned value in [min, max], or def when unset. */
 int conf_get_uint(const struct conf *c, const char *key, unsigned min,
     unsigned max, unsigned def, unsigned *out, char *err, size_t errlen);

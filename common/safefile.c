@@ -104,11 +104,31 @@ safefile_file(const char *path, const struct stat *st,
 	return SK_OK;
 }
 
+/* Checks every directory above abs, cut in place: /a/b/f checks /a/b, /a, /. */
+static int
+safefile_walk_up(char *abs, const struct safefile_policy *pol, char *err,
+    size_t errlen)
+{
+	char *slash;
+	int r;
+
+	while ((slash = strrchr(abs, '/')) != NULL) {
+		if (slash == abs) {
+			abs[1] = '\0';
+			return safefile_dir(abs, pol, err, errlen);
+		}
+		*slash = '\0';
+		if ((r = safefile_dir(abs, pol, err, errlen)) != SK_OK)
+			return r;
+	}
+	return SK_OK;
+}
+
 int
 safefile_check(const char *path, const struct safefile_policy *pol, char *err,
     size_t errlen)
 {
-	char abs[PATH_MAX], *slash;
+	char abs[PATH_MAX];
 	struct stat st;
 	int r;
 
@@ -138,15 +158,22 @@ safefile_check(const char *path, const struct safefile_policy *pol, char *err,
 	} else if ((r = safefile_file(path, &st, pol, err, errlen)) != SK_OK) {
 		return r;
 	}
-	/* walk up: /a/b/file checks /a/b, /a and / */
-	while ((slash = strrchr(abs, '/')) != NULL) {
-		if (slash == abs) {
-			abs[1] = '\0';
-			return safefile_dir(abs, pol, err, errlen);
-		}
-		*slash = '\0';
-		if ((r = safefile_dir(abs, pol, err, errlen)) != SK_OK)
-			return r;
+	return safefile_walk_up(abs, pol, err, errlen);
+}
+
+int
+safefile_check_dir(const char *dir, const struct safefile_policy *pol,
+    char *err, size_t errlen)
+{
+	char abs[PATH_MAX];
+	int r;
+
+	if (dir[0] != '/' || strlen(dir) >= sizeof(abs)) {
+		snprintf(err, errlen, "%s: want an absolute path", dir);
+		return SK_ERR_INVAL;
 	}
-	return SK_OK;
+	if ((r = safefile_dir(dir, pol, err, errlen)) != SK_OK)
+		return r;
+	snprintf(abs, sizeof(abs), "%s", dir);
+	return safefile_walk_up(abs, pol, err, errlen);
 }

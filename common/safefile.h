@@ -22,6 +22,14 @@ struct safefile_policy {
 int safefile_check(const char *path, const struct safefile_policy *pol,
     char *err, size_t errlen);
 
+/*
+ * Checks a directory and every one above it: owned by root or pol->owner,
+ * not writable by group or others (a root-owned sticky one excepted).
+ * dir must be absolute.
+ */
+int safefile_check_dir(const char *dir, const struct safefile_policy *pol,
+    char *err, size_t errlen);
+
 /* Fills pol with the defaults for a root-only secret file. */
 void safefile_policy_secret(struct safefile_policy *pol);
 

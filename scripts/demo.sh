@@ -114,6 +114,7 @@ chown "$suser" "$box/Maildir"
 	echo "auth_socket: $box/run/auth"
 	echo "maildir: $box/Maildir"
 	echo "local_domains: $realm"
+	echo "pidfile: $box/run/smtpd.pid"
 } > "$box/smtpd.conf"
 "$SMTPD" -d -c "$box/smtpd.conf" 2> "$box/smtpd.log" &
 spid=$!

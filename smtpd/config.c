@@ -29,7 +29,7 @@ static const char *const smtpd_keys[] = {
 	"timeout_command", "timeout_data_init", "timeout_data_block",
 	"timeout_data_term", "handoff_timeout", "reject_bare_lf",
 	"received_auth_user", "broken_auth_line", "auth_connections",
-	"auth_retry_ms", NULL
+	"auth_retry_ms", "pidfile", NULL
 };
 
 /* "yes" or "no"; def when unset. */
@@ -321,6 +321,11 @@ smtpd_conf_load(const char *path, struct smtpd_conf *c, char *err,
 	c->tls_cert = get_str(c->raw, "tls_cert", NULL);
 	c->tls_key = get_str(c->raw, "tls_key", NULL);
 	c->auth_socket = get_str(c->raw, "auth_socket", "/run/saslkit/auth");
+	/* empty: no pidfile */
+	if ((c->pidfile = conf_get(c->raw, "pidfile")) == NULL)
+		c->pidfile = SMTPD_DEFAULT_PIDFILE;
+	else if (c->pidfile[0] == '\0')
+		c->pidfile = NULL;
 	if ((r = get_mechs(c->raw, "auth_mechs", SMTPD_DEFAULT_MECHS,
 	    c->auth_mechs, sizeof(c->auth_mechs), NULL, sub, sizeof(sub))) !=
 	    SK_OK || (r = get_mechs(c->raw, "trusted_mechs", NULL,

@@ -1,14 +1,16 @@
 /*
  * main.c: smtpd, an SMTP submission server that holds no stored secret.
- * As root it binds its ports, then drops to its user (privdrop.c) before
- * it reads a byte from the network; it can also start unprivileged on
- * high ports. Logs go to syslog (mail) or, with -d, to stderr.
+ * As root it writes its pidfile and binds its ports, then drops to its
+ * user (privdrop.c) before it reads a byte from the network; it can also
+ * start unprivileged on high ports. SIGHUP reloads (reload.c). Logs go to
+ * syslog (mail) or, with -d, to stderr.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +26,14 @@
 
 #include "err.h"
 #include "log.h"
+#include "pidfile.h"
 #include "privdrop.h"
-#include "safefile.h"
+#include "rundir.h"
 #include "session.h"
 #include "version.h"
 
 #define EXIT_CONFIG 78
+#define EXIT_NOPERM 77	/* sysexits: an unsafe file or directory */
 
 static struct smtpd smtpd;
 static struct event *drain;
@@ -59,36 +63,58 @@ bind_listener(const struct listener_conf *l)
 
 /*
  * The TLS context, before root goes: the key is the one secret smtpd
- * holds, so its file must be as safe as authd's (owner only).
+ * holds, so its file must be as safe as authd's (owner only). Its owner
+ * may be root or smtpd's user, who can then read it again on SIGHUP.
  */
 static SSL_CTX *
-tls_load(const struct smtpd_conf *c)
+tls_load(const struct smtpd_conf *c, uid_t key_owner)
 {
-	struct safefile_policy pol;
 	char err[1024];
 	SSL_CTX *ctx;
 
-	safefile_policy_secret(&pol);
-	pol.owner = geteuid();
-	if (safefile_check(c->tls_key, &pol, err, sizeof(err)) != SK_OK) {
+	if (smtpd_tls_load(c, key_owner, &ctx, err, sizeof(err)) != SK_OK) {
 		log_error("%s", err);
 		return NULL;
 	}
-	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
-	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
-	    SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, c->tls_key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		log_error("TLS: %s, %s: %s", c->tls_cert, c->tls_key,
-		    ERR_reason_error_string(ERR_get_error()));
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
-	/* no renegotiation, no compression, the server's cipher order */
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	return ctx;
+}
+
+/* Who may own tls_key besides root: smtpd's user (or ours, unprivileged). */
+static uid_t
+key_owner(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return geteuid();
+	return (pw = getpwnam(user)) != NULL ? pw->pw_uid : 0;
+}
+
+/*
+ * The pidfile, before root goes: its directory made if missing (root:root
+ * 0755), refused if unsafe; then locked for as long as smtpd runs.
+ */
+static int
+open_pidfile(const char *path)
+{
+	char err[1024];
+	int fd, made, r;
+
+	r = rundir_make(path, geteuid(), getegid(), 0755, &made, err,
+	    sizeof(err));
+	if (r == SK_ERR_UNSAFE) {
+		log_error("pidfile: %s", err);
+		exit(EXIT_NOPERM);
+	}
+	if (r != SK_OK)
+		fatal("pidfile: %s", err);
+	if (made > 0)
+		log_info("pidfile: made the directory of %s", path);
+	if ((r = pidfile_open(path, &fd, err, sizeof(err))) == SK_ERR_BUSY)
+		fatal("pidfile %s: is another smtpd running?", err);
+	if (r != SK_OK)
+		fatal("pidfile %s", err);
+	return fd;
 }
 
 /* Sessions may use a descriptor each: the limit follows max_connections. */
@@ -122,6 +148,10 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	(void)arg;
+	if (sig == SIGHUP) {
+		(void)smtpd_reload(&smtpd);
+		return;
+	}
 	if (smtpd.stopping)
 		return;
 	log_info("%s: no new sessions; exiting once %u end",
@@ -143,9 +173,11 @@ int
 main(int argc, char *argv[])
 {
 	const char *conffile = SMTPD_DEFAULT_CONF;
-	struct event *sigs[2];
+	struct event *sigs[3];
+	static const int signums[] = { SIGTERM, SIGINT, SIGHUP };
 	char err[1024];
-	int c, foreground = 0;
+	int c, foreground = 0, pidfd = -1;
+	uid_t owner;
 	size_t i;
 
 	while ((c = getopt(argc, argv, "c:dv")) != -1) {
@@ -163,10 +195,11 @@ main(int argc, char *argv[])
 		log_error("%s", err);
 		return EXIT_CONFIG;
 	}
+	owner = key_owner(smtpd.conf.user);
 	for (i = 0; i < smtpd.conf.nlisten; i++)
 		if (smtpd.conf.listen[i].tls != LISTEN_PLAIN &&
-		    smtpd.tls == NULL && (smtpd.tls = tls_load(&smtpd.conf)) ==
-		    NULL)
+		    smtpd.tls == NULL && (smtpd.tls = tls_load(&smtpd.conf,
+		    owner)) == NULL)
 			return EXIT_CONFIG;
 	if (smtpd.conf.sender_login_map != NULL &&
 	    sender_map_load(smtpd.conf.sender_login_map, &smtpd.senders, err,
@@ -174,6 +207,9 @@ main(int argc, char *argv[])
 		log_error("%s", err);
 		return EXIT_CONFIG;
 	}
+	reload_init(&smtpd, conffile, owner);
+	if (smtpd.conf.pidfile != NULL)
+		pidfd = open_pidfile(smtpd.conf.pidfile);
 	raise_nofile(smtpd.conf.max_connections + 64);
 	for (i = 0; i < smtpd.conf.nlisten; i++)
 		if ((smtpd.lfd[i] = bind_listener(&smtpd.conf.listen[i])) == -1)
@@ -184,16 +220,19 @@ main(int argc, char *argv[])
 		fatal("%s", err);
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon: %s", strerror(errno));
+	/* the lock came through the fork; root owns the file */
+	if (pidfd != -1 && pidfile_write(pidfd, err, sizeof(err)) != SK_OK)
+		fatal("pidfile %s: %s", smtpd.conf.pidfile, err);
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() == -1 ||
 	    (smtpd.base = event_base_new()) == NULL ||
 	    (smtpd.pool = pool_new(smtpd.base, 2, SMTPD_HANDOFFS_MAX)) == NULL)
 		fatal("cannot start the event loop or the workers");
-	sigs[0] = evsignal_new(smtpd.base, SIGTERM, on_signal, NULL);
-	sigs[1] = evsignal_new(smtpd.base, SIGINT, on_signal, NULL);
-	if (sigs[0] == NULL || sigs[1] == NULL || event_add(sigs[0], NULL) ||
-	    event_add(sigs[1], NULL))
-		fatal("cannot watch signals");
+	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++) {
+		sigs[i] = evsignal_new(smtpd.base, signums[i], on_signal, NULL);
+		if (sigs[i] == NULL || event_add(sigs[i], NULL) == -1)
+			fatal("cannot watch signals");
+	}
 	authc_init(&smtpd);
 	if (smtpd_listen(&smtpd) != 0)
 		fatal("cannot accept connections");
@@ -206,13 +245,17 @@ main(int argc, char *argv[])
 	smtpd_stop_listening(&smtpd);
 	authc_free(&smtpd);
 	iptable_free(smtpd.ips);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++)
 		event_free(sigs[i]);
 	if (drain != NULL)
 		event_free(drain);
 	event_base_free(smtpd.base);
 	SSL_CTX_free(smtpd.tls);
 	sender_map_free(&smtpd.senders);
+	/* after the drop it cannot remove the file: it empties it */
+	if (pidfd != -1)
+		pidfile_close(smtpd.conf.pidfile, pidfd);
+	reload_free(&smtpd);
 	smtpd_conf_free(&smtpd.conf);
 	log_info("stopped");
 	return 0;

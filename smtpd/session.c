@@ -48,6 +48,7 @@ enum sess_state {
 struct session {
 	struct session *next, *prev;	/* the server's open sessions */
 	struct smtpd *d;
+	unsigned long gen;		/* the configuration it began under */
 	const struct listener_conf *l;
 	struct bufferevent *bev;
 	enum sess_state state;
@@ -82,6 +83,7 @@ struct session {
 	int close_waits;
 	/* the handoff on the pool */
 	int ho_result;
+	unsigned ho_timeout;		/* read on the loop: SIGHUP may change it */
 	char ho_err[HANDOFF_ERR_MAX];
 	struct smtp_cmd *cmd;		/* the one of the event loop */
 };
@@ -147,6 +149,7 @@ sess_free(struct session *s)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	s->d->nsessions--;
+	reload_session_end(s->d, s->gen);
 	log_info("%s: disconnect from [%s]", s->id, s->rip);
 	if (s->closer != NULL)
 		event_free(s->closer);
@@ -800,7 +803,7 @@ handoff_work(void *arg)
 	pool_blocking_begin();
 	s->ho_result = handoff_commit(&s->ho, c->maildir, c->sendmail_command,
 	    s->from, (const char *const *)s->rcpts, s->nrcpts,
-	    c->handoff_timeout, s->ho_err, sizeof(s->ho_err));
+	    s->ho_timeout, s->ho_err, sizeof(s->ho_err));
 	pool_blocking_end();
 }
 
@@ -857,6 +860,7 @@ message_end(struct session *s)
 	else {
 		s->state = S_WAIT;
 		bufferevent_disable(s->bev, EV_READ);
+		s->ho_timeout = s->d->conf.handoff_timeout;
 		if (pool_submit(s->d->pool, handoff_work, handoff_done, s) == 0)
 			return;
 		reply(s, "451 4.3.0 Error: out of memory");
@@ -1305,6 +1309,7 @@ sess_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	d->nsessions++;
 	s->d = d;
+	s->gen = d->gen;
 	if ((s->next = d->sessions) != NULL)
 		s->next->prev = s;
 	d->sessions = s;

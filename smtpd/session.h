@@ -52,6 +52,7 @@ struct smtpd {
 	unsigned long next_id;
 	int stopping;
 	struct iptable *ips;		/* sessions per client address */
+	unsigned long gen;		/* configurations loaded: reload.c */
 };
 
 /*
@@ -75,5 +76,20 @@ void authc_kick(struct smtpd *d);
 int smtpd_listen(struct smtpd *d);
 /* Stops accepting; sessions go on until they end. */
 void smtpd_stop_listening(struct smtpd *d);
+
+/*
+ * SIGHUP (reload.c): reads the configuration again and applies what can
+ * change live; a bad one changes nothing. reload_init after the first
+ * load, with who may own tls_key besides root; reload_session_end when
+ * a session born under configuration gen ends; reload_free at exit,
+ * before smtpd_conf_free.
+ */
+void reload_init(struct smtpd *d, const char *conffile, uid_t key_owner);
+int smtpd_reload(struct smtpd *d);
+void reload_session_end(struct smtpd *d, unsigned long gen);
+void reload_free(struct smtpd *d);
+/* The TLS context of c's certificate and key (owned by root or owner). */
+int smtpd_tls_load(const struct smtpd_conf *c, uid_t owner, SSL_CTX **ctx_r,
+    char *err, size_t errlen);
 
 #endif

@@ -13,6 +13,7 @@
 
 #define SMTPD_DEFAULT_CONF	"/etc/saslkit/smtpd.conf"
 #define SMTPD_DEFAULT_USER	"saslkit-smtpd"
+#define SMTPD_DEFAULT_PIDFILE	"/run/saslkit/smtpd.pid"
 #define SMTPD_DEFAULT_MECHS	"SCRAM-SHA-256-PLUS SCRAM-SHA-256 " \
 	"SCRAM-SHA-1-PLUS SCRAM-SHA-1 PLAIN LOGIN CRAM-MD5"
 #define SMTPD_LISTENERS_MAX	16
@@ -46,6 +47,7 @@ struct smtpd_conf {
 	const char *user;
 	const char *tls_cert, *tls_key;
 	const char *auth_socket;
+	const char *pidfile;		/* NULL: none */
 	char auth_mechs[512];		/* AuthMechanisms, normalised */
 	char trusted_mechs[512];	/* TrustAuthMech: may relay */
 	int trusted_set;		/* 0: what the listener offers */

@@ -35,9 +35,11 @@ class Smtpd:
         self.maildir.mkdir()
         shutil.chown(self.maildir, "nobody")
         self.port = free_port()
+        self.pidfile = self.dir / "smtpd.pid"
         self.keys = {"listen": "127.0.0.1:%d plain" % self.port,
                      "user": "nobody", "maildir": str(self.maildir),
-                     "local_domains": "example.org"}
+                     "local_domains": "example.org",
+                     "pidfile": str(self.pidfile)}
         self.keys.update(keys)
         self.conf = self.dir / "smtpd.conf"
         self.log = self.dir / "smtpd.log"
