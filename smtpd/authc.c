@@ -76,6 +76,8 @@ authc_io(evutil_socket_t fd, short what, void *arg)
 	if ((r = sksecret_auth_step(c->auth)) != SKSECRET_OK) {
 		long long t = sk_clock_ms(CLOCK_MONOTONIC);
 
+		log_debug("authd connection %u: down: %s", c->n,
+		    sksecret_strerror(r));
 		authc_drop(c);
 		/* again at once, unless it was just done: a connection that
 		   authd closes as soon as it is made does not loop */
@@ -119,6 +121,9 @@ authc_connect(struct authc *c)
 			log_warn("authd at %s (connection %u): %s; AUTH "
 			    "unavailable until it answers", d->conf.auth_socket,
 			    c->n, sksecret_strerror(r));
+		log_debug("authd connection %u: cannot connect to %s: %s; "
+		    "trying again in %d ms", c->n, d->conf.auth_socket,
+		    sksecret_strerror(r), AUTHC_RETRY_MS);
 		c->down = 2;
 		c->auth = NULL;
 		authc_schedule(c);
@@ -136,6 +141,9 @@ authc_connect(struct authc *c)
 	if (c->down)
 		log_info("authd at %s (connection %u): connected again",
 		    d->conf.auth_socket, c->n);
+	log_debug("authd connection %u: %s to %s", c->n, c->down ?
+	    "reconnected" : c->fast != 0 ? "connected again at once" :
+	    "connected", d->conf.auth_socket);
 	c->down = 0;
 	authc_kick_one(c);
 }
