@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from authd_fixture import AUTHD, AdminClient, Authd, assert_log_clean
+from authd_fixture import (AUTHD, AdminClient, Authd, LineClient,
+                           assert_log_clean)
 from conftest import BUILD, run, sp
 
 CLIENT = os.path.join(BUILD, "tests", "sasl_client")
@@ -210,6 +211,71 @@ def wait_log(a, text, timeout=10, count=1):
     while a.logtext().count(text) < count:
         assert time.monotonic() < end, a.logtext()
         time.sleep(0.05)
+
+
+PLUGIN_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                          "sasl_log_plugin.c")
+
+
+def xtest_exchange(a, rid):
+    """One exchange of the XTEST-LOG test mechanism, which fails."""
+    import base64
+    c = LineClient(a.auth)
+    c.send("VERSION\t1\t2")
+    c.send("CPID\t%d" % os.getpid())
+    mechs = []
+    while True:
+        f = c.line()
+        assert f is not None
+        if f[0] == "MECH":
+            mechs.append(f[1])
+        if f[0] == "DONE":
+            break
+    assert mechs == ["XTEST-LOG"], mechs
+    c.send("AUTH\t%d\tXTEST-LOG\tservice=imap\tresp=%s"
+           % (rid, base64.b64encode(b"x").decode()))
+    assert c.line()[:2] == ["FAIL", str(rid)]
+    c.close()
+
+
+def test_libsasl2_messages_and_log_level(tmp_path):
+    """libsasl2's messages through authd's SASL_CB_LOG: errors always,
+    FAIL to DEBUG only with debug on, TRACE and PASS never; and the
+    log_level option libsasl2 reads follows the debug key on SIGHUP. A
+    plugin of our own (sasl_log_plugin.c) logs at every level."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    r = run(["cc", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror", "-o",
+             str(plugins / "libxtestlog.so"), PLUGIN_SRC])
+    assert r.returncode == 0, r.stderr
+    base = tmp_path / "authd"
+    base.mkdir(mode=0o700)
+    a = Authd(base, mech_list="XTEST-LOG", sasl_plugin_dir=str(plugins),
+              penalty_base_ms="0", debug="no")
+    a.start()
+    try:
+        xtest_exchange(a, 1)
+        wait_log(a, "auth fail: ")
+        text = a.logtext()
+        assert "authd: libsasl2: xtest: log_level=1\n" in text, text
+        assert "marker" not in text and "debug:" not in text, text
+        a.keys["debug"] = "yes"
+        a.write_conf()
+        a.proc.send_signal(signal.SIGHUP)
+        wait_log(a, "configuration reloaded")
+        xtest_exchange(a, 2)
+        wait_log(a, "auth fail: ", count=2)
+        text = a.logtext()
+        assert "authd: libsasl2: xtest: log_level=5\n" in text, text
+        for level in ("FAIL", "NOTE", "DEBUG"):
+            assert "authd: debug: libsasl2: xtest: marker at %s\n" % level \
+                in text, text
+        assert "marker at TRACE" not in text and "marker at PASS" not in text
+        assert "plug-pw" not in text
+        assert re.search(r"id=2 mech=XTEST-LOG step: FAIL \(SASL_BADAUTH\): "
+                         r".*xtest: always fails", text), text
+    finally:
+        assert a.stop() == 0
 
 
 # ---- smtpd ----
