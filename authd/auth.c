@@ -542,9 +542,14 @@ auth_start(struct auth_req *r)
 
 	if (ms == 0)
 		return auth_run(r);
-	log_debug("auth: pid %ld: id=%lu held back %u ms by the penalty of "
-	    "rip=%s", (long)r->ac->c->peer.pid, r->id, ms, r->rip[0] ? r->rip :
-	    "-");
+	if (log_enabled(LOG_LVL_DEBUG)) {
+		char ip[sizeof(r->rip) * 4];
+
+		log_debug("auth: pid %ld: id=%lu held back %u ms by the penalty "
+		    "of rip=%s", (long)r->ac->c->peer.pid, r->id, ms,
+		    log_sanitize(r->rip[0] ? r->rip : "-", r->rip[0] ?
+		    strlen(r->rip) : 1, ip, sizeof(ip)));
+	}
 	a->stats.penalised++;
 	if ((r->delay = evtimer_new(a->base, auth_delayed, r)) == NULL ||
 	    evtimer_add(r->delay, &tv) == -1)
