@@ -145,6 +145,33 @@ def test_authd_debug_key(tmp_path):
         assert pw not in text
 
 
+def test_authd_debug_sanitises_client_strings(tmp_path):
+    """A client's rip, service and mechanism name with a newline in them
+    (escaped on the wire as Dovecot does) cannot forge a log line."""
+    import base64
+    a = make_authd(tmp_path, debug="yes", penalty_base_ms="20")
+    try:
+        c = LineClient(a.auth)
+        c.send("VERSION\t1\t2")
+        while c.line()[0] != "DONE":
+            pass
+        resp = base64.b64encode(b"\0alice\0" + WRONG_PW.encode()).decode()
+        for rid in (1, 2):      # the second one is held back by a penalty
+            c.send("AUTH\t%d\tPLAIN\tservice=imap\x01nFORGED1\t"
+                   "rip=192.0.2.1\x01nFORGED2\tresp=%s" % (rid, resp))
+            assert c.line()[:2] == ["FAIL", str(rid)]
+        c.send("AUTH\t3\tNO\x01nFORGED3\tservice=imap")
+        assert c.line()[:2] == ["FAIL", "3"]
+        c.close()
+    finally:
+        assert a.stop() == 0
+    text = a.logtext()
+    assert "held back" in text and "rip=192.0.2.1\\x0aFORGED2" in text, text
+    assert "service=imap\\x0aFORGED1" in text, text
+    assert "mech=NO\\x0aFORGED3" in text, text
+    assert not any(l.startswith("FORGED") for l in text.splitlines()), text
+
+
 def test_authd_v_flag(tmp_path):
     a = make_authd(tmp_path, flags=["-v"])
     try:
