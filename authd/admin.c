@@ -547,6 +547,35 @@ admin_job_make(struct lconn *c, const struct line_fields *lf, size_t k,
 	return SK_OK;
 }
 
+/*
+ * Debug: a request, by command name and user; never a password, a
+ * verifier, nor an import's records. j is NULL when it was refused.
+ */
+static void
+admin_request_debug(struct lconn *c, unsigned long id, size_t k,
+    const struct admin_job *j, const char *why)
+{
+	char what[2 * LOG_SAFE_MAX + 64], u[LOG_SAFE_MAX], r[LOG_SAFE_MAX];
+
+	if (!log_enabled(LOG_LVL_DEBUG))
+		return;
+	if (j == NULL)
+		snprintf(what, sizeof(what), "refused: %s", why);
+	else if (j->op == OP_LIST)
+		snprintf(what, sizeof(what), "%s", j->with_props ? "props" :
+		    "");
+	else if (j->op == OP_IMPORT)
+		snprintf(what, sizeof(what), "%zu records", j->nrecs);
+	else
+		snprintf(what, sizeof(what), "user=%s@%s%s",
+		    log_sanitize(j->authid, strlen(j->authid), u, sizeof(u)),
+		    log_sanitize(j->realm, strlen(j->realm), r, sizeof(r)),
+		    j->op == OP_SETPASS ? " password=<hidden>" : "");
+	log_debug("admin: pid %ld uid %u: request id=%lu %s %s",
+	    (long)c->peer.pid, (unsigned)c->peer.uid, id, admin_cmds[k].name,
+	    what);
+}
+
 /* One request line. */
 static int
 admin_line(struct lconn *c, char *line, size_t len)
@@ -582,6 +611,9 @@ admin_line(struct lconn *c, char *line, size_t len)
 	}
 	if (line_id(line_str(&lf, 1), &id) == -1)
 		goto proto;
+	if (strcmp(cmd, "STATS") == 0 || strcmp(cmd, "RELOAD") == 0)
+		log_debug("admin: pid %ld uid %u: request id=%lu %s",
+		    (long)c->peer.pid, (unsigned)c->peer.uid, id, cmd);
 	if (strcmp(cmd, "STATS") == 0) {
 		admin_stats(c, id);
 		return 0;
@@ -594,11 +626,21 @@ admin_line(struct lconn *c, char *line, size_t len)
 		if (strcmp(cmd, admin_cmds[k].name) == 0)
 			break;
 	if (k == sizeof(admin_cmds) / sizeof(admin_cmds[0])) {
+		if (log_enabled(LOG_LVL_DEBUG)) {
+			char safe[64];
+
+			log_debug("admin: pid %ld uid %u: request id=%lu: "
+			    "unknown command %s", (long)c->peer.pid,
+			    (unsigned)c->peer.uid, id, log_sanitize(cmd,
+			    strlen(cmd), safe, sizeof(safe)));
+		}
 		admin_fail(c, id, ADMIN_FAIL_INVALID, "unknown command");
 		return 0;
 	}
 	r = admin_job_make(c, &lf, k, id, &j, &why);
 	explicit_bzero(line, len);	/* the password is in the job now */
+	admin_request_debug(c, id, k, r == SK_OK ? j : NULL, r == SK_ERR_INVAL ?
+	    why : sk_strerror(r));
 	if (r == SK_OK) {
 		lconn_hold(c);
 		if (pool_submit(c->a->pool, admin_work, admin_done, j) == SK_OK)

@@ -73,6 +73,70 @@ struct auth_req {
 
 static unsigned long auth_cuid;
 
+/*
+ * Debug: the exchange's step result, with libsasl2's code and detail;
+ * never the data itself, only its length.
+ */
+static void
+auth_step_debug(struct auth_req *r)
+{
+	char detail[256];
+	const char *what;
+
+	if (!log_enabled(LOG_LVL_DEBUG))
+		return;
+	if (r->result == SASL_CONTINUE) {
+		log_debug("auth: pid %ld: id=%lu mech=%s step: CONTINUE (%s), "
+		    "challenge of %zu bytes", (long)r->ac->c->peer.pid, r->id,
+		    r->mech, authsasl_code_name(r->result), r->out.len);
+		return;
+	}
+	if (r->result == SASL_OK) {
+		log_debug("auth: pid %ld: id=%lu mech=%s step: OK (%s), final "
+		    "data of %zu bytes", (long)r->ac->c->peer.pid, r->id,
+		    r->mech, authsasl_code_name(r->result), r->out.len);
+		return;
+	}
+	what = r->result == SASL_FAIL || r->result == SASL_TRYAGAIN ||
+	    r->result == SASL_NOMEM || r->result == SASL_UNAVAIL ?
+	    "FAIL code=temp_fail" : "FAIL";
+	authsasl_errdetail(&r->sasl, detail, sizeof(detail));
+	log_debug("auth: pid %ld: id=%lu mech=%s step: %s (%s): %s",
+	    (long)r->ac->c->peer.pid, r->id, r->mech, what,
+	    authsasl_code_name(r->result), detail);
+}
+
+/* Debug: an AUTH request as the client sent it, resp= hidden. */
+static void
+auth_req_debug(struct auth_conn *ac, struct line_fields *lf, unsigned long id,
+    const char *mech, const char *service)
+{
+	char m[64], sv[LOG_SAFE_MAX], rip[64], lip[64], resp[48];
+	const char *v;
+	size_t vlen;
+
+	if (!log_enabled(LOG_LVL_DEBUG))
+		return;
+	log_sanitize(mech, strlen(mech), m, sizeof(m));
+	log_sanitize(service, strlen(service), sv, sizeof(sv));
+	if (line_param(lf, 3, "rip", &v, &vlen))
+		log_sanitize(v, vlen, rip, sizeof(rip));
+	else
+		strcpy(rip, "-");
+	if (line_param(lf, 3, "lip", &v, &vlen))
+		log_sanitize(v, vlen, lip, sizeof(lip));
+	else
+		strcpy(lip, "-");
+	if (line_param(lf, 3, "resp", &v, &vlen))
+		snprintf(resp, sizeof(resp), "resp=<hidden> (%zu base64 bytes)",
+		    vlen);
+	else
+		snprintf(resp, sizeof(resp), "no initial response");
+	log_debug("auth: pid %ld: AUTH id=%lu mech=%s service=%s rip=%s lip=%s "
+	    "secured=%s %s", (long)ac->c->peer.pid, id, m, sv, rip, lip,
+	    line_param(lf, 3, "secured", &v, NULL) ? "yes" : "no", resp);
+}
+
 static struct auth_req *
 auth_find(struct auth_conn *ac, unsigned long id)
 {
@@ -252,6 +316,7 @@ auth_finish(struct auth_req *r)
 	char *b64;
 	size_t n;
 
+	auth_step_debug(r);
 	/* answered even when closing: a peer that left just loses it */
 	if (r->result == SASL_CONTINUE) {
 		struct timeval tv = { (time_t)a->conf.exchange_timeout, 0 };
@@ -434,10 +499,15 @@ auth_run(struct auth_req *r)
 	if (r->nhist > AUTH_HIST_MAX || (r->nhist > 1 &&
 	    strcmp(r->mech, "PLAIN") != 0 && strcmp(r->mech, "LOGIN") != 0)) {
 		/* a later step of a mechanism with random challenges: rare */
+		log_debug("auth: pid %ld: id=%lu needs a worker at step %u, "
+		    "which cannot be replayed", (long)r->ac->c->peer.pid, r->id,
+		    r->nhist);
 		r->result = SASL_TRYAGAIN;
 		auth_finish(r);
 		return SK_OK;
 	}
+	log_debug("auth: pid %ld: id=%lu step deferred to a worker",
+	    (long)r->ac->c->peer.pid, r->id);
 	r->replay = 1;
 	return auth_submit(r);
 }
@@ -472,6 +542,14 @@ auth_start(struct auth_req *r)
 
 	if (ms == 0)
 		return auth_run(r);
+	if (log_enabled(LOG_LVL_DEBUG)) {
+		char ip[sizeof(r->rip) * 4];
+
+		log_debug("auth: pid %ld: id=%lu held back %u ms by the penalty "
+		    "of rip=%s", (long)r->ac->c->peer.pid, r->id, ms,
+		    log_sanitize(r->rip[0] ? r->rip : "-", r->rip[0] ?
+		    strlen(r->rip) : 1, ip, sizeof(ip)));
+	}
 	a->stats.penalised++;
 	if ((r->delay = evtimer_new(a->base, auth_delayed, r)) == NULL ||
 	    evtimer_add(r->delay, &tv) == -1)
@@ -566,12 +644,15 @@ auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 	if (!line_param(lf, 3, "service", &service, &vlen) || vlen == 0 ||
 	    vlen >= 64 || auth_find(ac, id) != NULL)
 		return -1;
+	auth_req_debug(ac, lf, id, mech, service);
 	if (ac->nreqs >= AUTH_REQS_MAX) {
 		auth_reply(ac->c, "FAIL", id, "reason", "too many exchanges on "
 		    "this connection", "code", AUTH_FAIL_TEMP);
 		return 0;
 	}
 	if (!auth_mech_offered(ac, mech, canon)) {
+		log_debug("auth: pid %ld: id=%lu: mechanism not offered to "
+		    "this client", (long)ac->c->peer.pid, id);
 		auth_reply(ac->c, "FAIL", id, "reason", "unsupported mechanism",
 		    NULL, NULL);
 		return 0;
@@ -620,6 +701,7 @@ auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 static int
 auth_cmd_cont(struct auth_conn *ac, struct line_fields *lf)
 {
+	const char *cbv;
 	struct auth_req *r;
 	unsigned long id;
 
@@ -627,6 +709,10 @@ auth_cmd_cont(struct auth_conn *ac, struct line_fields *lf)
 	if (line_id(line_str(lf, 1), &id) == -1 || lf->n < 3 ||
 	    (r = auth_find(ac, id)) == NULL || r->busy || !r->want_cont)
 		return -1;
+	log_debug("auth: pid %ld: CONT id=%lu resp=<hidden> (%zu base64 "
+	    "bytes)%s", (long)ac->c->peer.pid, id, lf->len[2],
+	    line_param(lf, 3, "channel_binding", &cbv, NULL) ?
+	    ", with channel-binding data" : "");
 	r->want_cont = 0;
 	evtimer_del(r->expire);
 	if (auth_decode(r, lf->f[2], lf->len[2]) != SK_OK) {
@@ -653,6 +739,7 @@ auth_cmd_cancel(struct auth_conn *ac, struct line_fields *lf)
 
 	if (line_id(line_str(lf, 1), &id) == -1)
 		return -1;
+	log_debug("auth: pid %ld: CANCEL id=%lu", (long)ac->c->peer.pid, id);
 	if ((r = auth_find(ac, id)) != NULL) {
 		if (r->delay != NULL) {		/* held by its penalty */
 			event_free(r->delay);
@@ -769,6 +856,8 @@ auth_line(struct lconn *c, char *line, size_t len)
 		    line_id(line_str(&lf, 2), &ac->minor) == -1)
 			goto proto;
 		ac->versioned = 1;
+		log_debug("auth: pid %ld: client VERSION 1.%lu",
+		    (long)c->peer.pid, ac->minor);
 		auth_handshake(ac);
 		r = 0;
 	} else if (strcmp(cmd, "CPID") == 0) {
@@ -807,6 +896,8 @@ auth_opened(struct lconn *c)
 	char num[24];
 
 	ac->c = c;
+	log_debug("auth: pid %ld uid %u: connection opened", (long)c->peer.pid,
+	    (unsigned)c->peer.uid);
 	sbuf_init(&b, 64);
 	snprintf(num, sizeof(num), "%d", AUTH_PROTO_MINOR);
 	line_put_cmd(&b, "VERSION");
@@ -825,6 +916,8 @@ auth_closed(struct lconn *c)
 {
 	struct auth_conn *ac = c->ctx;
 
+	log_debug("auth: pid %ld uid %u: connection closed, %u exchanges open",
+	    (long)c->peer.pid, (unsigned)c->peer.uid, ac->nreqs);
 	while (ac->reqs != NULL)
 		auth_req_free(ac->reqs);
 	if (ac->hs_wait != NULL)

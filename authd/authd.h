@@ -52,6 +52,7 @@ struct authd_conf {
 	unsigned pam_workers;		/* threads a PAM wait may add */
 	unsigned cache_ttl;		/* seconds; 0: no cache */
 	unsigned cache_size;		/* entries */
+	int debug;			/* debug logging; follows a reload */
 	struct conf *raw;
 	char host[256];			/* default realm when unset */
 };

@@ -25,6 +25,10 @@ void authsasl_free(struct authsasl_req *req);
 /* sasl_server_start (first) or sasl_server_step; returns a SASL_ code. */
 int authsasl_step(struct authsasl_req *req, const char *mech, const char *in,
     unsigned inlen, int first, const char **out, unsigned *outlen);
+/* libsasl2's name of a result code, "SASL_BADAUTH"; for debug lines. */
+const char *authsasl_code_name(int r);
+/* sasl_errdetail of the exchange, sanitised for a log line. */
+void authsasl_errdetail(struct authsasl_req *req, char *out, size_t outsz);
 /* The authorization identity after SASL_OK. */
 const char *authsasl_user(struct authsasl_req *req);
 /*

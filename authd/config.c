@@ -25,6 +25,7 @@ static const char *const authd_keys[] = {
 	"passdb", "pam_service", "pam_confdir", "pam_workers",
 	"cache_ttl", "cache_size", "install_key",
 	"scram_iterations",	/* read by saslpasswd from the same file */
+	"debug",
 	NULL
 };
 
@@ -74,6 +75,27 @@ conf_group(const struct conf *c, const char *key, const char *def,
 		return SK_OK;
 	}
 	*out = gr->gr_gid;
+	return SK_OK;
+}
+
+/* "yes" or "no"; def when unset. */
+static int
+conf_yesno(const struct conf *c, const char *key, int def, int *out,
+    char *err, size_t errlen)
+{
+	const char *v = conf_get(c, key);
+
+	if (v == NULL)
+		*out = def;
+	else if (strcmp(v, "yes") == 0)
+		*out = 1;
+	else if (strcmp(v, "no") == 0)
+		*out = 0;
+	else {
+		snprintf(err, errlen, "%s: \"%s\" is neither yes nor no", key,
+		    v);
+		return SK_ERR_FORMAT;
+	}
 	return SK_OK;
 }
 
@@ -206,7 +228,9 @@ authd_conf_load(const char *path, struct authd_conf *c, char *err,
 	    (r = conf_get_uint(c->raw, "penalty_max_ms", 0, 600000, 15000,
 	    &c->penalty_max_ms, sub, sizeof(sub))) != SK_OK ||
 	    (r = conf_get_uint(c->raw, "penalty_expire", 1, 86400, 3600,
-	    &c->penalty_expire, sub, sizeof(sub))) != SK_OK)
+	    &c->penalty_expire, sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_yesno(c->raw, "debug", 0, &c->debug, sub,
+	    sizeof(sub))) != SK_OK)
 		goto bad;
 	return SK_OK;
 bad:

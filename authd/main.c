@@ -43,6 +43,7 @@ static struct llistener *authl;
 static int auth_fd = -1;
 static struct event *drain;	/* polls for the end of in-flight work */
 static const char *conffile = AUTHD_DEFAULT_CONF;
+static int verbose;		/* -v: debug logging, whatever the key */
 /* configurations replaced by SIGHUP: workers may still read their strings */
 static struct conf *old_confs[64];
 static size_t n_old_confs;
@@ -116,6 +117,13 @@ load_install_key(const char *path, unsigned char *key, size_t keylen)
 	if (n != (ssize_t)keylen)
 		fatal("%s: not a %zu-byte key; remove it to make a new one "
 		    "(unknown users then get new decoys)", path, keylen);
+}
+
+/* Debug logging: on with -v, else as the configuration's debug key says. */
+static void
+apply_debug(const struct authd_conf *c)
+{
+	log_set_level(verbose || c->debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 }
 
 /* Keys whose change only a restart can apply. */
@@ -202,6 +210,11 @@ authd_reload(reload_done_fn *done, void *arg)
 	authd.conf.io_timeout = nc.io_timeout;
 	authd.conf.exchange_timeout = nc.exchange_timeout;
 	authd.conf.max_connections = nc.max_connections;
+	if (nc.debug != authd.conf.debug)
+		log_info("reload: debug logging %s", nc.debug ? "on" : verbose ?
+		    "stays on (-v)" : "off");
+	authd.conf.debug = nc.debug;
+	apply_debug(&authd.conf);
 	penalty_set(authd.penalty, nc.penalty_base_ms, nc.penalty_max_ms,
 	    nc.penalty_expire);
 	vcache_set_ttl(authd.cache, nc.cache_ttl);
@@ -219,7 +232,7 @@ authd_reload(reload_done_fn *done, void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: authd [-d] [-c config]\n");
+	fprintf(stderr, "usage: authd [-dVv] [-c config]\n");
 	exit(64);
 }
 
@@ -352,11 +365,12 @@ main(int argc, char *argv[])
 	int c, foreground = 0, pidfd;
 	size_t i;
 
-	while ((c = getopt(argc, argv, "c:dv")) != -1) {
+	while ((c = getopt(argc, argv, "c:dVv")) != -1) {
 		switch (c) {
 		case 'c': conffile = optarg; break;
 		case 'd': foreground = 1; break;
-		case 'v': printf("authd (saslkit) %s\n", SASLKIT_VERSION); return 0;
+		case 'V': printf("authd (saslkit) %s\n", SASLKIT_VERSION); return 0;
+		case 'v': verbose = 1; break;
 		default: usage();
 		}
 	}
@@ -371,6 +385,8 @@ main(int argc, char *argv[])
 		return EXIT_CONFIG;
 	}
 	make_rundirs(&authd.conf);
+	apply_debug(&authd.conf);
+	log_debug("debug logging on (%s)", verbose ? "-v" : "debug: yes");
 	open_store(&authd);
 	check_pam(&authd.conf);
 	if ((authd.cache = vcache_new(authd.db,

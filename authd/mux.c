@@ -152,8 +152,17 @@ mux_conn_user(struct mux_conn *c)
 static void
 mux_conn_request(struct mux_conn *c)
 {
-	char safe[LOG_SAFE_MAX];
+	char safe[LOG_SAFE_MAX], sv[LOG_SAFE_MAX], realm[LOG_SAFE_MAX];
 
+	if (log_enabled(LOG_LVL_DEBUG))
+		log_debug("mux: pid %ld: request user=%s service=%s realm=%s "
+		    "password=<hidden>", (long)c->pid,
+		    log_sanitize(c->req.login, strlen(c->req.login), safe,
+		    sizeof(safe)),
+		    log_sanitize(c->req.service, strlen(c->req.service), sv,
+		    sizeof(sv)), c->req.realm[0] == '\0' ? "-" :
+		    log_sanitize(c->req.realm, strlen(c->req.realm), realm,
+		    sizeof(realm)));
 	if (mux_conn_user(c) != SK_OK) {
 		/* a name no user can have: it fails like any other, after the work */
 		log_info("mux: pid %ld: invalid user name \"%s\"", (long)c->pid,
@@ -168,6 +177,7 @@ mux_conn_request(struct mux_conn *c)
 		mux_conn_done(c);
 		return;
 	}
+	log_debug("mux: pid %ld: check deferred to a worker", (long)c->pid);
 	if (pool_submit(c->a->pool, mux_conn_work, mux_conn_done, c) != SK_OK)
 		mux_conn_free(c);
 }
@@ -232,6 +242,8 @@ mux_accept(evutil_socket_t lfd, short what, void *arg)
 	c->a = m->a;
 	c->fd = fd;
 	c->pid = pc.pid;
+	log_debug("mux: pid %ld uid %u: connection opened", (long)pc.pid,
+	    (unsigned)pc.uid);
 	sbuf_init(&c->in, MUX_REQUEST_MAX);
 	sbuf_init(&c->out, MUX_REPLY_MAX);
 	mux_request_init(&c->req);

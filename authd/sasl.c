@@ -28,6 +28,10 @@
 
 static struct authd *sasl_authd;
 
+/* libsasl2's log_level option: SASL_LOG_DEBUG with debug on, else its own. */
+#define AUTHSASL_LOG_DEBUG	"5"
+#define AUTHSASL_LOG_DEFAULT	"1"	/* SASL_LOG_ERR */
+
 typedef int (*sasl_cb_fn)(void);
 #define CB(f) ((sasl_cb_fn)(void (*)(void))(f))
 
@@ -122,6 +126,20 @@ prop_add(const sasl_utils_t *utils, struct propctx *ctx, const char *name,
 	utils->prop_set(ctx, name, value, 0);
 }
 
+/* Debug: what the auxprop lookup found, never the secrets themselves. */
+static void
+lookup_debug(const char *authid, const char *realm, int authz,
+    const char *what)
+{
+	char u[LOG_SAFE_MAX], r[LOG_SAFE_MAX];
+
+	if (!log_enabled(LOG_LVL_DEBUG))
+		return;
+	log_debug("store: lookup of %s %s@%s: %s", authz ? "authzid" :
+	    "authid", log_sanitize(authid, strlen(authid), u, sizeof(u)),
+	    log_sanitize(realm, strlen(realm), r, sizeof(r)), what);
+}
+
 /* Our auxprop plugin: userPassword and authPassword (every verifier). */
 static int
 saslkit_lookup(void *glob, sasl_server_params_t *sp, unsigned flags,
@@ -140,10 +158,13 @@ saslkit_lookup(void *glob, sasl_server_params_t *sp, unsigned flags,
 	sasldb_secrets_init(&s);
 	if ((r = sasldb_get_secrets(sasl_authd->db, authid, realm, &s)) !=
 	    SK_OK) {
-		(void)verify_defer(r);	/* inline, and the store is busy */
+		if (!verify_defer(r))	/* inline, and the store is busy */
+			lookup_debug(authid, realm, authz, sk_strerror(r));
 		sasldb_secrets_free(&s);
 		return SASL_FAIL;
 	}
+	lookup_debug(authid, realm, authz, !s.exists ? "not found (decoy)" :
+	    s.disabled ? "disabled (decoy)" : "found");
 	for (cur = sp->utils->prop_get(sp->propctx); cur && cur->name; cur++) {
 		const char *name = cur->name;
 		int erased = 0;
@@ -214,6 +235,9 @@ cb_getopt(void *ctx, const char *plugin, const char *opt, const char **res,
 		*res = sasl_authd->conf.mech_list;
 	else if (strcmp(opt, "pwcheck_method") == 0)
 		*res = "auxprop";
+	else if (strcmp(opt, "log_level") == 0)	/* read per connection */
+		*res = log_enabled(LOG_LVL_DEBUG) ? AUTHSASL_LOG_DEBUG :
+		    AUTHSASL_LOG_DEFAULT;
 	else
 		return SASL_FAIL;
 	if (len != NULL)
@@ -238,12 +262,20 @@ cb_getconfpath(void *ctx, const char **path)
 	return SASL_OK;
 }
 
+/*
+ * libsasl2's messages: errors as warnings, the rest up to SASL_LOG_DEBUG
+ * as debug lines. Never SASL_LOG_TRACE, nor SASL_LOG_PASS, which may carry
+ * passwords: those are dropped before anything is formatted.
+ */
 static int
 cb_log(void *ctx, int level, const char *msg)
 {
 	char safe[256];
 
 	(void)ctx;
+	if (level <= SASL_LOG_NONE || level > SASL_LOG_DEBUG || msg == NULL ||
+	    (level > SASL_LOG_ERR && !log_enabled(LOG_LVL_DEBUG)))
+		return SASL_OK;
 	log_sanitize(msg, strlen(msg), safe, sizeof(safe));
 	if (level <= SASL_LOG_ERR)
 		log_warn("libsasl2: %s", safe);
@@ -372,6 +404,57 @@ authsasl_step(struct authsasl_req *req, const char *mech, const char *in,
 	else
 		r = sasl_server_step(req->conn, in, inlen, out, outlen);
 	return r;
+}
+
+const char *
+authsasl_code_name(int r)
+{
+	static const struct { int code; const char *name; } names[] = {
+		{ SASL_CONTINUE, "SASL_CONTINUE" },
+		{ SASL_OK, "SASL_OK" },
+		{ SASL_FAIL, "SASL_FAIL" },
+		{ SASL_NOMEM, "SASL_NOMEM" },
+		{ SASL_BUFOVER, "SASL_BUFOVER" },
+		{ SASL_NOMECH, "SASL_NOMECH" },
+		{ SASL_BADPROT, "SASL_BADPROT" },
+		{ SASL_NOTDONE, "SASL_NOTDONE" },
+		{ SASL_BADPARAM, "SASL_BADPARAM" },
+		{ SASL_TRYAGAIN, "SASL_TRYAGAIN" },
+		{ SASL_BADMAC, "SASL_BADMAC" },
+		{ SASL_BADSERV, "SASL_BADSERV" },
+		{ SASL_WRONGMECH, "SASL_WRONGMECH" },
+		{ SASL_BADAUTH, "SASL_BADAUTH" },
+		{ SASL_NOAUTHZ, "SASL_NOAUTHZ" },
+		{ SASL_TOOWEAK, "SASL_TOOWEAK" },
+		{ SASL_ENCRYPT, "SASL_ENCRYPT" },
+		{ SASL_TRANS, "SASL_TRANS" },
+		{ SASL_EXPIRED, "SASL_EXPIRED" },
+		{ SASL_DISABLED, "SASL_DISABLED" },
+		{ SASL_NOUSER, "SASL_NOUSER" },
+		{ SASL_BADVERS, "SASL_BADVERS" },
+		{ SASL_UNAVAIL, "SASL_UNAVAIL" },
+		{ SASL_NOVERIFY, "SASL_NOVERIFY" },
+		{ SASL_PWLOCK, "SASL_PWLOCK" },
+		{ SASL_NOCHANGE, "SASL_NOCHANGE" },
+		{ SASL_WEAKPASS, "SASL_WEAKPASS" },
+		{ SASL_NOUSERPASS, "SASL_NOUSERPASS" },
+		{ SASL_CONSTRAINT_VIOLAT, "SASL_CONSTRAINT_VIOLAT" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].code == r)
+			return names[i].name;
+	return "SASL_?";
+}
+
+void
+authsasl_errdetail(struct authsasl_req *req, char *out, size_t outsz)
+{
+	const char *d = req->conn != NULL ? sasl_errdetail(req->conn) : NULL;
+
+	log_sanitize(d != NULL ? d : "-", strlen(d != NULL ? d : "-"), out,
+	    outsz);
 }
 
 const char *

@@ -74,6 +74,33 @@ verify_defer(int r)
 	return 0;
 }
 
+/* What a check found, for a debug line: never anything of the secret. */
+static const char *
+verify_result_name(int r)
+{
+	switch (r) {
+	case SK_OK:		return "found, password matches";
+	case SK_ERR_MISMATCH:	return "found, password does not match";
+	case SK_ERR_NOTFOUND:	return "not found";
+	case SK_ERR_DISABLED:	return "disabled";
+	default:		return sk_strerror(r);
+	}
+}
+
+/* Debug: one step of a check (cache, store, pam) for user@realm. */
+static void
+verify_debug(const char *what, const char *authid, const char *realm,
+    const char *result)
+{
+	char u[LOG_SAFE_MAX], r[LOG_SAFE_MAX];
+
+	if (!log_enabled(LOG_LVL_DEBUG))
+		return;
+	log_debug("%s: %s@%s: %s", what,
+	    log_sanitize(authid, strlen(authid), u, sizeof(u)),
+	    log_sanitize(realm, strlen(realm), r, sizeof(r)), result);
+}
+
 /*
  * One look in the store, through the cache. Every failure costs one
  * PBKDF2, whatever the user's secret: an unknown user, a wrong password
@@ -87,12 +114,16 @@ verify_store(struct authd *a, const char *authid, const char *realm,
 	unsigned long gen = 0;
 	int r, hashed = 0;
 
-	if (vcache_lookup(a->cache, authid, realm, pass, passlen, &gen))
+	if (vcache_lookup(a->cache, authid, realm, pass, passlen, &gen)) {
+		verify_debug("cache", authid, realm, "hit");
 		return SK_OK;
+	}
+	verify_debug("cache", authid, realm, "miss");
 	r = sasldb_verify_password_opt(a->db, authid, realm, pass, passlen,
 	    verify_inline_on, &hashed);
 	if (r == SK_ERR_BUSY)
 		return r;
+	verify_debug("store", authid, realm, verify_result_name(r));
 	if ((r == SK_ERR_NOTFOUND || r == SK_ERR_MISMATCH ||
 	    r == SK_ERR_DISABLED) && !hashed) {
 		if (verify_inline_on)
@@ -127,6 +158,8 @@ verify_password(struct authd *a, const char *authid, const char *realm,
 			pam_user(a, authid, realm, user, sizeof(user));
 			one = pam_check(a->conf.pam_service, a->conf.pam_confdir,
 			    user, pass, passlen, rip);
+			verify_debug("pam", authid, realm,
+			    verify_result_name(one));
 		}
 		if (one == SK_ERR_MISMATCH)
 			r = one;

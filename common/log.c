@@ -26,7 +26,13 @@ log_init(const char *ident, int facility, int foreground)
 void
 log_set_level(enum log_level level)
 {
-	log_max = level;
+	__atomic_store_n(&log_max, level, __ATOMIC_RELAXED);
+}
+
+int
+log_enabled(enum log_level level)
+{
+	return level <= __atomic_load_n(&log_max, __ATOMIC_RELAXED);
 }
 
 static void
@@ -35,11 +41,12 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	char msg[1024];
 
-	if (level > log_max)
+	if (!log_enabled(level))
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_foreground)
-		fprintf(stderr, "%s: %s\n", log_ident, msg);
+		fprintf(stderr, "%s: %s%s\n", log_ident,
+		    level == LOG_LVL_DEBUG ? "debug: " : "", msg);
 	else
 		syslog(prio[level], "%s", msg);
 }

@@ -11,8 +11,14 @@ enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 /* Sets the program name, syslog facility and destination (stderr when foreground). */
 void log_init(const char *ident, int facility, int foreground);
-/* Messages above this level are dropped; LOG_LVL_INFO by default. */
+/*
+ * Messages above this level are dropped; LOG_LVL_INFO by default.
+ * LOG_LVL_DEBUG turns on the debug lines (LOG_DEBUG in syslog, "debug: "
+ * on stderr); any thread may log while the loop thread changes it.
+ */
 void log_set_level(enum log_level level);
+/* Whether messages of this level are written now. */
+int log_enabled(enum log_level level);
 
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

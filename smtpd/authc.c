@@ -134,6 +134,8 @@ authc_io(evutil_socket_t fd, short what, void *arg)
 	if ((r = sksecret_auth_step(c->auth)) != SKSECRET_OK) {
 		long long t = sk_clock_ms(CLOCK_MONOTONIC);
 
+		log_debug("authd connection %u: down: %s", c->n,
+		    sksecret_strerror(r));
 		authc_drop(c);
 		/* again at once, unless it was just done: a connection that
 		   authd closes as soon as it is made does not loop */
@@ -185,6 +187,9 @@ authc_connect(struct authc *c)
 			    "454 and MAIL on auth_required listeners 451 until "
 			    "it answers");
 		d->unreached_said = 1;
+		log_debug("authd connection %u: cannot connect to %s: %s; "
+		    "trying again in %u ms", c->n, d->conf.auth_socket,
+		    sksecret_strerror(r), d->conf.auth_retry_ms);
 		c->down = 2;
 		c->auth = NULL;
 		authc_schedule(c);
@@ -202,6 +207,9 @@ authc_connect(struct authc *c)
 	if (c->down)
 		log_info("authd at %s (connection %u): connected again",
 		    d->conf.auth_socket, c->n);
+	log_debug("authd connection %u: %s to %s", c->n, c->down ?
+	    "reconnected" : c->fast != 0 ? "connected again at once" :
+	    "connected", d->conf.auth_socket);
 	c->down = 0;
 	authc_kick_one(c);
 }

@@ -29,7 +29,7 @@ static const char *const smtpd_keys[] = {
 	"timeout_command", "timeout_data_init", "timeout_data_block",
 	"timeout_data_term", "handoff_timeout", "reject_bare_lf",
 	"received_auth_user", "broken_auth_line", "auth_connections",
-	"auth_retry_ms", "pidfile", NULL
+	"auth_retry_ms", "pidfile", "debug", NULL
 };
 
 /* "yes" or "no"; def when unset. */
@@ -368,7 +368,9 @@ smtpd_conf_load(const char *path, struct smtpd_conf *c, char *err,
 	    (r = conf_bool(c->raw, "received_auth_user", 0,
 	    &c->received_auth_user, sub, sizeof(sub))) != SK_OK ||
 	    (r = conf_bool(c->raw, "broken_auth_line", 0, &c->broken_auth_line,
-	    sub, sizeof(sub))) != SK_OK)
+	    sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_bool(c->raw, "debug", 0, &c->debug, sub, sizeof(sub))) !=
+	    SK_OK)
 		goto bad;
 	if (c->handoff_timeout >= c->timeout_data_term) {
 		snprintf(sub, sizeof(sub), "handoff_timeout must be below "

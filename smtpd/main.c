@@ -37,6 +37,17 @@
 
 static struct smtpd smtpd;
 static struct event *drain;
+static int verbose;		/* -v: debug logging, whatever the key */
+
+/*
+ * Debug logging: on with -v, else as the configuration's debug key says;
+ * a reloaded configuration calls it again.
+ */
+static void
+apply_debug(const struct smtpd_conf *c)
+{
+	log_set_level(verbose || c->debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+}
 
 /* Binds one listener, non-blocking, before privileges go. */
 static int
@@ -149,7 +160,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	(void)arg;
 	if (sig == SIGHUP) {
-		(void)smtpd_reload(&smtpd);
+		if (smtpd_reload(&smtpd) == SK_OK)
+			apply_debug(&smtpd.conf);
 		return;
 	}
 	if (smtpd.stopping)
@@ -165,7 +177,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: smtpd [-dv] [-c config]\n");
+	fprintf(stderr, "usage: smtpd [-dVv] [-c config]\n");
 	exit(64);
 }
 
@@ -180,11 +192,12 @@ main(int argc, char *argv[])
 	uid_t owner;
 	size_t i;
 
-	while ((c = getopt(argc, argv, "c:dv")) != -1) {
+	while ((c = getopt(argc, argv, "c:dVv")) != -1) {
 		switch (c) {
 		case 'c': conffile = optarg; break;
 		case 'd': foreground = 1; break;
-		case 'v': printf("smtpd (saslkit) %s\n", SASLKIT_VERSION); return 0;
+		case 'V': printf("smtpd (saslkit) %s\n", SASLKIT_VERSION); return 0;
+		case 'v': verbose = 1; break;
 		default: usage();
 		}
 	}
@@ -195,6 +208,8 @@ main(int argc, char *argv[])
 		log_error("%s", err);
 		return EXIT_CONFIG;
 	}
+	apply_debug(&smtpd.conf);
+	log_debug("debug logging on (%s)", verbose ? "-v" : "debug: yes");
 	owner = key_owner(smtpd.conf.user);
 	for (i = 0; i < smtpd.conf.nlisten; i++)
 		if (smtpd.conf.listen[i].tls != LISTEN_PLAIN &&

@@ -204,6 +204,7 @@ apply(struct smtpd *d, struct smtpd_conf *nc)
 	c->reject_bare_lf = nc->reject_bare_lf;
 	c->received_auth_user = nc->received_auth_user;
 	c->broken_auth_line = nc->broken_auth_line;
+	c->debug = nc->debug;
 	nc->raw = NULL;
 	nc->nlocal = nc->nrelay = 0;
 }

@@ -22,6 +22,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <saslkit/secret.h>
@@ -101,16 +102,88 @@ static void
 reply(struct session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * Debug: a reply line, sanitised; a 334 challenge only by its length,
+ * since an AUTH exchange's data stays out of the log.
+ */
+static void
+reply_debug(struct session *s, const char *fmt, va_list ap)
+{
+	char line[1024], safe[512];
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+
+	if (n < 0)
+		return;
+	if (strncmp(line, "334", 3) == 0)
+		log_debug("%s: > 334 <challenge of %zu base64 bytes>", s->id,
+		    strlen(line) > 4 ? strlen(line) - 4 : 0);
+	else
+		log_debug("%s: > %s", s->id, log_sanitize(line, strlen(line),
+		    safe, sizeof(safe)));
+}
+
 static void
 reply(struct session *s, const char *fmt, ...)
 {
 	struct evbuffer *out = bufferevent_get_output(s->bev);
-	va_list ap;
+	va_list ap, aq;
 
 	va_start(ap, fmt);
+	if (log_enabled(LOG_LVL_DEBUG)) {
+		va_copy(aq, ap);
+		reply_debug(s, fmt, aq);
+		va_end(aq);
+	}
 	evbuffer_add_vprintf(out, fmt, ap);
 	va_end(ap);
 	evbuffer_add(out, "\r\n", 2);
+}
+
+/*
+ * Debug: a command as parsed, never as sent: its verb and, for some, an
+ * argument (sanitised); AUTH's initial response only by its length.
+ */
+static void
+cmd_debug(struct session *s, int r)
+{
+	const struct smtp_cmd *c = s->cmd;
+	const char *verb = smtp_verb_name(c->verb);
+	char a[SMTP_PATH_MAX * 4 + 8], init[64] = "";
+
+	if (!log_enabled(LOG_LVL_DEBUG))
+		return;
+	if (r != SMTP_CMD_OK) {
+		log_debug("%s: < %s: %s", s->id, verb, smtp_cmd_result_name(r));
+		return;
+	}
+	switch (c->verb) {
+	case SMTP_VERB_HELO:
+	case SMTP_VERB_EHLO:
+		log_debug("%s: < %s %s", s->id, verb, log_sanitize(c->host,
+		    strlen(c->host), a, sizeof(a)));
+		break;
+	case SMTP_VERB_MAIL:
+	case SMTP_VERB_RCPT:
+		log_debug("%s: < %s %s:<%s>%s", s->id, verb, c->verb ==
+		    SMTP_VERB_MAIL ? "FROM" : "TO", log_sanitize(c->path.addr,
+		    strlen(c->path.addr), a, sizeof(a)), c->nparams > 0 ?
+		    " with parameters" : "");
+		break;
+	case SMTP_VERB_AUTH:
+		if (c->initial != NULL)
+			snprintf(init, sizeof(init), "initial response "
+			    "<hidden> (%zu base64 bytes)", strlen(c->initial));
+		log_debug("%s: < AUTH %s %s", s->id, c->mech, c->initial !=
+		    NULL ? init : "without initial response");
+		break;
+	case SMTP_VERB_BDAT:
+		log_debug("%s: < BDAT %llu%s", s->id,
+		    (unsigned long long)c->chunk_size, c->last ? " LAST" : "");
+		break;
+	default:
+		log_debug("%s: < %s", s->id, verb);
+		break;
+	}
 }
 
 /* ---- the transaction ---- */
@@ -246,8 +319,12 @@ sess_ehlo_auth(struct session *s)
 		used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
 		    used ? " " : "", mech);
 	}
-	if (used == 0)
+	if (used == 0) {
+		log_debug("%s: no AUTH offered: no mechanism may be used "
+		    "here%s", s->id, s->tls ? "" : " without TLS");
 		return;
+	}
+	log_debug("%s: mechanisms offered: %s", s->id, list);
 	reply(s, "250-AUTH %s", list);
 	if (s->d->conf.broken_auth_line)
 		reply(s, "250-AUTH=%s", list);
@@ -297,6 +374,14 @@ sess_auth_cb(struct sksecret_req *req, const struct sksecret_result *res,
 
 	(void)req;
 	s->auth_wait = 0;
+	if (res->status == SKSECRET_CONTINUE)
+		log_debug("%s: AUTH %s: authd > challenge of %zu bytes", s->id,
+		    s->auth_mech, res->len);
+	else
+		log_debug("%s: AUTH %s: authd > %s", s->id, s->auth_mech,
+		    res->status == SKSECRET_SUCCESS ? "success" :
+		    res->status == SKSECRET_ERROR || res->temporary ?
+		    "temporary failure" : "failure");
 	if (res->status != SKSECRET_CONTINUE && !waited) {
 		/* authd went away while the client owes a line: that line
 		   gets the 454, or a reply now would answer it ahead */
@@ -438,6 +523,9 @@ cmd_auth(struct session *s)
 		return;
 	}
 	snprintf(s->auth_mech, sizeof(s->auth_mech), "%s", mech);
+	log_debug("%s: AUTH %s: exchange sent to authd, %s", s->id, mech,
+	    s->cmd->initial != NULL ? "with an initial response" :
+	    "without initial response");
 	s->state = S_AUTH;
 	s->auth_wait = 1;
 	authc_kick(s->d);
@@ -463,6 +551,8 @@ sess_auth_line(struct session *s, const char *line, size_t len)
 		return;
 	}
 	if (len == 1 && line[0] == '*') {
+		log_debug("%s: AUTH %s: client < \"*\": aborted", s->id,
+		    s->auth_mech);
 		sksecret_req_cancel(s->areq);
 		s->areq = NULL;
 		s->state = S_CMD;
@@ -493,6 +583,8 @@ sess_auth_line(struct session *s, const char *line, size_t len)
 	}
 	explicit_bzero(copy, len);
 	free(copy);
+	log_debug("%s: AUTH %s: client < response of %zu bytes, to authd",
+	    s->id, s->auth_mech, resp.len);
 	r = sksecret_req_continue(s->areq, resp.data != NULL ? resp.data :
 	    (const unsigned char *)"", resp.len);
 	sbuf_free(&resp);
@@ -959,6 +1051,7 @@ sess_start_tls(struct session *s)
 	bufferevent_decref(s->bev);	/* the filter holds its own */
 	s->bev = tb;
 	s->tls = 1;
+	log_debug("%s: STARTTLS: TLS handshake begins", s->id);
 	/* RFC 3207 §4.2: what the client said before TLS is forgotten */
 	tx_reset(s);
 	s->greeted = s->esmtp = 0;
@@ -1030,6 +1123,7 @@ sess_line(struct session *s, const char *line, size_t len)
 	if (r == SMTP_CMD_OK && s->cmd->verb != SMTP_VERB_AUTH &&
 	    len + 2 > s->d->conf.max_line)
 		r = SMTP_CMD_TOO_LONG;
+	cmd_debug(s, r);
 	if (r == SMTP_CMD_OK)
 		dispatch(s);
 	else if (r == SMTP_CMD_UNKNOWN)
@@ -1219,6 +1313,7 @@ static void
 sess_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct session *s = arg;
+	unsigned long tls_err;
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {	/* the TLS handshake is done */
@@ -1227,11 +1322,25 @@ sess_event(struct bufferevent *bev, short what, void *arg)
 		if (ssl != NULL)
 			log_info("%s: TLS %s %s", s->id, SSL_get_version(ssl),
 			    SSL_get_cipher_name(ssl));
+		if (ssl != NULL)
+			log_debug("%s: TLS handshake done: %s, cipher %s (%d "
+			    "bits), session %s", s->id, SSL_get_version(ssl),
+			    SSL_get_cipher_name(ssl), SSL_get_cipher_bits(ssl,
+			    NULL), SSL_session_reused(ssl) ? "resumed" : "new");
 		return;
 	}
 	if ((what & BEV_EVENT_ERROR) && s->tls &&
-	    bufferevent_get_openssl_error(s->bev) != 0)
+	    (tls_err = bufferevent_get_openssl_error(s->bev)) != 0) {
 		log_info("%s: TLS error from [%s]", s->id, s->rip);
+		if (log_enabled(LOG_LVL_DEBUG)) {
+			char e[256];
+
+			ERR_error_string_n(tls_err, e, sizeof(e));
+			log_debug("%s: TLS error: %s", s->id, e);
+		}
+	}
+	if (what & BEV_EVENT_EOF)
+		log_debug("%s: the client closed the connection", s->id);
 	if ((what & BEV_EVENT_TIMEOUT) && s->state != S_QUIT &&
 	    s->state != S_WAIT) {
 		log_info("%s: timeout", s->id);
@@ -1261,17 +1370,21 @@ sess_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	struct session *s;
 	size_t i;
 	char ip[IPTABLE_ADDR_MAX] = "?";
+	unsigned port = 0;
 
 	(void)salen;
 	for (i = 0; i < d->conf.nlisten; i++)
 		if (d->lev[i] == lev)
 			l = &d->conf.listen[i];
-	if (sa->sa_family == AF_INET)
+	if (sa->sa_family == AF_INET) {
 		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, ip,
 		    sizeof(ip));
-	else if (sa->sa_family == AF_INET6)
+		port = ntohs(((struct sockaddr_in *)sa)->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, ip,
 		    sizeof(ip));
+		port = ntohs(((struct sockaddr_in6 *)sa)->sin6_port);
+	}
 	if (d->stopping || l == NULL || d->nsessions >= d->conf.max_connections ||
 	    iptable_acquire(d->ips, ip, d->conf.max_connections_per_ip) == -1) {
 		static const char busy[] = "421 4.7.0 Error: too many "
@@ -1320,6 +1433,9 @@ sess_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	    (unsigned)(time(NULL) & 0xffff));
 	sess_bev_setup(s);
 	log_info("%s: connect from [%s] to %s:%u", s->id, ip, l->addr, l->port);
+	log_debug("%s: connect from [%s]:%u to listener %s:%u (%s)", s->id, ip,
+	    port, l->addr, l->port, l->tls == LISTEN_TLS ? "implicit TLS" :
+	    l->tls == LISTEN_STARTTLS ? "STARTTLS" : "plain");
 	reply(s, "220 %s ESMTP saslkit", d->conf.host_name);
 }
 

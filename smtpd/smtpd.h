@@ -75,6 +75,7 @@ struct smtpd_conf {
 	int reject_bare_lf;
 	int received_auth_user;		/* the user in Received: */
 	int broken_auth_line;		/* also "AUTH=" for old clients */
+	int debug;			/* debug logging (or -v) */
 	struct conf *raw;
 	char host[256];
 };

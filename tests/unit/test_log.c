@@ -1,7 +1,8 @@
 /*
- * test_log.c: unit tests of log_sanitize in common/log.c: escaping of
- * non-printable bytes, truncation with "...", and tiny output buffers.
- * Nothing here writes to syslog or stderr.
+ * test_log.c: unit tests of common/log.c: log_sanitize (escaping of
+ * non-printable bytes, truncation with "...", tiny output buffers) and the
+ * debug level (dropped by default, "debug: " on stderr once turned on).
+ * Nothing here writes to syslog; stderr goes to a temporary file.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,8 +10,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -146,6 +150,60 @@ test_bounds_sweep(void **state)
 	}
 }
 
+/* Runs fn with stderr in a temporary file; returns what it wrote. */
+static char *
+capture_stderr(void (*fn)(void))
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	char *buf = calloc(1, 4096);
+
+	assert_non_null(tmp);
+	assert_non_null(buf);
+	assert_true(saved >= 0);
+	fflush(stderr);
+	assert_true(dup2(fileno(tmp), 2) == 2);
+	fn();
+	fflush(stderr);
+	assert_true(dup2(saved, 2) == 2);
+	close(saved);
+	rewind(tmp);
+	(void)!fread(buf, 1, 4095, tmp);
+	fclose(tmp);
+	return buf;
+}
+
+static void
+write_levels(void)
+{
+	log_info("an info line");
+	log_debug("a debug line %d", 1);
+}
+
+/* Debug lines are dropped by default, and marked "debug: " when on. */
+static void
+test_debug_level(void **state)
+{
+	char *out;
+
+	(void)state;
+	log_init("t", LOG_USER, 1);
+	assert_true(log_enabled(LOG_LVL_INFO));
+	assert_false(log_enabled(LOG_LVL_DEBUG));
+	out = capture_stderr(write_levels);
+	assert_string_equal(out, "t: an info line\n");
+	free(out);
+	log_set_level(LOG_LVL_DEBUG);
+	assert_true(log_enabled(LOG_LVL_DEBUG));
+	out = capture_stderr(write_levels);
+	assert_string_equal(out, "t: an info line\nt: debug: a debug line 1\n");
+	free(out);
+	log_set_level(LOG_LVL_INFO);
+	out = capture_stderr(write_levels);
+	assert_string_equal(out, "t: an info line\n");
+	free(out);
+}
+
 int
 main(void)
 {
@@ -156,6 +214,7 @@ main(void)
 		cmocka_unit_test(test_truncate_escape_boundary),
 		cmocka_unit_test(test_tiny),
 		cmocka_unit_test(test_bounds_sweep),
+		cmocka_unit_test(test_debug_level),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
