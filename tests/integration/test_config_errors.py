@@ -408,3 +408,19 @@ def test_smtpd_maildir(base):
     finally:
         p.terminate()
         p.wait(timeout=20)
+
+
+def test_smtpd_spool_dir(base):
+    """With sendmail_command, spool_dir is checked the same way: one that
+    smtpd's user cannot write into stops it (77), naming the key."""
+    spool = base / "spool"
+    spool.mkdir()                       # root's, 0755: nobody cannot write
+    script = base / "sendmail"
+    script.write_text("#!/bin/sh\ncat >/dev/null\n")
+    os.chmod(script, 0o755)
+    shutil.rmtree(base / "Maildir", ignore_errors=True)
+    code, line = smtpd_fails(base, maildir="", sendmail_command=str(script),
+                             spool_dir=str(spool))
+    assert code == EX_NOPERM, line
+    assert line.startswith("smtpd: spool_dir %s: cannot write into: "
+                           "permission denied to uid " % spool), line
