@@ -160,10 +160,11 @@ struct llistener *auth_listener_new(struct authd *a, int fd);
 
 /*
  * Makes a listening UNIX socket: a stale one is replaced, a live one (of
- * another authd) is an error; then the mode and group are set.
+ * another authd) is an error; then the mode and group are set. Messages
+ * name the config key that gave path.
  */
-int listen_unix(const char *path, mode_t mode, gid_t gid, char *err,
-    size_t errlen);
+int listen_unix(const char *key, const char *path, mode_t mode, gid_t gid,
+    char *err, size_t errlen);
 
 /* The saslauthd-compatible mux listener. */
 struct mux_listener;

@@ -16,6 +16,7 @@
 #include "authd.h"
 #include "err.h"
 #include "log.h"
+#include "safefile.h"
 
 /* Is someone listening on path? */
 static int
@@ -31,29 +32,32 @@ listen_alive(const struct sockaddr_un *sa)
 }
 
 int
-listen_unix(const char *path, mode_t mode, gid_t gid, char *err, size_t errlen)
+listen_unix(const char *key, const char *path, mode_t mode, gid_t gid,
+    char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
 	struct stat st;
 	mode_t old;
-	int fd;
+	int fd, e;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "%s: socket path too long", path);
+		snprintf(err, errlen, "%s %s: socket path longer than %zu bytes; "
+		    "set %s to a shorter path", key, path,
+		    sizeof(sa.sun_path) - 1, key);
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(err, errlen, "%s: exists and is not a socket",
-			    path);
+			snprintf(err, errlen, "%s %s: exists and is not a socket; "
+			    "remove it or set %s", key, path, key);
 			return -1;
 		}
 		if (listen_alive(&sa)) {
-			snprintf(err, errlen, "%s: another authd is listening "
-			    "there", path);
+			snprintf(err, errlen, "%s %s: another authd is listening "
+			    "there; stop it or set %s", key, path, key);
 			return -1;
 		}
 		unlink(path);
@@ -73,9 +77,11 @@ listen_unix(const char *path, mode_t mode, gid_t gid, char *err, size_t errlen)
 		goto fail;
 	return fd;
 fail:
-	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	e = errno;
+	safefile_explain(key, path, "listen", e, NULL, err, errlen);
 	if (fd != -1)
 		close(fd);
+	errno = e;
 	return -1;
 }
 

@@ -6,6 +6,7 @@
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +32,8 @@
 #include "safefile.h"
 #include "version.h"
 
+#define EXIT_IOERR 74	/* sysexits: I/O or database error */
+#define EXIT_NOPERM 77	/* sysexits: unsafe file, permission denied */
 #define EXIT_CONFIG 78	/* sysexits: configuration error */
 #define EXIT_NOPERM 77	/* sysexits: an unsafe file or directory */
 
@@ -48,15 +51,33 @@ static int verbose;		/* -v: debug logging, whatever the key */
 static struct conf *old_confs[64];
 static size_t n_old_confs;
 
-/* Checks the configuration file the way the store's files are checked. */
+/*
+ * The exit status for a file that a key names, from an sk_err (and errno
+ * for SK_ERR_IO): 77 unsafe or denied, 78 a wrong path or contents, 74 I/O.
+ */
 static int
-check_conf_file(const char *path, char *err, size_t errlen)
+file_status(int r, int e)
+{
+	if (r == SK_ERR_IO)
+		r = safefile_errclass(e);
+	switch (r) {
+	case SK_ERR_UNSAFE: return EXIT_NOPERM;
+	case SK_ERR_NOTFOUND: case SK_ERR_FORMAT: case SK_ERR_INVAL:
+	case SK_ERR_LIMIT: return EXIT_CONFIG;
+	}
+	return EXIT_IOERR;
+}
+
+/* Checks a configuration file the way the store's files are checked. */
+static int
+check_conf_file(const char *key, const char *path, char *err, size_t errlen)
 {
 	struct safefile_policy pol;
 
 	memset(&pol, 0, sizeof(pol));
 	pol.owner = geteuid();
 	pol.trusted_gid = (gid_t)-1;
+	pol.key = key;
 	return safefile_check(path, &pol, err, errlen);
 }
 
@@ -68,14 +89,17 @@ static void
 check_pam(const struct authd_conf *c)
 {
 	char path[4096], err[1024];
+	int r;
 
 	if (strchr(c->passdb, AUTHD_PASSDB_PAM) == NULL || c->pam_confdir == NULL)
 		return;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", c->pam_confdir,
 	    c->pam_service) >= sizeof(path))
-		fatal("pam_confdir: path too long");
-	if (check_conf_file(path, err, sizeof(err)) != SK_OK)
-		fatal("%s", err);
+		fatal_status(EXIT_CONFIG, "pam_confdir %s: path too long",
+		    c->pam_confdir);
+	if ((r = check_conf_file("pam_confdir", path, err, sizeof(err))) !=
+	    SK_OK)
+		fatal_status(file_status(r, errno), "%s", err);
 }
 
 /*
@@ -90,14 +114,15 @@ load_install_key(const char *path, unsigned char *key, size_t keylen)
 	struct safefile_policy pol;
 	char err[1024];
 	ssize_t n;
-	int fd;
+	int fd, r, e;
 
 	memset(&pol, 0, sizeof(pol));
 	safefile_policy_secret(&pol);
 	pol.owner = geteuid();
 	pol.missing_ok = 1;
-	if (safefile_check(path, &pol, err, sizeof(err)) != SK_OK)
-		fatal("%s", err);
+	pol.key = "install_key";
+	if ((r = safefile_check(path, &pol, err, sizeof(err))) != SK_OK)
+		fatal_status(file_status(r, errno), "%s", err);
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 &&
 	    errno == ENOENT) {
 		if (RAND_bytes(key, (int)keylen) != 1)
@@ -105,18 +130,47 @@ load_install_key(const char *path, unsigned char *key, size_t keylen)
 		if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600)) == -1 ||
 		    write(fd, key, keylen) != (ssize_t)keylen || fsync(fd) == -1 ||
-		    close(fd) == -1)
-			fatal("cannot create %s: %s", path, strerror(errno));
+		    close(fd) == -1) {
+			e = errno;
+			explicit_bzero(key, keylen);
+			r = safefile_explain("install_key", path, "create", e, NULL,
+			    err, sizeof(err));
+			fatal_status(file_status(r, e), "%s", err);
+		}
 		log_info("created the install key %s", path);
 		return;
 	}
-	if (fd == -1)
-		fatal("cannot open %s: %s", path, strerror(errno));
+	if (fd == -1) {
+		e = errno;
+		r = safefile_explain("install_key", path, "open", e, NULL, err,
+		    sizeof(err));
+		fatal_status(file_status(r, e), "%s", err);
+	}
 	n = read(fd, key, keylen);
 	close(fd);
 	if (n != (ssize_t)keylen)
-		fatal("%s: not a %zu-byte key; remove it to make a new one "
-		    "(unknown users then get new decoys)", path, keylen);
+		fatal_status(EXIT_CONFIG, "install_key %s: not a %zu-byte key; "
+		    "remove it to make a new one (unknown users then get new "
+		    "decoys), or set install_key", path, keylen);
+}
+
+/* sasl_plugin_dir must be a directory, or libsasl2 finds no mechanism. */
+static void
+check_plugin_dir(const char *dir)
+{
+	struct stat st;
+	char err[1024];
+	int r, e;
+
+	if (stat(dir, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return;
+		errno = ENOTDIR;
+	}
+	e = errno;
+	r = safefile_explain("sasl_plugin_dir", dir, "read", e, NULL, err,
+	    sizeof(err));
+	fatal_status(file_status(r, e), "%s", err);
 }
 
 /* Debug logging: on with -v, else as the configuration's debug key says. */
@@ -180,7 +234,7 @@ authd_reload(reload_done_fn *done, void *arg)
 	char err[1024];
 	size_t i;
 
-	if (check_conf_file(conffile, err, sizeof(err)) != SK_OK ||
+	if (check_conf_file("-c", conffile, err, sizeof(err)) != SK_OK ||
 	    authd_conf_load(conffile, &nc, err, sizeof(err)) != SK_OK) {
 		log_error("reload: %s; the running configuration stays", err);
 		return SK_ERR_INVAL;
@@ -289,11 +343,20 @@ write_pidfile(const char *path)
 
 	if ((r = pidfile_open(path, &fd, err, sizeof(err))) == SK_ERR_BUSY)
 		fatal("%s: is another authd running?", err);
-	if (r != SK_OK || pidfile_write(fd, err, sizeof(err)) != SK_OK)
+	if (r != SK_OK)
+		fatal("%s", err);
+	if (pidfile_write(fd, err, sizeof(err)) != SK_OK)
 		fatal("pidfile %s: %s", path, err);
 	return fd;
 }
 
+/* An exit before the end of main (an error at start) closes the store. */
+static void
+close_store_at_exit(void)
+{
+	sasldb_close(authd.db);
+	authd.db = NULL;
+}
 
 static void
 open_store(struct authd *a)
@@ -304,6 +367,7 @@ open_store(struct authd *a)
 
 	memset(&o, 0, sizeof(o));
 	o.path = a->conf.sasldb_path;
+	o.key = "sasldb_path";
 	o.holder = "authd";
 	o.create = 1;
 	o.threaded = 1;
@@ -312,7 +376,8 @@ open_store(struct authd *a)
 	if (r == SK_ERR_BUSY)
 		fatal("%s (another authd, or saslpasswd -f, has the file)", err);
 	if (r != SK_OK)
-		fatal("%s", err);
+		fatal_status(file_status(r, errno), "%s", err);
+	atexit(close_store_at_exit);
 }
 
 /* Waits for the connections in flight, then leaves the loop. */
@@ -362,7 +427,7 @@ main(int argc, char *argv[])
 	struct event *sigs[4];
 	static const int signums[] = { SIGTERM, SIGINT, SIGHUP };
 	char err[1024];
-	int c, foreground = 0, pidfd;
+	int c, r, foreground = 0, pidfd;
 	size_t i;
 
 	while ((c = getopt(argc, argv, "c:dVv")) != -1) {
@@ -378,8 +443,8 @@ main(int argc, char *argv[])
 		usage();
 	log_init("authd", LOG_AUTH, foreground);
 	no_core_dumps();
-	if (check_conf_file(conffile, err, sizeof(err)) != SK_OK)
-		fatal("%s", err);
+	if ((r = check_conf_file("-c", conffile, err, sizeof(err))) != SK_OK)
+		fatal_status(file_status(r, errno), "%s", err);
 	if (authd_conf_load(conffile, &authd.conf, err, sizeof(err)) != SK_OK) {
 		log_error("%s", err);
 		return EXIT_CONFIG;
@@ -389,19 +454,23 @@ main(int argc, char *argv[])
 	log_debug("debug logging on (%s)", verbose ? "-v" : "debug: yes");
 	open_store(&authd);
 	check_pam(&authd.conf);
+	/* before daemon(): its errors reach the admin with their exit status */
+	load_install_key(authd.conf.install_key, authd.install_key,
+	    sizeof(authd.install_key));
+	check_plugin_dir(authd.conf.sasl_plugin_dir);
 	if ((authd.cache = vcache_new(authd.db,
 	    authd.conf.cache_size, authd.conf.cache_ttl)) == NULL)
 		fatal("out of memory for the cache");
 	if (authd.conf.mux_socket != NULL &&
-	    (mux_fd = listen_unix(authd.conf.mux_socket, authd.conf.mux_mode,
-	    authd.conf.mux_gid, err, sizeof(err))) == -1)
+	    (mux_fd = listen_unix("mux_socket", authd.conf.mux_socket,
+	    authd.conf.mux_mode, authd.conf.mux_gid, err, sizeof(err))) == -1)
 		fatal("%s", err);
 	if (authd.conf.auth_socket != NULL &&
-	    (auth_fd = listen_unix(authd.conf.auth_socket, authd.conf.auth_mode,
-	    authd.conf.auth_gid, err, sizeof(err))) == -1)
+	    (auth_fd = listen_unix("auth_socket", authd.conf.auth_socket,
+	    authd.conf.auth_mode, authd.conf.auth_gid, err, sizeof(err))) == -1)
 		fatal("%s", err);
 	if (authd.conf.admin_socket != NULL &&
-	    (admin_fd = listen_unix(authd.conf.admin_socket,
+	    (admin_fd = listen_unix("admin_socket", authd.conf.admin_socket,
 	    authd.conf.admin_mode, authd.conf.admin_gid, err, sizeof(err))) == -1)
 		fatal("%s", err);
 	if (!foreground && daemon(0, 0) == -1)
@@ -410,11 +479,12 @@ main(int argc, char *argv[])
 	if ((authd.penalty = penalty_new(authd.conf.penalty_base_ms,
 	    authd.conf.penalty_max_ms, authd.conf.penalty_expire)) == NULL)
 		fatal("out of memory");
-	load_install_key(authd.conf.install_key, authd.install_key,
-	    sizeof(authd.install_key));
-	if (authsasl_init(&authd, err, sizeof(err)) != SK_OK ||
-	    authsasl_mechs(authd.sasl_mechs, sizeof(authd.sasl_mechs)) != SK_OK)
+	if (authsasl_init(&authd, err, sizeof(err)) != SK_OK)
 		fatal("cannot start libsasl2: %s", err);
+	if (authsasl_mechs(authd.sasl_mechs, sizeof(authd.sasl_mechs)) != SK_OK)
+		fatal_status(EXIT_CONFIG, "sasl_plugin_dir %s: libsasl2 finds "
+		    "no mechanism there; install its plugins (libsasl2-modules) "
+		    "or set sasl_plugin_dir", authd.conf.sasl_plugin_dir);
 	signal(SIGPIPE, SIG_IGN);
 	if (evthread_use_pthreads() == -1 ||
 	    (authd.base = event_base_new()) == NULL ||
@@ -452,7 +522,7 @@ main(int argc, char *argv[])
 		unlink(authd.conf.mux_socket);
 	if (authd.conf.admin_socket != NULL)
 		unlink(authd.conf.admin_socket);
-	sasldb_close(authd.db);
+	close_store_at_exit();
 	pidfile_close(authd.conf.pidfile, pidfd);
 	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++)
 		event_free(sigs[i]);

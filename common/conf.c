@@ -158,12 +158,14 @@ conf_load(const char *path, struct conf **c_r, char *err, size_t errlen)
 	char *buf, sub[200];
 	ssize_t n;
 	size_t len = 0;
-	int fd, r;
+	int fd, r, e;
 
 	*c_r = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return errno == ENOENT ? SK_ERR_NOTFOUND : SK_ERR_IO;
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errno = e;
+		return e == ENOENT ? SK_ERR_NOTFOUND : SK_ERR_IO;
 	}
 	if ((buf = malloc(CONF_FILE_MAX + 1)) == NULL) {
 		close(fd);
@@ -171,10 +173,12 @@ conf_load(const char *path, struct conf **c_r, char *err, size_t errlen)
 	}
 	while ((n = read(fd, buf + len, CONF_FILE_MAX + 1 - len)) > 0)
 		len += (size_t)n;
+	e = errno;
 	close(fd);
 	if (n < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		free(buf);
+		errno = e;
 		return SK_ERR_IO;
 	}
 	r = conf_parse(buf, len, c_r, sub, sizeof(sub));

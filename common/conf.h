@@ -16,7 +16,10 @@ struct conf;
 /* Parses len bytes; err names the line of the first problem. */
 int conf_parse(const char *buf, size_t len, struct conf **c_r, char *err,
     size_t errlen);
-/* Reads and parses a file of at most CONF_FILE_MAX bytes. */
+/*
+ * Reads and parses a file of at most CONF_FILE_MAX bytes. SK_ERR_NOTFOUND
+ * when it does not exist; on it and on SK_ERR_IO errno is kept.
+ */
 int conf_load(const char *path, struct conf **c_r, char *err, size_t errlen);
 /* An empty configuration, for when no file exists. */
 struct conf *conf_empty(void);

@@ -76,6 +76,17 @@ fatal(const char *fmt, ...)
 	exit(1);
 }
 
+void
+fatal_status(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_LVL_ERROR, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
 /* Bytes that one input byte takes in log_sanitize's output: 1 or 4 (\xNN). */
 static size_t
 log_width(unsigned char c)

@@ -27,6 +27,9 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* main-side only: logs and exits with status 1. Library code never calls it. */
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* main-side only: as fatal, with an exit status such as sysexits(3)'s. */
+void fatal_status(int status, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
 
 /*
  * Copies an untrusted string into out for logging: non-printable bytes become

@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "pidfile.h"
+#include "safefile.h"
 
 int
 pidfile_open(const char *path, int *fd_r, char *err, size_t errlen)
@@ -22,7 +23,10 @@ pidfile_open(const char *path, int *fd_r, char *err, size_t errlen)
 	*fd_r = -1;
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		int e = errno;
+
+		safefile_explain("pidfile", path, "create", e, NULL, err, errlen);
+		errno = e;
 		return SK_ERR_IO;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -30,16 +34,16 @@ pidfile_open(const char *path, int *fd_r, char *err, size_t errlen)
 
 		close(fd);
 		if (e == EWOULDBLOCK) {
-			snprintf(err, errlen, "%s: locked by a running process",
-			    path);
+			snprintf(err, errlen, "pidfile %s: locked by a running "
+			    "process", path);
 			return SK_ERR_BUSY;
 		}
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		snprintf(err, errlen, "pidfile %s: %s", path, strerror(e));
 		return SK_ERR_IO;
 	}
 	/* readable by all, whatever the umask: "kill $(cat pidfile)" */
 	if (fchmod(fd, 0644) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		snprintf(err, errlen, "pidfile %s: %s", path, strerror(errno));
 		close(fd);
 		return SK_ERR_IO;
 	}

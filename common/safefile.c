@@ -29,27 +29,175 @@ owner_ok(const struct stat *st, const struct safefile_policy *pol)
 	return st->st_uid == 0 || st->st_uid == pol->owner;
 }
 
-/* Checks one directory on the path: trusted owner, not writable by others. */
+/* Makes path absolute in abs (PATH_MAX); -1 when it cannot. */
 static int
-safefile_dir(const char *dir, const struct safefile_policy *pol, char *err,
-    size_t errlen)
+safefile_abs(const char *path, char *abs)
+{
+	if (path[0] == '/') {
+		if (strlen(path) >= PATH_MAX)
+			return -1;
+		strcpy(abs, path);
+		return 0;
+	}
+	if (getcwd(abs, PATH_MAX) == NULL ||
+	    strlen(abs) + 1 + strlen(path) >= PATH_MAX)
+		return -1;
+	strcat(abs, "/");
+	strcat(abs, path);
+	return 0;
+}
+
+/*
+ * Cuts abs at its first component that is missing (ENOENT) or, when
+ * notdir, at the first directory component that exists but is not a
+ * directory. Returns 1 when that is the last component, 0 when a
+ * directory above it, -1 when there is none.
+ */
+static int
+safefile_culprit(char *abs, int notdir)
 {
 	struct stat st;
+	char *p = abs;
+	int last;
 
-	if (stat(dir, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-		return SK_ERR_IO;
+	for (;;) {
+		p = strchr(p + 1, '/');
+		if (!(last = p == NULL))
+			*p = '\0';
+		if (stat(abs, &st) == -1) {
+			if (errno == ENOENT && !notdir)
+				return last;
+		} else if (notdir && !last && !S_ISDIR(st.st_mode)) {
+			return 0;
+		}
+		if (last)
+			return -1;
+		*p = '/';
 	}
+}
+
+int
+safefile_errclass(int errnum)
+{
+	switch (errnum) {
+	case ENOENT: case ENOTDIR: case EISDIR: case ENAMETOOLONG: case ELOOP:
+		return SK_ERR_NOTFOUND;
+	case EACCES: case EPERM:
+		return SK_ERR_UNSAFE;
+	}
+	return SK_ERR_IO;
+}
+
+int
+safefile_explain(const char *key, const char *path, const char *verb,
+    int errnum, const char *how, char *err, size_t errlen)
+{
+	char abs[PATH_MAX], howbuf[128], head[PATH_MAX + 160];
+	int r = safefile_errclass(errnum), c = -1;
+
+	if (how == NULL && key != NULL) {
+		snprintf(howbuf, sizeof(howbuf), "%s %s", key[0] == '-' ?
+		    "give another with" : "set", key);
+		how = howbuf;
+	}
+	snprintf(head, sizeof(head), "%s%s%s: cannot %s", key ? key : "",
+	    key ? " " : "", path, verb);
+	if ((errnum == ENOENT || errnum == ENOTDIR) &&
+	    safefile_abs(path, abs) == 0 &&
+	    (c = safefile_culprit(abs, errnum == ENOTDIR)) != -1) {
+		if (errnum == ENOTDIR)
+			snprintf(err, errlen, "%s: %s is not a directory; correct "
+			    "the path%s%s", head, abs, how ? " or " : "",
+			    how ? how : "");
+		else if (c == 1)
+			snprintf(err, errlen, "%s: it does not exist; create it%s%s",
+			    head, how ? " or " : "", how ? how : "");
+		else
+			snprintf(err, errlen, "%s: %s does not exist; create it "
+			    "(install -d -m 0755 %s)%s%s", head, abs, abs,
+			    how ? " or " : "", how ? how : "");
+		return r;
+	}
+	switch (errnum) {
+	case EACCES:
+	case EPERM:
+		snprintf(err, errlen, "%s: permission denied to uid %u; give "
+		    "it access to %s and the directories above it%s%s", head,
+		    (unsigned)geteuid(), path, how ? ", or " : "",
+		    how ? how : "");
+		return r;
+	case EISDIR:
+		snprintf(err, errlen, "%s: it is a directory, not a file; correct "
+		    "the path%s%s", head, how ? " or " : "", how ? how : "");
+		return r;
+	case ENAMETOOLONG:
+	case ELOOP:
+		snprintf(err, errlen, "%s: %s; correct the path%s%s", head,
+		    errnum == ELOOP ? "too many symbolic links" : "path too long",
+		    how ? " or " : "", how ? how : "");
+		return r;
+	case EROFS:
+		snprintf(err, errlen, "%s: read-only file system; remount it "
+		    "read-write%s%s", head, how ? " or " : "", how ? how : "");
+		return r;
+	}
+	snprintf(err, errlen, "%s: %s; check %s%s%s", head, strerror(errnum),
+	    path, how ? ", or " : "", how ? how : "");
+	return r;
+}
+
+/* "KEY PATH: unsafe WHAT" or, with no key, "unsafe WHAT PATH". */
+static void
+safefile_head(const char *path, const struct safefile_policy *pol,
+    const char *what, char *out, size_t outlen)
+{
+	if (pol->key != NULL)
+		snprintf(out, outlen, "%s %s: unsafe %s", pol->key, path, what);
+	else
+		snprintf(out, outlen, "unsafe %s %s", what, path);
+}
+
+/* The stat of a directory above path failed: explain why, errno kept. */
+static int
+safefile_stat_failed(const char *path, const struct safefile_policy *pol,
+    char *err, size_t errlen)
+{
+	int e = errno;
+
+	safefile_explain(pol->key, path, pol->missing_ok ? "create" : "open",
+	    e, NULL, err, errlen);
+	errno = e;
+	return SK_ERR_IO;
+}
+
+/*
+ * Checks one directory on the path: trusted owner, not writable by others.
+ * path is the file whose directory it is, for messages.
+ */
+static int
+safefile_dir(const char *path, const char *dir,
+    const struct safefile_policy *pol, char *err, size_t errlen)
+{
+	char head[PATH_MAX * 2 + 64];
+	struct stat st;
+
+	if (stat(dir, &st) == -1)
+		return safefile_stat_failed(path, pol, err, errlen);
+	if (pol->key != NULL)
+		snprintf(head, sizeof(head), "%s %s: unsafe directory %s",
+		    pol->key, path, dir);
+	else
+		snprintf(head, sizeof(head), "unsafe directory %s", dir);
 	if (!owner_ok(&st, pol)) {
-		snprintf(err, errlen, "unsafe directory %s: owned by uid %u; "
-		    "fix: chown root %s", dir, (unsigned)st.st_uid, dir);
+		snprintf(err, errlen, "%s: owned by uid %u; fix: chown root %s",
+		    head, (unsigned)st.st_uid, dir);
 		return SK_ERR_UNSAFE;
 	}
 	/* a root-owned sticky directory such as /tmp cannot be renamed under us */
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
 	    !((st.st_mode & S_ISVTX) && st.st_uid == 0)) {
-		snprintf(err, errlen, "unsafe directory %s: writable by group or "
-		    "others (mode %04o); fix: chmod go-w %s", dir,
+		snprintf(err, errlen, "%s: writable by group or others (mode "
+		    "%04o); fix: chmod go-w %s", head,
 		    (unsigned)(st.st_mode & 07777), dir);
 		return SK_ERR_UNSAFE;
 	}
@@ -64,10 +212,12 @@ safefile_mode_fix(const char *path, const struct stat *st,
 	unsigned want = pol->secret ? (pol->trusted_gid != (gid_t)-1 ? 0640 : 0600)
 	    : (st->st_mode & 0755);
 	struct group *gr = getgrgid(st->st_gid);
+	char head[PATH_MAX + 160];
 
-	snprintf(err, errlen, "unsafe file %s: %s (mode %04o, owner uid %u, "
+	safefile_head(path, pol, "file", head, sizeof(head));
+	snprintf(err, errlen, "%s: %s (mode %04o, owner uid %u, "
 	    "group %s); fix: chmod %04o %s, or where a Debian package set the "
-	    "mode: dpkg-statoverride --update --add root %s %04o %s", path, what,
+	    "mode: dpkg-statoverride --update --add root %s %04o %s", head, what,
 	    (unsigned)(st->st_mode & 07777), (unsigned)st->st_uid,
 	    gr ? gr->gr_name : "?", want, path,
 	    pol->trusted_gid != (gid_t)-1 && gr ? gr->gr_name : "root", want, path);
@@ -77,13 +227,18 @@ static int
 safefile_file(const char *path, const struct stat *st,
     const struct safefile_policy *pol, char *err, size_t errlen)
 {
+	char head[PATH_MAX + 160];
+
+	safefile_head(path, pol, "file", head, sizeof(head));
 	if (!S_ISREG(st->st_mode)) {
-		snprintf(err, errlen, "unsafe file %s: not a regular file", path);
+		snprintf(err, errlen, "%s: not a regular file; %s", head,
+		    pol->key ? "correct the path, or set the key to a file" :
+		    "correct the path");
 		return SK_ERR_UNSAFE;
 	}
 	if (!owner_ok(st, pol)) {
-		snprintf(err, errlen, "unsafe file %s: owned by uid %u; fix: "
-		    "chown root %s", path, (unsigned)st->st_uid, path);
+		snprintf(err, errlen, "%s: owned by uid %u; fix: chown root %s",
+		    head, (unsigned)st->st_uid, path);
 		return SK_ERR_UNSAFE;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
@@ -106,8 +261,8 @@ safefile_file(const char *path, const struct stat *st,
 
 /* Checks every directory above abs, cut in place: /a/b/f checks /a/b, /a, /. */
 static int
-safefile_walk_up(char *abs, const struct safefile_policy *pol, char *err,
-    size_t errlen)
+safefile_walk_up(const char *path, char *abs,
+    const struct safefile_policy *pol, char *err, size_t errlen)
 {
 	char *slash;
 	int r;
@@ -115,10 +270,10 @@ safefile_walk_up(char *abs, const struct safefile_policy *pol, char *err,
 	while ((slash = strrchr(abs, '/')) != NULL) {
 		if (slash == abs) {
 			abs[1] = '\0';
-			return safefile_dir(abs, pol, err, errlen);
+			return safefile_dir(path, abs, pol, err, errlen);
 		}
 		*slash = '\0';
-		if ((r = safefile_dir(abs, pol, err, errlen)) != SK_OK)
+		if ((r = safefile_dir(path, abs, pol, err, errlen)) != SK_OK)
 			return r;
 	}
 	return SK_OK;
@@ -128,37 +283,31 @@ int
 safefile_check(const char *path, const struct safefile_policy *pol, char *err,
     size_t errlen)
 {
-	char abs[PATH_MAX];
+	char abs[PATH_MAX], head[PATH_MAX + 160];
 	struct stat st;
 	int r;
 
-	if (path[0] != '/') {
-		if (getcwd(abs, sizeof(abs)) == NULL ||
-		    strlen(abs) + 1 + strlen(path) >= sizeof(abs)) {
-			snprintf(err, errlen, "%s: cannot resolve path", path);
-			return SK_ERR_IO;
-		}
-		strcat(abs, "/");
-		strcat(abs, path);
-	} else if (strlen(path) >= sizeof(abs)) {
-		snprintf(err, errlen, "%s: path too long", path);
+	if (path[0] != '/' && safefile_abs(path, abs) == -1) {
+		snprintf(err, errlen, "%s%s%s: cannot resolve path", pol->key ?
+		    pol->key : "", pol->key ? " " : "", path);
+		return SK_ERR_IO;
+	} else if (path[0] == '/' && safefile_abs(path, abs) == -1) {
+		snprintf(err, errlen, "%s%s%s: path too long", pol->key ?
+		    pol->key : "", pol->key ? " " : "", path);
 		return SK_ERR_LIMIT;
-	} else {
-		strcpy(abs, path);
 	}
 	if (lstat(abs, &st) == -1) {
-		if (errno != ENOENT || !pol->missing_ok) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			return SK_ERR_IO;
-		}
+		if (errno != ENOENT || !pol->missing_ok)
+			return safefile_stat_failed(path, pol, err, errlen);
 	} else if (S_ISLNK(st.st_mode)) {
-		snprintf(err, errlen, "unsafe file %s: is a symbolic link; fix: "
-		    "point the configuration at the real file", path);
+		safefile_head(path, pol, "file", head, sizeof(head));
+		snprintf(err, errlen, "%s: is a symbolic link; fix: point the "
+		    "configuration at the real file", head);
 		return SK_ERR_UNSAFE;
 	} else if ((r = safefile_file(path, &st, pol, err, errlen)) != SK_OK) {
 		return r;
 	}
-	return safefile_walk_up(abs, pol, err, errlen);
+	return safefile_walk_up(path, abs, pol, err, errlen);
 }
 
 int
@@ -172,8 +321,8 @@ safefile_check_dir(const char *dir, const struct safefile_policy *pol,
 		snprintf(err, errlen, "%s: want an absolute path", dir);
 		return SK_ERR_INVAL;
 	}
-	if ((r = safefile_dir(dir, pol, err, errlen)) != SK_OK)
+	if ((r = safefile_dir(dir, dir, pol, err, errlen)) != SK_OK)
 		return r;
 	snprintf(abs, sizeof(abs), "%s", dir);
-	return safefile_walk_up(abs, pol, err, errlen);
+	return safefile_walk_up(dir, abs, pol, err, errlen);
 }

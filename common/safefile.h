@@ -13,11 +13,13 @@ struct safefile_policy {
 	gid_t trusted_gid;	/* group that may read a secret file, or (gid_t)-1 */
 	int secret;		/* file holds secrets: no read access for others */
 	int missing_ok;		/* a missing file is fine if its directory is safe */
+	const char *key;	/* the config key (or flag) naming the file, or NULL */
 };
 
 /*
  * Checks path and every directory above it. On SK_ERR_UNSAFE or SK_ERR_IO,
- * err gets a one-line message that names the file and the fix.
+ * err gets a one-line message that names the key (pol->key), the file and
+ * the fix. On SK_ERR_IO errno is kept.
  */
 int safefile_check(const char *path, const struct safefile_policy *pol,
     char *err, size_t errlen);
@@ -32,5 +34,20 @@ int safefile_check_dir(const char *dir, const struct safefile_policy *pol,
 
 /* Fills pol with the defaults for a root-only secret file. */
 void safefile_policy_secret(struct safefile_policy *pol);
+
+/*
+ * Explains, from errnum and a look at the path, why path could not be
+ * used: "KEY PATH: cannot VERB: REASON; FIX", e.g. "install_key /a/k:
+ * cannot create: /a does not exist; create it (install -d -m 0755 /a) or
+ * set install_key". key may be NULL; how says how to name another file
+ * ("set KEY" when NULL, "give another with KEY" for a flag such as -f).
+ * Returns SK_ERR_NOTFOUND when the path is wrong (something on it is
+ * missing or not a directory), SK_ERR_UNSAFE when access is denied, and
+ * SK_ERR_IO otherwise.
+ */
+int safefile_explain(const char *key, const char *path, const char *verb,
+    int errnum, const char *how, char *err, size_t errlen);
+/* The class safefile_explain returns for errnum. */
+int safefile_errclass(int errnum);
 
 #endif

@@ -147,45 +147,133 @@ sasldb_lock(struct sasldb *db, const char *lockpath, const char *holder,
 	return SK_OK;
 }
 
+/* "KEY " when the caller named the key, for messages. */
+static const char *
+sasldb_key_sp(const struct sasldb *db, char *buf, size_t buflen)
+{
+	snprintf(buf, buflen, "%s%s", db->opts.key ? db->opts.key : "",
+	    db->opts.key ? " " : "");
+	return buf;
+}
+
+/* ", or set KEY" (", or give another with -f" for a flag), or "". */
+static const char *
+sasldb_how(const struct sasldb *db, char *buf, size_t buflen)
+{
+	const char *key = db->opts.key;
+
+	snprintf(buf, buflen, "%s%s", key == NULL ? "" : key[0] == '-' ?
+	    ", or give another with " : ", or set ", key ? key : "");
+	return buf;
+}
+
 /* Creates or checks the private environment directory: a 0700 directory of ours. */
 static int
-sasldb_envdir(const char *envdir, char *err, size_t errlen)
+sasldb_envdir(const struct sasldb *db, char *err, size_t errlen)
 {
+	char verb[sizeof(db->envdir) + 8], k[80];
 	struct stat st;
+	int e;
 
-	if (mkdir(envdir, 0700) == 0)
+	if (mkdir(db->envdir, 0700) == 0)
 		return SK_OK;
-	if (errno != EEXIST || lstat(envdir, &st) == -1) {
-		seterr(err, errlen, "%s: %s", envdir, strerror(errno));
+	if (errno != EEXIST || lstat(db->envdir, &st) == -1) {
+		e = errno;
+		snprintf(verb, sizeof(verb), "create %s", db->envdir);
+		safefile_explain(db->opts.key, db->full, verb, e, NULL, err,
+		    errlen);
+		errno = e;
 		return SK_ERR_IO;
 	}
 	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
 	    (st.st_mode & 077) != 0) {
-		seterr(err, errlen, "unsafe directory %s: must be a directory "
-		    "owned by root with mode 0700; fix: chown root %s && "
-		    "chmod 0700 %s", envdir, envdir, envdir);
+		seterr(err, errlen, "%s%s: unsafe directory %s: must be a "
+		    "directory owned by root with mode 0700; fix: chown root %s "
+		    "&& chmod 0700 %s", sasldb_key_sp(db, k, sizeof(k)), db->full,
+		    db->envdir, db->envdir, db->envdir);
 		return SK_ERR_UNSAFE;
 	}
 	return SK_OK;
 }
 
-/* Splits path into an absolute directory and a base name. */
+/*
+ * Looks at the first page before anything is created beside the file: a
+ * Berkeley DB hash file has DB_HASHMAGIC at offset 12 of its meta page, in
+ * the byte order of the host that wrote it. A missing file is fine (the
+ * caller creates it or says so); an empty one is not a sasldb either, as
+ * Berkeley DB refuses it in a transactional environment.
+ */
 static int
-sasldb_paths(const char *path, char *dir, char *base, char *err, size_t errlen)
+sasldb_check_magic(const struct sasldb *db, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX];
+	unsigned char page[16];
+	uint32_t le, be;
+	char k[80], how[96];
+	ssize_t n;
+	int fd, e;
+
+	if ((fd = open(db->full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return SK_OK;
+		e = errno;
+		safefile_explain(db->opts.key, db->full, "read", e, NULL, err,
+		    errlen);
+		errno = e;
+		return SK_ERR_IO;
+	}
+	n = read(fd, page, sizeof(page));
+	e = errno;
+	close(fd);
+	if (n == 0) {
+		seterr(err, errlen, "%s%s: an empty file, not a sasldb; remove it "
+		    "(authd and saslpasswd -c create the sasldb), or check the "
+		    "path%s", sasldb_key_sp(db, k, sizeof(k)), db->full,
+		    sasldb_how(db, how, sizeof(how)));
+		return SK_ERR_FORMAT;
+	}
+	if (n < 0) {
+		safefile_explain(db->opts.key, db->full, "read", e, NULL, err,
+		    errlen);
+		errno = e;
+		return SK_ERR_IO;
+	}
+	if (n == (ssize_t)sizeof(page)) {
+		le = (uint32_t)page[12] | (uint32_t)page[13] << 8 |
+		    (uint32_t)page[14] << 16 | (uint32_t)page[15] << 24;
+		be = (uint32_t)page[15] | (uint32_t)page[14] << 8 |
+		    (uint32_t)page[13] << 16 | (uint32_t)page[12] << 24;
+		if (le == DB_HASHMAGIC || be == DB_HASHMAGIC)
+			return SK_OK;
+	}
+	seterr(err, errlen, "%s%s: not a sasldb (Berkeley DB hash) file; check "
+	    "the path%s", sasldb_key_sp(db, k, sizeof(k)), db->full,
+	    sasldb_how(db, how, sizeof(how)));
+	return SK_ERR_FORMAT;
+}
+
+/* Splits the path to open into an absolute directory and a base name. */
+static int
+sasldb_paths(struct sasldb *db, char *err, size_t errlen)
+{
+	const char *path = db->opts.path, *key = db->opts.key;
 	const char *slash = strrchr(path, '/');
 	size_t dlen = slash ? (size_t)(slash - path) : 0;
+	char tmp[PATH_MAX], *dir = db->dir, *base = db->base;
+	int e;
 
 	if (strlen(path) >= sizeof(tmp) || (slash && slash[1] == '\0') ||
 	    path[0] == '\0') {
-		seterr(err, errlen, "%s: not a file name", path);
+		seterr(err, errlen, "%s%s%s: not a file name", key ? key : "",
+		    key ? " " : "", path);
 		return SK_ERR_INVAL;
 	}
 	snprintf(tmp, sizeof(tmp), "%.*s", (int)(slash ? (dlen ? dlen : 1) : 1),
 	    slash ? path : ".");
 	if (realpath(tmp, dir) == NULL) {
-		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		e = errno;
+		safefile_explain(key, path, db->opts.create ? "create" : "open",
+		    e, NULL, err, errlen);
+		errno = e;
 		return SK_ERR_IO;
 	}
 	snprintf(base, NAME_MAX + 1, "%s", slash ? slash + 1 : path);
@@ -287,6 +375,7 @@ sasldb_open_db(struct sasldb *db, char *err, size_t errlen)
 	u_int32_t fl = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
 	    DB_INIT_TXN | DB_PRIVATE | (opts->threaded ? DB_THREAD : 0);
 	struct stat st;
+	char k[80];
 	int r, exists;
 
 	db->dberr[0] = '\0';
@@ -299,7 +388,8 @@ sasldb_open_db(struct sasldb *db, char *err, size_t errlen)
 	if (r == 0)
 		fl |= DB_RECOVER;
 	if (!exists && !opts->create) {
-		seterr(err, errlen, "%s: no such file", db->full);
+		seterr(err, errlen, "%s%s: no such file", sasldb_key_sp(db, k,
+		    sizeof(k)), db->full);
 		return SK_ERR_NOTFOUND;
 	}
 	if (exists && (r = sasldb_lsn_adopt(db, &st)) != 0)
@@ -342,8 +432,9 @@ sasldb_open_db(struct sasldb *db, char *err, size_t errlen)
 	}
 	return SK_OK;
 dberr:
-	seterr(err, errlen, "%s: %s%s%s", db->full, db_strerror(r),
-	    db->dberr[0] ? ": " : "", db->dberr);
+	seterr(err, errlen, "%s%s: Berkeley DB: %s%s%s", sasldb_key_sp(db, k,
+	    sizeof(k)), db->full, db_strerror(r), db->dberr[0] ? ": " : "",
+	    db->dberr);
 	return SK_ERR_DB;
 }
 
@@ -351,10 +442,10 @@ int
 sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
     char *err, size_t errlen, char *holder_r, size_t holder_len)
 {
-	char lockpath[PATH_MAX + NAME_MAX + 32];
+	char lockpath[PATH_MAX + NAME_MAX + 32], k[80], how[96];
 	struct safefile_policy pol;
 	struct sasldb *db;
-	int r;
+	int r, e;
 
 	*db_r = NULL;
 	if ((db = calloc(1, sizeof(*db))) == NULL)
@@ -363,33 +454,41 @@ sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
 	pthread_rwlock_init(&db->rw, NULL);
 	db->opts = *opts;
 	db->opts.holder = NULL;
-	if ((r = sasldb_paths(opts->path, db->dir, db->base, err, errlen)) != SK_OK)
+	if ((r = sasldb_paths(db, err, errlen)) != SK_OK)
 		goto fail;
 	snprintf(db->full, sizeof(db->full), "%s/%s", db->dir, db->base);
 	if (!opts->create && access(db->full, F_OK) == -1 && errno == ENOENT) {
-		seterr(err, errlen, "%s: no such file", db->full);
+		seterr(err, errlen, "%s%s: no such file; check the path%s "
+		    "(saslpasswd -c creates the file)", sasldb_key_sp(db, k,
+		    sizeof(k)), db->full, sasldb_how(db, how, sizeof(how)));
 		r = SK_ERR_NOTFOUND;
 		goto fail;
 	}
 	safefile_policy_secret(&pol);
 	pol.owner = geteuid();
 	pol.missing_ok = opts->create;
-	if ((r = safefile_check(db->full, &pol, err, errlen)) != SK_OK)
+	pol.key = opts->key;
+	if ((r = safefile_check(db->full, &pol, err, errlen)) != SK_OK ||
+	    (r = sasldb_check_magic(db, err, errlen)) != SK_OK)
 		goto fail;
 	snprintf(db->envdir, sizeof(db->envdir), "%s%s", db->full,
 	    SASLDB_ENV_SUFFIX);
 	snprintf(db->cleanpath, sizeof(db->cleanpath), "%s/clean", db->envdir);
 	snprintf(lockpath, sizeof(lockpath), "%s/lock", db->envdir);
-	if ((r = sasldb_envdir(db->envdir, err, errlen)) != SK_OK)
+	if ((r = sasldb_envdir(db, err, errlen)) != SK_OK)
 		goto fail;
 	r = sasldb_lock(db, lockpath, opts->holder, opts->lock_wait_ms, holder_r,
 	    holder_len);
 	if (r == SK_ERR_BUSY) {
-		seterr(err, errlen, "%s is in use by %s", db->full,
-		    holder_r && holder_r[0] ? holder_r : "another process");
+		seterr(err, errlen, "%s%s is in use by %s", sasldb_key_sp(db, k,
+		    sizeof(k)), db->full, holder_r && holder_r[0] ? holder_r :
+		    "another process");
 		goto fail;
 	} else if (r != SK_OK) {
-		seterr(err, errlen, "%s: %s", lockpath, strerror(errno));
+		e = errno;
+		seterr(err, errlen, "%s%s: lock %s: %s", sasldb_key_sp(db, k,
+		    sizeof(k)), db->full, lockpath, strerror(e));
+		errno = e;
 		goto fail;
 	}
 	if ((r = sasldb_open_db(db, err, errlen)) != SK_OK)
@@ -398,7 +497,9 @@ sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
 	*db_r = db;
 	return SK_OK;
 fail:
+	e = errno;
 	sasldb_close(db);
+	errno = e;
 	return r;
 }
 

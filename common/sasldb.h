@@ -43,13 +43,18 @@ struct sasldb_open_opts {
 	int lock_wait_ms;	/* how long to wait for another saslpasswd */
 	size_t cache_bytes;	/* Berkeley DB cache; 0 for the default */
 	int threaded;		/* handles shared by threads (authd) */
+	const char *key;	/* names path in messages: "sasldb_path", "-f" */
 };
 
 /*
- * Opens the store: safe-file checks, the exclusive lock, recovery of the
- * environment <path>.saslkit/, then the database. On failure err holds a
- * message for the admin. SK_ERR_BUSY means another process holds the lock;
- * holder_r (if not NULL, size holder_len) then names it, e.g. "authd pid 12".
+ * Opens the store: safe-file checks, a look at the file's first page, the
+ * exclusive lock, recovery of the environment <path>.saslkit/, then the
+ * database. On failure err holds a message for the admin that names the
+ * key, the file and what to do. SK_ERR_BUSY means another process holds
+ * the lock; holder_r (if not NULL, size holder_len) then names it, e.g.
+ * "authd pid 12". SK_ERR_FORMAT means the file is not a Berkeley DB hash
+ * file, an empty (0-byte) one included: nothing was created beside it.
+ * On SK_ERR_IO errno is kept.
  */
 int sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
     char *err, size_t errlen, char *holder_r, size_t holder_len);

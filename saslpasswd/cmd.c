@@ -44,6 +44,7 @@ sp_open(struct sp_ctx *sp, int create)
 		return 0;
 	memset(&o, 0, sizeof(o));
 	o.path = sp->path;
+	o.key = sp->path_key != NULL ? sp->path_key : "sasldb_path";
 	o.holder = "saslpasswd";
 	o.create = create;
 	o.lock_wait_ms = 10000;

@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "err.h"
 #include "log.h"
+#include "safefile.h"
 #include "saslpasswd.h"
 #include "scram.h"
 #include "version.h"
@@ -199,8 +200,8 @@ static int
 load_conf(const char *file, const char *app, struct conf **c)
 {
 	const char *dir = getenv("SASLKIT_CONFDIR");
-	char path[PATH_MAX], err[512];
-	int r;
+	char path[PATH_MAX], err[PATH_MAX + 512];
+	int r, e;
 
 	if (file == NULL) {
 		snprintf(path, sizeof(path), "%s/%s.conf", dir ? dir : DEFAULT_CONFDIR,
@@ -212,9 +213,15 @@ load_conf(const char *file, const char *app, struct conf **c)
 		*c = conf_empty();
 		return *c ? 0 : EXIT_SOFTWARE;
 	}
-	if (r != SK_OK) {
+	if (r == SK_ERR_NOTFOUND || r == SK_ERR_IO) {
+		e = errno;
+		safefile_explain("-C", file, "read", e, NULL, err, sizeof(err));
 		log_error("%s", err);
 		return r == SK_ERR_NOTFOUND ? EXIT_NOINPUT : EXIT_DATAERR;
+	}
+	if (r != SK_OK) {
+		log_error("%s", err);
+		return EXIT_DATAERR;
 	}
 	return 0;
 }
@@ -335,7 +342,11 @@ main(int argc, char *argv[])
 		case 'd': f.del = 1; break;
 		case 'n': sp.plain = SASLDB_PLAIN_NO; break;
 		case 'P': sp.plain = SASLDB_PLAIN_YES; break;
-		case 'f': sp.path = optarg; f.have_file = 1; break;
+		case 'f':
+			sp.path = optarg;
+			sp.path_key = "-f";
+			f.have_file = 1;
+			break;
 		case 'S': sp.admin_path = optarg; f.have_socket = 1; break;
 		case 'u': sp.realm = optarg; break;
 		case 'a':

@@ -26,6 +26,7 @@ struct sksecret_admin;
 
 struct sp_ctx {
 	const char *path;	/* the sasldb file */
+	const char *path_key;	/* where path came from: "-f" or "sasldb_path" */
 	const char *realm;	/* default realm for users without "@" */
 	unsigned iterations;	/* PBKDF2 rounds */
 	enum sasldb_plain plain;

@@ -178,8 +178,9 @@ authc_connect(struct authc *c)
 	if ((r = sksecret_auth_open(d->conf.auth_socket, &c->auth)) !=
 	    SKSECRET_OK) {
 		if (c->down < 2)
-			log_warn("authd at %s (connection %u): %s; AUTH "
-			    "unavailable until it answers", d->conf.auth_socket,
+			log_warn("auth_socket %s: authd (connection %u): %s; "
+			    "AUTH unavailable until it answers: start authd, or "
+			    "set auth_socket to its socket", d->conf.auth_socket,
 			    c->n, sksecret_strerror(r));
 		if (!d->reached && !d->unreached_said)
 			log_warn("authd not reached yet since smtpd started: "

@@ -23,17 +23,20 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "err.h"
 #include "log.h"
 #include "pidfile.h"
 #include "privdrop.h"
 #include "rundir.h"
+#include "safefile.h"
 #include "session.h"
 #include "version.h"
 
-#define EXIT_CONFIG 78
-#define EXIT_NOPERM 77	/* sysexits: an unsafe file or directory */
+#define EXIT_IOERR 74	/* sysexits: I/O error */
+#define EXIT_NOPERM 77	/* sysexits: unsafe file, permission denied */
+#define EXIT_CONFIG 78	/* sysexits: configuration error */
 
 static struct smtpd smtpd;
 static struct event *drain;
@@ -73,21 +76,73 @@ bind_listener(const struct listener_conf *l)
 }
 
 /*
+ * The exit status for a file that a key names, from an sk_err (and errno
+ * for SK_ERR_IO): 77 unsafe or denied, 78 a wrong path or contents, 74 I/O.
+ */
+static int
+file_status(int r, int e)
+{
+	if (r == SK_ERR_IO)
+		r = safefile_errclass(e);
+	switch (r) {
+	case SK_ERR_UNSAFE: return EXIT_NOPERM;
+	case SK_ERR_NOTFOUND: case SK_ERR_FORMAT: case SK_ERR_INVAL:
+	case SK_ERR_LIMIT: return EXIT_CONFIG;
+	}
+	return EXIT_IOERR;
+}
+
+/*
  * The TLS context, before root goes: the key is the one secret smtpd
  * holds, so its file must be as safe as authd's (owner only). Its owner
  * may be root or smtpd's user, who can then read it again on SIGHUP.
+ * Returns an exit status, the error logged, naming the key and the file.
  */
-static SSL_CTX *
-tls_load(const struct smtpd_conf *c, uid_t key_owner)
+static int
+tls_load(const struct smtpd_conf *c, uid_t key_owner, SSL_CTX **ctx_r)
 {
 	char err[1024];
-	SSL_CTX *ctx;
+	int r;
 
-	if (smtpd_tls_load(c, key_owner, &ctx, err, sizeof(err)) != SK_OK) {
+	if ((r = smtpd_tls_load(c, key_owner, ctx_r, err, sizeof(err))) !=
+	    SK_OK) {
 		log_error("%s", err);
-		return NULL;
+		return file_status(r, errno);
 	}
-	return ctx;
+	return 0;
+}
+
+/*
+ * After the drop: smtpd's user must be able to write where messages go
+ * (maildir, or the directory above it while the handoff has not made it
+ * yet; spool_dir for sendmail_command), or every message would fail.
+ * Returns an exit status, the error logged, naming the key.
+ */
+static int
+check_handoff_dir(const struct smtpd_conf *c)
+{
+	const char *key = c->maildir != NULL ? "maildir" : "spool_dir";
+	const char *dir = c->maildir != NULL ? c->maildir : c->spool_dir;
+	char up[4096], err[1024], *slash;
+	int r, e;
+
+	if (access(dir, W_OK | X_OK) == 0)
+		return 0;
+	e = errno;
+	if (e == ENOENT && c->maildir != NULL &&
+	    (size_t)snprintf(up, sizeof(up), "%s", dir) < sizeof(up)) {
+		if ((slash = strrchr(up, '/')) == NULL)
+			strcpy(up, ".");
+		else
+			slash[slash == up] = '\0';
+		if (access(up, W_OK | X_OK) == 0)
+			return 0;
+		if (errno != ENOENT)	/* the maildir is missing, and can't be made */
+			e = errno;
+	}
+	r = safefile_explain(key, dir, "write into", e, NULL, err, sizeof(err));
+	log_error("%s", err);
+	return file_status(r, e);
 }
 
 /* Who may own tls_key besides root: smtpd's user (or ours, unprivileged). */
@@ -122,9 +177,9 @@ open_pidfile(const char *path)
 	if (made > 0)
 		log_info("pidfile: made the directory of %s", path);
 	if ((r = pidfile_open(path, &fd, err, sizeof(err))) == SK_ERR_BUSY)
-		fatal("pidfile %s: is another smtpd running?", err);
+		fatal("%s: is another smtpd running?", err);
 	if (r != SK_OK)
-		fatal("pidfile %s", err);
+		fatal("%s", err);
 	return fd;
 }
 
@@ -188,7 +243,7 @@ main(int argc, char *argv[])
 	struct event *sigs[3];
 	static const int signums[] = { SIGTERM, SIGINT, SIGHUP };
 	char err[1024];
-	int c, foreground = 0, pidfd = -1;
+	int c, r, foreground = 0, pidfd = -1;
 	uid_t owner;
 	size_t i;
 
@@ -204,7 +259,15 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	log_init("smtpd", LOG_MAIL, foreground);
-	if (smtpd_conf_load(conffile, &smtpd.conf, err, sizeof(err)) != SK_OK) {
+	if ((r = smtpd_conf_load(conffile, &smtpd.conf, err, sizeof(err))) !=
+	    SK_OK) {
+		if (r == SK_ERR_NOTFOUND || r == SK_ERR_IO) {
+			c = errno;
+			r = safefile_explain("-c", conffile, "read", c, NULL, err,
+			    sizeof(err));
+			log_error("%s", err);
+			return file_status(r, c);
+		}
 		log_error("%s", err);
 		return EXIT_CONFIG;
 	}
@@ -213,9 +276,9 @@ main(int argc, char *argv[])
 	owner = key_owner(smtpd.conf.user);
 	for (i = 0; i < smtpd.conf.nlisten; i++)
 		if (smtpd.conf.listen[i].tls != LISTEN_PLAIN &&
-		    smtpd.tls == NULL && (smtpd.tls = tls_load(&smtpd.conf,
-		    owner)) == NULL)
-			return EXIT_CONFIG;
+		    smtpd.tls == NULL &&
+		    (r = tls_load(&smtpd.conf, owner, &smtpd.tls)) != 0)
+			return r;
 	if (smtpd.conf.sender_login_map != NULL &&
 	    sender_map_load(smtpd.conf.sender_login_map, &smtpd.senders, err,
 	    sizeof(err)) != 0) {
@@ -233,6 +296,8 @@ main(int argc, char *argv[])
 	/* no network byte has been read yet */
 	if (privdrop(smtpd.conf.user, err, sizeof(err)) != 0)
 		fatal("%s", err);
+	if ((r = check_handoff_dir(&smtpd.conf)) != 0)
+		return r;
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon: %s", strerror(errno));
 	/* the lock came through the fork; root owns the file */

@@ -42,35 +42,77 @@ static struct conf *boot_raw;	/* restart-only strings point into it */
 static uid_t key_owner;		/* who may own tls_key besides root */
 static struct retired *retired;
 
+/* The reason OpenSSL gave for the last failure, or a default. */
+static const char *
+tls_reason(void)
+{
+	const char *r = ERR_reason_error_string(ERR_get_error());
+
+	ERR_clear_error();
+	return r != NULL ? r : "unknown reason";
+}
+
 int
 smtpd_tls_load(const struct smtpd_conf *c, uid_t owner, SSL_CTX **ctx_r,
     char *err, size_t errlen)
 {
 	struct safefile_policy pol;
+	unsigned long oe;
 	SSL_CTX *ctx;
+	int r, e;
 
 	*ctx_r = NULL;
 	safefile_policy_secret(&pol);
 	pol.owner = owner;
-	if (safefile_check(c->tls_key, &pol, err, errlen) != SK_OK)
-		return SK_ERR_UNSAFE;
+	pol.key = "tls_key";
+	if ((r = safefile_check(c->tls_key, &pol, err, errlen)) != SK_OK)
+		return r;
+	if (access(c->tls_cert, R_OK) == -1) {
+		e = errno;
+		r = safefile_explain("tls_cert", c->tls_cert, "read", e, NULL,
+		    err, errlen);
+		errno = e;
+		return r;
+	}
 	ERR_clear_error();
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
-	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
-	    SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, c->tls_key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		snprintf(err, errlen, "TLS: %s, %s: %s", c->tls_cert, c->tls_key,
-		    ERR_reason_error_string(ERR_get_error()));
+	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
+		snprintf(err, errlen, "TLS: cannot make a context: %s",
+		    tls_reason());
 		SSL_CTX_free(ctx);
 		return SK_ERR_CRYPTO;
 	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert) != 1) {
+		snprintf(err, errlen, "tls_cert %s: not a PEM certificate chain "
+		    "(%s); check the file or set tls_cert", c->tls_cert,
+		    tls_reason());
+		goto bad;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, c->tls_key, SSL_FILETYPE_PEM) != 1) {
+		/* a good key, but of another certificate */
+		oe = ERR_peek_last_error();
+		if (ERR_GET_LIB(oe) == ERR_LIB_X509 &&
+		    ERR_GET_REASON(oe) == X509_R_KEY_VALUES_MISMATCH)
+			goto mismatch;
+		snprintf(err, errlen, "tls_key %s: not a PEM private key (%s); "
+		    "check the file or set tls_key", c->tls_key, tls_reason());
+		goto bad;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1)
+		goto mismatch;
 	/* no renegotiation, no compression, the server's cipher order */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
 	*ctx_r = ctx;
 	return SK_OK;
+mismatch:
+	snprintf(err, errlen, "tls_key %s: does not match the certificate of "
+	    "tls_cert %s (%s); set the two to a key and its certificate",
+	    c->tls_key, c->tls_cert, tls_reason());
+bad:
+	SSL_CTX_free(ctx);
+	return SK_ERR_FORMAT;
 }
 
 void

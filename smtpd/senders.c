@@ -4,11 +4,13 @@
  * check whole.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "safefile.h"
 #include "senders.h"
 
 #define SENDER_LINE_MAX	1022	/* octets, the line end not included */
@@ -94,7 +96,8 @@ sender_map_load(const char *path, struct sender_map *m, char *err,
 
 	memset(m, 0, sizeof(*m));
 	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "sender_login_map %s: cannot read it", path);
+		safefile_explain("sender_login_map", path, "read", errno, NULL,
+		    err, errlen);
 		return -1;
 	}
 	while ((len = read_line(fp, line, sizeof(line), &over)) != 0) {
@@ -119,7 +122,8 @@ sender_map_load(const char *path, struct sender_map *m, char *err,
 			free(e.addr);
 			free(e.users);
 			snprintf(err, errlen, "sender_login_map %s:%lu: want "
-			    "\"address user[,user...]\"", path, lineno);
+			    "\"address user[,user...]\"; correct line %lu", path,
+			    lineno, lineno);
 			fclose(fp);
 			sender_map_free(m);
 			return -1;
@@ -128,8 +132,8 @@ sender_map_load(const char *path, struct sender_map *m, char *err,
 		m->e[m->n++] = e;
 	}
 	if (ferror(fp)) {		/* a directory, an I/O error */
-		snprintf(err, errlen, "sender_login_map %s: cannot read it",
-		    path);
+		safefile_explain("sender_login_map", path, "read", errno, NULL,
+		    err, errlen);
 		fclose(fp);
 		sender_map_free(m);
 		return -1;

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,10 +334,18 @@ test_load(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/sasl.conf", tmpdir);
+	errno = 0;
 	assert_int_equal(conf_load(path, &c, err, sizeof(err)),
 	    SK_ERR_NOTFOUND);
+	/* errno kept, for the caller's message that names the key */
+	assert_int_equal(errno, ENOENT);
 	assert_null(c);
 	assert_non_null(strstr(err, path));
+	/* a directory opens, but does not read: SK_ERR_IO, errno EISDIR */
+	errno = 0;
+	assert_int_equal(conf_load(tmpdir, &c, err, sizeof(err)), SK_ERR_IO);
+	assert_int_equal(errno, EISDIR);
+	assert_null(c);
 
 	fp = fopen(path, "w");
 	assert_non_null(fp);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -309,6 +310,105 @@ test_relative(void **state)
 	assert_int_equal(chdir(cwd), 0);
 }
 
+/*
+ * A missing directory above a file the key names: the message names the
+ * key, the file, the directory that is missing and how to make it, and the
+ * return keeps errno.
+ */
+static void
+test_missing_dir_names_key(void **state)
+{
+	struct fx *f = *state;
+	char path[256], want[1024];
+
+	snprintf(path, sizeof(path), "%s/nodir/sub/authd.key", f->dir);
+	f->pol.missing_ok = 1;
+	f->pol.key = "install_key";
+	errno = 0;
+	assert_int_equal(check(f, path), SK_ERR_IO);
+	assert_int_equal(errno, ENOENT);
+	snprintf(want, sizeof(want), "install_key %s: cannot create: %s/nodir "
+	    "does not exist; create it (install -d -m 0755 %s/nodir) or set "
+	    "install_key", path, f->dir, f->dir);
+	assert_string_equal(f->err, want);
+	/* without missing_ok the file is to be opened, and is missing itself */
+	snprintf(path, sizeof(path), "%s/gone.conf", f->dir);
+	f->pol.missing_ok = 0;
+	f->pol.key = "-c";
+	assert_int_equal(check(f, path), SK_ERR_IO);
+	snprintf(want, sizeof(want), "-c %s: cannot open: it does not exist; "
+	    "create it or give another with -c", path);
+	assert_string_equal(f->err, want);
+}
+
+/* Unsafe files and directories name the key before the file. */
+static void
+test_unsafe_names_key(void **state)
+{
+	struct fx *f = *state;
+	char path[256], sub[256], want[1024];
+
+	mkfile(f, "k", 0644, path, sizeof(path));
+	f->pol.key = "tls_key";
+	assert_int_equal(check(f, path), SK_ERR_UNSAFE);
+	snprintf(want, sizeof(want), "tls_key %s: unsafe file: readable by "
+	    "others", path);
+	assert_memory_equal(f->err, want, strlen(want));
+	assert_non_null(strstr(f->err, "chmod 0600"));
+	snprintf(sub, sizeof(sub), "%s/open", f->dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(chmod(sub, 0777), 0);
+	snprintf(path, sizeof(path), "%s/open/k", f->dir);
+	f->pol.missing_ok = 1;
+	assert_int_equal(check(f, path), SK_ERR_UNSAFE);
+	snprintf(want, sizeof(want), "tls_key %s: unsafe directory %s: "
+	    "writable by group or others (mode 0777); fix: chmod go-w %s",
+	    path, sub, sub);
+	assert_string_equal(f->err, want);
+}
+
+/* safefile_explain: each errno's reason, fix and class. */
+static void
+test_explain(void **state)
+{
+	struct fx *f = *state;
+	char path[512], file[256], want[1280];
+
+	/* a file used as a directory */
+	mkfile(f, "plain", 0600, file, sizeof(file));
+	snprintf(path, sizeof(path), "%s/x/y", file);
+	assert_int_equal(safefile_explain("maildir", path, "write into",
+	    ENOTDIR, NULL, f->err, sizeof(f->err)), SK_ERR_NOTFOUND);
+	snprintf(want, sizeof(want), "maildir %s: cannot write into: %s is not "
+	    "a directory; correct the path or set maildir", path, file);
+	assert_string_equal(f->err, want);
+	/* the file itself is missing, its directory is there */
+	snprintf(path, sizeof(path), "%s/cert.pem", f->dir);
+	assert_int_equal(safefile_explain("tls_cert", path, "read", ENOENT,
+	    NULL, f->err, sizeof(f->err)), SK_ERR_NOTFOUND);
+	snprintf(want, sizeof(want), "tls_cert %s: cannot read: it does not "
+	    "exist; create it or set tls_cert", path);
+	assert_string_equal(f->err, want);
+	/* denied: the uid and what to open up */
+	assert_int_equal(safefile_explain("spool_dir", f->dir, "write into",
+	    EACCES, NULL, f->err, sizeof(f->err)), SK_ERR_UNSAFE);
+	assert_non_null(strstr(f->err, "spool_dir "));
+	assert_non_null(strstr(f->err, "permission denied to uid 0"));
+	/* anything else: the system's words and the path to check */
+	assert_int_equal(safefile_explain(NULL, f->dir, "read", EIO, NULL,
+	    f->err, sizeof(f->err)), SK_ERR_IO);
+	snprintf(want, sizeof(want), "%s: cannot read: %s; check %s", f->dir,
+	    strerror(EIO), f->dir);
+	assert_string_equal(f->err, want);
+	assert_int_equal(safefile_explain("k", "rel", "read", EISDIR, "say so",
+	    f->err, sizeof(f->err)), SK_ERR_NOTFOUND);
+	assert_string_equal(f->err, "k rel: cannot read: it is a directory, "
+	    "not a file; correct the path or say so");
+	assert_int_equal(safefile_errclass(EROFS), SK_ERR_IO);
+	assert_int_equal(safefile_errclass(ELOOP), SK_ERR_NOTFOUND);
+	assert_int_equal(safefile_errclass(EPERM), SK_ERR_UNSAFE);
+}
+
 int
 main(void)
 {
@@ -327,6 +427,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_regular, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relative, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_dir_names_key, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unsafe_names_key, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
 	};
 
 	if (geteuid() != 0) {

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,6 +227,114 @@ test_open_unsafe(void **state)
 	assert_non_null(strstr(f->err, f->path));
 	assert_int_equal(chmod(f->path, 0600), 0);
 	reopen(f);
+}
+
+/* Writes n bytes of data to dir/name, mode 0600; the path into path. */
+static void
+put_file(const struct fx *f, const char *name, const void *data, size_t n,
+    char *path, size_t pathsz)
+{
+	FILE *fp;
+
+	snprintf(path, pathsz, "%s/%s", f->dir, name);
+	assert_non_null(fp = fopen(path, "w"));
+	assert_int_equal(fwrite(data, 1, n, fp), n);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
+/*
+ * A file that is not a Berkeley DB hash file (random bytes, an empty file,
+ * a btree database) is SK_ERR_FORMAT, with a message that names the key,
+ * the file and what to do, and no <file>.saslkit directory is left beside it.
+ */
+static void
+test_open_not_sasldb(void **state)
+{
+	struct fx *f = *state;
+	struct sasldb_open_opts o;
+	unsigned char junk[8192];
+	char path[160], env[192], want[512];
+	struct sasldb *db2 = NULL;
+	struct stat st;
+	DB *bt;
+	size_t i;
+
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (unsigned char)(i * 7 + 3);
+	put_file(f, "garbage.db", junk, sizeof(junk), path, sizeof(path));
+	memset(&o, 0, sizeof(o));
+	o.path = path;
+	o.key = "sasldb_path";
+	o.create = 1;
+	assert_int_equal(sasldb_open(&o, &db2, f->err, sizeof(f->err), NULL, 0),
+	    SK_ERR_FORMAT);
+	assert_null(db2);
+	snprintf(want, sizeof(want), "sasldb_path %s: not a sasldb (Berkeley DB "
+	    "hash) file; check the path, or set sasldb_path", path);
+	assert_string_equal(f->err, want);
+	snprintf(env, sizeof(env), "%s.saslkit", path);
+	assert_int_equal(stat(env, &st), -1);
+	/* a flag names it too */
+	o.key = "-f";
+	o.create = 0;
+	assert_int_equal(sasldb_open(&o, &db2, f->err, sizeof(f->err), NULL, 0),
+	    SK_ERR_FORMAT);
+	assert_non_null(strstr(f->err, "-f "));
+	assert_non_null(strstr(f->err, "give another with -f"));
+	/* an empty file is refused, and left alone */
+	put_file(f, "empty.db", "", 0, path, sizeof(path));
+	o.create = 1;
+	assert_int_equal(sasldb_open(&o, &db2, f->err, sizeof(f->err), NULL, 0),
+	    SK_ERR_FORMAT);
+	assert_non_null(strstr(f->err, "an empty file, not a sasldb"));
+	snprintf(env, sizeof(env), "%s.saslkit", path);
+	assert_int_equal(stat(env, &st), -1);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	/* a Berkeley DB file of another type (btree) is not a sasldb either */
+	snprintf(path, sizeof(path), "%s/btree.db", f->dir);
+	assert_int_equal(db_create(&bt, NULL, 0), 0);
+	assert_int_equal(bt->open(bt, NULL, path, NULL, DB_BTREE, DB_CREATE,
+	    0600), 0);
+	assert_int_equal(bt->close(bt, 0), 0);
+	assert_int_equal(sasldb_open(&o, &db2, f->err, sizeof(f->err), NULL, 0),
+	    SK_ERR_FORMAT);
+	snprintf(env, sizeof(env), "%s.saslkit", path);
+	assert_int_equal(stat(env, &st), -1);
+	/* while a Berkeley DB hash file made outside saslkit opens */
+	snprintf(path, sizeof(path), "%s/hash.db", f->dir);
+	assert_int_equal(db_create(&bt, NULL, 0), 0);
+	assert_int_equal(bt->open(bt, NULL, path, NULL, DB_HASH, DB_CREATE,
+	    0600), 0);
+	assert_int_equal(bt->close(bt, 0), 0);
+	assert_int_equal(sasldb_open(&o, &db2, f->err, sizeof(f->err), NULL, 0),
+	    SK_OK);
+	sasldb_close(db2);
+}
+
+/* A missing directory: SK_ERR_IO, errno kept, the message names the fix. */
+static void
+test_open_missing_dir(void **state)
+{
+	struct fx *f = *state;
+	struct sasldb_open_opts o;
+	char path[160], want[512];
+	struct sasldb *db2 = NULL;
+
+	snprintf(path, sizeof(path), "%s/nodir/sasldb2", f->dir);
+	memset(&o, 0, sizeof(o));
+	o.path = path;
+	o.key = "sasldb_path";
+	o.create = 1;
+	errno = 0;
+	assert_int_equal(sasldb_open(&o, &db2, f->err, sizeof(f->err), NULL, 0),
+	    SK_ERR_IO);
+	assert_int_equal(errno, ENOENT);
+	snprintf(want, sizeof(want), "sasldb_path %s: cannot create: %s/nodir "
+	    "does not exist; create it (install -d -m 0755 %s/nodir) or set "
+	    "sasldb_path", path, f->dir, f->dir);
+	assert_string_equal(f->err, want);
 }
 
 /* A second open while the first holds the store is SK_ERR_BUSY, naming it. */
@@ -1195,6 +1304,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_open),
 		T(test_open_unsafe),
+		T(test_open_not_sasldb),
+		T(test_open_missing_dir),
 		T(test_busy),
 		T(test_busy_authd),
 		T(test_threaded),
