@@ -286,7 +286,7 @@ authd_reload(reload_done_fn *done, void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: authd [-dVv] [-c config]\n");
+	fprintf(stderr, "usage: authd [-dtVv] [-c config]\n");
 	exit(64);
 }
 
@@ -358,8 +358,12 @@ close_store_at_exit(void)
 	authd.db = NULL;
 }
 
+/*
+ * Opens the store; with test_only (-t) a store that a running authd holds
+ * is fine: its check is that authd's.
+ */
 static void
-open_store(struct authd *a)
+open_store(struct authd *a, int test_only)
 {
 	struct sasldb_open_opts o;
 	char err[1024], holder[128] = "";
@@ -373,6 +377,10 @@ open_store(struct authd *a)
 	o.threaded = 1;
 	o.cache_bytes = 32u << 20;
 	r = sasldb_open(&o, &a->db, err, sizeof(err), holder, sizeof(holder));
+	if (r == SK_ERR_BUSY && test_only) {
+		log_info("%s: held by a running authd; not opened", err);
+		return;
+	}
 	if (r == SK_ERR_BUSY)
 		fatal("%s (another authd, or saslpasswd -f, has the file)", err);
 	if (r != SK_OK)
@@ -427,13 +435,14 @@ main(int argc, char *argv[])
 	struct event *sigs[4];
 	static const int signums[] = { SIGTERM, SIGINT, SIGHUP };
 	char err[1024];
-	int c, r, foreground = 0, pidfd;
+	int c, r, foreground = 0, test_only = 0, pidfd;
 	size_t i;
 
-	while ((c = getopt(argc, argv, "c:dVv")) != -1) {
+	while ((c = getopt(argc, argv, "c:dtVv")) != -1) {
 		switch (c) {
 		case 'c': conffile = optarg; break;
 		case 'd': foreground = 1; break;
+		case 't': test_only = foreground = 1; break;
 		case 'V': printf("authd (saslkit) %s\n", SASLKIT_VERSION); return 0;
 		case 'v': verbose = 1; break;
 		default: usage();
@@ -452,12 +461,22 @@ main(int argc, char *argv[])
 	make_rundirs(&authd.conf);
 	apply_debug(&authd.conf);
 	log_debug("debug logging on (%s)", verbose ? "-v" : "debug: yes");
-	open_store(&authd);
+	open_store(&authd, test_only);
 	check_pam(&authd.conf);
 	/* before daemon(): its errors reach the admin with their exit status */
 	load_install_key(authd.conf.install_key, authd.install_key,
 	    sizeof(authd.install_key));
 	check_plugin_dir(authd.conf.sasl_plugin_dir);
+	/*
+	 * -t: the configuration and every file it names are fine, and what a
+	 * first start makes (the install key, the store and its environment,
+	 * the run directories) is made; systemd runs it before the sandbox
+	 */
+	if (test_only) {
+		explicit_bzero(authd.install_key, sizeof(authd.install_key));
+		log_info("%s: configuration ok", conffile);
+		return 0;
+	}
 	if ((authd.cache = vcache_new(authd.db,
 	    authd.conf.cache_size, authd.conf.cache_ttl)) == NULL)
 		fatal("out of memory for the cache");

@@ -80,7 +80,7 @@ def test_installed_files(prefix):
     header = prefix / "include" / "saslkit" / "secret.h"
     with open(HEADER) as f:
         assert header.read_text() == f.read()
-    page = prefix / "share" / "man" / "man3" / "libsecret.3"
+    page = prefix / "share" / "man" / "man3" / "saslkit-secret.3"
     with open(PAGE) as f:
         assert page.read_text() == f.read()
     pc = (lib / "pkgconfig" / "saslkit-secret.pc").read_text()
@@ -119,7 +119,7 @@ def test_exports_and_soname(prefix):
 
 
 def test_page_lints_and_lists_every_function(prefix):
-    page = prefix / "share" / "man" / "man3" / "libsecret.3"
+    page = prefix / "share" / "man" / "man3" / "saslkit-secret.3"
     if shutil.which("mandoc"):
         r = run(["mandoc", "-Tlint", "-Wwarning", str(page)])
         assert r.stdout + r.stderr == ""
@@ -190,7 +190,7 @@ def authd(tmp_path):
 
 
 def test_page_example_against_authd(prefix, tmp_path, authd):
-    installed = prefix / "share" / "man" / "man3" / "libsecret.3"
+    installed = prefix / "share" / "man" / "man3" / "saslkit-secret.3"
     program = page_example(installed.read_text())
     assert "sksecret_auth_step" in program and "poll(" in program
     assert "sksecret_auth_wait" not in program
@@ -247,7 +247,7 @@ def test_destdir_install(tmp_path):
     root = dest / final.lstrip("/")
     assert os.readlink(root / "lib" / SONAME) == REAL
     assert (root / "include" / "saslkit" / "secret.h").is_file()
-    assert (root / "share" / "man" / "man3" / "libsecret.3").is_file()
+    assert (root / "share" / "man" / "man3" / "saslkit-secret.3").is_file()
     pc = (root / "lib" / "pkgconfig" / "saslkit-secret.pc").read_text()
     assert "prefix=%s\n" % final in pc and str(dest) not in pc
     assert not os.path.exists(final)
