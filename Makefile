@@ -27,7 +27,8 @@ B = build
 BA = build/asan
 BF = build/fuzz
 
-COMMON_SRC = common/alloc.c common/b64.c common/conf.c common/err.c \
+COMMON_SRC = common/alloc.c common/b64.c common/conf.c common/daemonize.c \
+	common/err.c \
 	common/import.c common/line.c common/log.c common/mux_proto.c \
 	common/peercred.c common/pidfile.c common/rundir.c common/safefile.c \
 	common/sasldb.c \

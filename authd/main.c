@@ -24,6 +24,7 @@
 
 #include "authd.h"
 #include "authsasl.h"
+#include "daemonize.h"
 #include "err.h"
 #include "lconn.h"
 #include "log.h"
@@ -435,7 +436,7 @@ main(int argc, char *argv[])
 	struct event *sigs[4];
 	static const int signums[] = { SIGTERM, SIGINT, SIGHUP };
 	char err[1024];
-	int c, r, foreground = 0, test_only = 0, pidfd;
+	int c, r, foreground = 0, test_only = 0, pidfd, readyfd = -1;
 	size_t i;
 
 	while ((c = getopt(argc, argv, "c:dtVv")) != -1) {
@@ -492,8 +493,8 @@ main(int argc, char *argv[])
 	    (admin_fd = listen_unix("admin_socket", authd.conf.admin_socket,
 	    authd.conf.admin_mode, authd.conf.admin_gid, err, sizeof(err))) == -1)
 		fatal("%s", err);
-	if (!foreground && daemon(0, 0) == -1)
-		fatal("daemon: %s", strerror(errno));
+	if (!foreground && daemonize(&readyfd) == -1)
+		fatal("cannot become a daemon: %s", strerror(errno));
 	pidfd = write_pidfile(authd.conf.pidfile);
 	if ((authd.penalty = penalty_new(authd.conf.penalty_base_ms,
 	    authd.conf.penalty_max_ms, authd.conf.penalty_expire)) == NULL)
@@ -530,6 +531,7 @@ main(int argc, char *argv[])
 	    authd.conf.auth_socket : "", mux_fd != -1 ? ", mux " : "",
 	    mux_fd != -1 ? authd.conf.mux_socket : "", admin_fd != -1 ?
 	    ", admin " : "", admin_fd != -1 ? authd.conf.admin_socket : "");
+	daemonize_ready(readyfd);	/* the parent exits 0 now */
 	event_base_dispatch(authd.base);
 	pool_free(authd.pool);
 	mux_listener_free(mux);

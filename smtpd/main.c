@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "daemonize.h"
 #include "err.h"
 #include "log.h"
 #include "pidfile.h"
@@ -243,7 +244,7 @@ main(int argc, char *argv[])
 	struct event *sigs[3];
 	static const int signums[] = { SIGTERM, SIGINT, SIGHUP };
 	char err[1024];
-	int c, r, foreground = 0, pidfd = -1;
+	int c, r, foreground = 0, pidfd = -1, readyfd = -1;
 	uid_t owner;
 	size_t i;
 
@@ -298,8 +299,8 @@ main(int argc, char *argv[])
 		fatal("%s", err);
 	if ((r = check_handoff_dir(&smtpd.conf)) != 0)
 		return r;
-	if (!foreground && daemon(0, 0) == -1)
-		fatal("daemon: %s", strerror(errno));
+	if (!foreground && daemonize(&readyfd) == -1)
+		fatal("cannot become a daemon: %s", strerror(errno));
 	/* the lock came through the fork; root owns the file */
 	if (pidfd != -1 && pidfile_write(pidfd, err, sizeof(err)) != SK_OK)
 		fatal("pidfile %s: %s", smtpd.conf.pidfile, err);
@@ -320,6 +321,7 @@ main(int argc, char *argv[])
 		log_info("listening on %s:%u", smtpd.conf.listen[i].addr,
 		    smtpd.conf.listen[i].port);
 	log_info("smtpd %s ready as uid %u", SASLKIT_VERSION, (unsigned)getuid());
+	daemonize_ready(readyfd);	/* the parent exits 0 now */
 	event_base_dispatch(smtpd.base);
 	pool_free(smtpd.pool);
 	smtpd_stop_listening(&smtpd);
