@@ -78,27 +78,6 @@ conf_group(const struct conf *c, const char *key, const char *def,
 	return SK_OK;
 }
 
-/* "yes" or "no"; def when unset. */
-static int
-conf_yesno(const struct conf *c, const char *key, int def, int *out,
-    char *err, size_t errlen)
-{
-	const char *v = conf_get(c, key);
-
-	if (v == NULL)
-		*out = def;
-	else if (strcmp(v, "yes") == 0)
-		*out = 1;
-	else if (strcmp(v, "no") == 0)
-		*out = 0;
-	else {
-		snprintf(err, errlen, "%s: \"%s\" is neither yes nor no", key,
-		    v);
-		return SK_ERR_FORMAT;
-	}
-	return SK_OK;
-}
-
 /* "sasldb", "pam", or both in the order they are tried. */
 static int
 conf_passdb(const struct conf *c, char out[4], char *err, size_t errlen)
@@ -229,7 +208,7 @@ authd_conf_load(const char *path, struct authd_conf *c, char *err,
 	    &c->penalty_max_ms, sub, sizeof(sub))) != SK_OK ||
 	    (r = conf_get_uint(c->raw, "penalty_expire", 1, 86400, 3600,
 	    &c->penalty_expire, sub, sizeof(sub))) != SK_OK ||
-	    (r = conf_yesno(c->raw, "debug", 0, &c->debug, sub,
+	    (r = conf_get_bool(c->raw, "debug", 0, &c->debug, sub,
 	    sizeof(sub))) != SK_OK)
 		goto bad;
 	return SK_OK;

@@ -33,10 +33,8 @@
 #include "safefile.h"
 #include "version.h"
 
-#define EXIT_IOERR 74	/* sysexits: I/O or database error */
 #define EXIT_NOPERM 77	/* sysexits: unsafe file, permission denied */
 #define EXIT_CONFIG 78	/* sysexits: configuration error */
-#define EXIT_NOPERM 77	/* sysexits: an unsafe file or directory */
 
 static struct authd authd;
 static struct mux_listener *mux;
@@ -51,23 +49,6 @@ static int verbose;		/* -v: debug logging, whatever the key */
 /* configurations replaced by SIGHUP: workers may still read their strings */
 static struct conf *old_confs[64];
 static size_t n_old_confs;
-
-/*
- * The exit status for a file that a key names, from an sk_err (and errno
- * for SK_ERR_IO): 77 unsafe or denied, 78 a wrong path or contents, 74 I/O.
- */
-static int
-file_status(int r, int e)
-{
-	if (r == SK_ERR_IO)
-		r = safefile_errclass(e);
-	switch (r) {
-	case SK_ERR_UNSAFE: return EXIT_NOPERM;
-	case SK_ERR_NOTFOUND: case SK_ERR_FORMAT: case SK_ERR_INVAL:
-	case SK_ERR_LIMIT: return EXIT_CONFIG;
-	}
-	return EXIT_IOERR;
-}
 
 /* Checks a configuration file the way the store's files are checked. */
 static int
@@ -100,7 +81,7 @@ check_pam(const struct authd_conf *c)
 		    c->pam_confdir);
 	if ((r = check_conf_file("pam_confdir", path, err, sizeof(err))) !=
 	    SK_OK)
-		fatal_status(file_status(r, errno), "%s", err);
+		fatal_status(safefile_exit_status(r, errno), "%s", err);
 }
 
 /*
@@ -123,7 +104,7 @@ load_install_key(const char *path, unsigned char *key, size_t keylen)
 	pol.missing_ok = 1;
 	pol.key = "install_key";
 	if ((r = safefile_check(path, &pol, err, sizeof(err))) != SK_OK)
-		fatal_status(file_status(r, errno), "%s", err);
+		fatal_status(safefile_exit_status(r, errno), "%s", err);
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 &&
 	    errno == ENOENT) {
 		if (RAND_bytes(key, (int)keylen) != 1)
@@ -136,7 +117,7 @@ load_install_key(const char *path, unsigned char *key, size_t keylen)
 			explicit_bzero(key, keylen);
 			r = safefile_explain("install_key", path, "create", e, NULL,
 			    err, sizeof(err));
-			fatal_status(file_status(r, e), "%s", err);
+			fatal_status(safefile_exit_status(r, e), "%s", err);
 		}
 		log_info("created the install key %s", path);
 		return;
@@ -145,7 +126,7 @@ load_install_key(const char *path, unsigned char *key, size_t keylen)
 		e = errno;
 		r = safefile_explain("install_key", path, "open", e, NULL, err,
 		    sizeof(err));
-		fatal_status(file_status(r, e), "%s", err);
+		fatal_status(safefile_exit_status(r, e), "%s", err);
 	}
 	n = read(fd, key, keylen);
 	close(fd);
@@ -171,7 +152,7 @@ check_plugin_dir(const char *dir)
 	e = errno;
 	r = safefile_explain("sasl_plugin_dir", dir, "read", e, NULL, err,
 	    sizeof(err));
-	fatal_status(file_status(r, e), "%s", err);
+	fatal_status(safefile_exit_status(r, e), "%s", err);
 }
 
 /* Debug logging: on with -v, else as the configuration's debug key says. */
@@ -385,7 +366,7 @@ open_store(struct authd *a, int test_only)
 	if (r == SK_ERR_BUSY)
 		fatal("%s (another authd, or saslpasswd -f, has the file)", err);
 	if (r != SK_OK)
-		fatal_status(file_status(r, errno), "%s", err);
+		fatal_status(safefile_exit_status(r, errno), "%s", err);
 	atexit(close_store_at_exit);
 }
 
@@ -454,7 +435,7 @@ main(int argc, char *argv[])
 	log_init("authd", LOG_AUTH, foreground);
 	no_core_dumps();
 	if ((r = check_conf_file("-c", conffile, err, sizeof(err))) != SK_OK)
-		fatal_status(file_status(r, errno), "%s", err);
+		fatal_status(safefile_exit_status(r, errno), "%s", err);
 	if (authd_conf_load(conffile, &authd.conf, err, sizeof(err)) != SK_OK) {
 		log_error("%s", err);
 		return EXIT_CONFIG;

@@ -249,3 +249,22 @@ conf_check_keys(const struct conf *c, const char *const *known, char *err,
 	}
 	return SK_OK;
 }
+
+int
+conf_get_bool(const struct conf *c, const char *key, int def, int *out,
+    char *err, size_t errlen)
+{
+	const char *v = conf_get(c, key);
+
+	if (v == NULL)
+		*out = def;
+	else if (strcmp(v, "yes") == 0)
+		*out = 1;
+	else if (strcmp(v, "no") == 0)
+		*out = 0;
+	else {
+		snprintf(err, errlen, "%s: \"%s\" is neither yes nor no", key, v);
+		return SK_ERR_FORMAT;
+	}
+	return SK_OK;
+}

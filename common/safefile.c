@@ -326,3 +326,18 @@ safefile_check_dir(const char *dir, const struct safefile_policy *pol,
 	snprintf(abs, sizeof(abs), "%s", dir);
 	return safefile_walk_up(dir, abs, pol, err, errlen);
 }
+
+int
+safefile_exit_status(int r, int errnum)
+{
+	if (r == SK_ERR_IO)
+		r = safefile_errclass(errnum);
+	switch (r) {
+	case SK_ERR_UNSAFE:
+		return 77;
+	case SK_ERR_NOTFOUND: case SK_ERR_FORMAT: case SK_ERR_INVAL:
+	case SK_ERR_LIMIT:
+		return 78;
+	}
+	return 74;
+}

@@ -49,5 +49,11 @@ int safefile_explain(const char *key, const char *path, const char *verb,
     int errnum, const char *how, char *err, size_t errlen);
 /* The class safefile_explain returns for errnum. */
 int safefile_errclass(int errnum);
+/*
+ * The daemons' exit status for a file that a key names, from an sk_err
+ * (and errno for SK_ERR_IO): 77 unsafe or denied, 78 a wrong path or
+ * contents, 74 other I/O errors (sysexits).
+ */
+int safefile_exit_status(int r, int errnum);
 
 #endif

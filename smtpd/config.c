@@ -32,26 +32,6 @@ static const char *const smtpd_keys[] = {
 	"auth_retry_ms", "pidfile", "debug", NULL
 };
 
-/* "yes" or "no"; def when unset. */
-static int
-conf_bool(const struct conf *c, const char *key, int def, int *out,
-    char *err, size_t errlen)
-{
-	const char *v = conf_get(c, key);
-
-	if (v == NULL)
-		*out = def;
-	else if (strcmp(v, "yes") == 0)
-		*out = 1;
-	else if (strcmp(v, "no") == 0)
-		*out = 0;
-	else {
-		snprintf(err, errlen, "%s: \"%s\" is neither yes nor no", key, v);
-		return SK_ERR_FORMAT;
-	}
-	return SK_OK;
-}
-
 /* ADDR:PORT with ADDR numeric; IPv6 in brackets. */
 static int
 parse_addr(const char *s, size_t n, struct listener_conf *l)
@@ -363,13 +343,13 @@ smtpd_conf_load(const char *path, struct smtpd_conf *c, char *err,
 	    &c->timeout_data_term, sub, sizeof(sub))) != SK_OK ||
 	    (r = conf_get_uint(c->raw, "handoff_timeout", 1, 3600, 120,
 	    &c->handoff_timeout, sub, sizeof(sub))) != SK_OK ||
-	    (r = conf_bool(c->raw, "reject_bare_lf", 1, &c->reject_bare_lf, sub,
+	    (r = conf_get_bool(c->raw, "reject_bare_lf", 1, &c->reject_bare_lf, sub,
 	    sizeof(sub))) != SK_OK ||
-	    (r = conf_bool(c->raw, "received_auth_user", 0,
+	    (r = conf_get_bool(c->raw, "received_auth_user", 0,
 	    &c->received_auth_user, sub, sizeof(sub))) != SK_OK ||
-	    (r = conf_bool(c->raw, "broken_auth_line", 0, &c->broken_auth_line,
+	    (r = conf_get_bool(c->raw, "broken_auth_line", 0, &c->broken_auth_line,
 	    sub, sizeof(sub))) != SK_OK ||
-	    (r = conf_bool(c->raw, "debug", 0, &c->debug, sub, sizeof(sub))) !=
+	    (r = conf_get_bool(c->raw, "debug", 0, &c->debug, sub, sizeof(sub))) !=
 	    SK_OK)
 		goto bad;
 	if (c->handoff_timeout >= c->timeout_data_term) {

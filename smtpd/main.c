@@ -35,7 +35,6 @@
 #include "session.h"
 #include "version.h"
 
-#define EXIT_IOERR 74	/* sysexits: I/O error */
 #define EXIT_NOPERM 77	/* sysexits: unsafe file, permission denied */
 #define EXIT_CONFIG 78	/* sysexits: configuration error */
 
@@ -77,23 +76,6 @@ bind_listener(const struct listener_conf *l)
 }
 
 /*
- * The exit status for a file that a key names, from an sk_err (and errno
- * for SK_ERR_IO): 77 unsafe or denied, 78 a wrong path or contents, 74 I/O.
- */
-static int
-file_status(int r, int e)
-{
-	if (r == SK_ERR_IO)
-		r = safefile_errclass(e);
-	switch (r) {
-	case SK_ERR_UNSAFE: return EXIT_NOPERM;
-	case SK_ERR_NOTFOUND: case SK_ERR_FORMAT: case SK_ERR_INVAL:
-	case SK_ERR_LIMIT: return EXIT_CONFIG;
-	}
-	return EXIT_IOERR;
-}
-
-/*
  * The TLS context, before root goes: the key is the one secret smtpd
  * holds, so its file must be as safe as authd's (owner only). Its owner
  * may be root or smtpd's user, who can then read it again on SIGHUP.
@@ -108,7 +90,7 @@ tls_load(const struct smtpd_conf *c, uid_t key_owner, SSL_CTX **ctx_r)
 	if ((r = smtpd_tls_load(c, key_owner, ctx_r, err, sizeof(err))) !=
 	    SK_OK) {
 		log_error("%s", err);
-		return file_status(r, errno);
+		return safefile_exit_status(r, errno);
 	}
 	return 0;
 }
@@ -143,7 +125,7 @@ check_handoff_dir(const struct smtpd_conf *c)
 	}
 	r = safefile_explain(key, dir, "write into", e, NULL, err, sizeof(err));
 	log_error("%s", err);
-	return file_status(r, e);
+	return safefile_exit_status(r, e);
 }
 
 /* Who may own tls_key besides root: smtpd's user (or ours, unprivileged). */
@@ -267,7 +249,7 @@ main(int argc, char *argv[])
 			r = safefile_explain("-c", conffile, "read", c, NULL, err,
 			    sizeof(err));
 			log_error("%s", err);
-			return file_status(r, c);
+			return safefile_exit_status(r, c);
 		}
 		log_error("%s", err);
 		return EXIT_CONFIG;

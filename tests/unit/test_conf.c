@@ -222,6 +222,32 @@ test_too_many_keys(void **state)
 	free(buf);
 }
 
+/* yes, no, unset (the default), and anything else refused by name */
+static void
+test_get_bool(void **state)
+{
+	struct conf *c;
+	int v;
+
+	(void)state;
+	assert_int_equal(parse("y: yes\nn: no\nbad: Yes\nnum: 1\n", &c), SK_OK);
+	assert_int_equal(conf_get_bool(c, "y", 0, &v, err, sizeof(err)), SK_OK);
+	assert_int_equal(v, 1);
+	assert_int_equal(conf_get_bool(c, "n", 1, &v, err, sizeof(err)), SK_OK);
+	assert_int_equal(v, 0);
+	assert_int_equal(conf_get_bool(c, "unset", 1, &v, err, sizeof(err)),
+	    SK_OK);
+	assert_int_equal(v, 1);
+	v = 7;
+	assert_int_equal(conf_get_bool(c, "bad", 0, &v, err, sizeof(err)),
+	    SK_ERR_FORMAT);
+	assert_non_null(strstr(err, "bad: \"Yes\" is neither yes nor no"));
+	assert_int_equal(v, 7);
+	assert_int_equal(conf_get_bool(c, "num", 0, &v, err, sizeof(err)),
+	    SK_ERR_FORMAT);
+	conf_free(c);
+}
+
 static void
 test_get_uint(void **state)
 {
@@ -387,6 +413,7 @@ main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_file_max),
 		cmocka_unit_test(test_too_many_keys),
+		cmocka_unit_test(test_get_bool),
 		cmocka_unit_test(test_get_uint),
 		cmocka_unit_test(test_check_keys),
 		cmocka_unit_test_setup_teardown(test_load, setup_dir,

@@ -409,6 +409,21 @@ test_explain(void **state)
 	assert_int_equal(safefile_errclass(EPERM), SK_ERR_UNSAFE);
 }
 
+/* The daemons' exit status for a file error: 77, 78 or 74, by class. */
+static void
+test_exit_status(void **state)
+{
+	(void)state;
+	assert_int_equal(safefile_exit_status(SK_ERR_UNSAFE, 0), 77);
+	assert_int_equal(safefile_exit_status(SK_ERR_FORMAT, 0), 78);
+	assert_int_equal(safefile_exit_status(SK_ERR_NOTFOUND, 0), 78);
+	assert_int_equal(safefile_exit_status(SK_ERR_IO, ENOENT), 78);
+	assert_int_equal(safefile_exit_status(SK_ERR_IO, ENOTDIR), 78);
+	assert_int_equal(safefile_exit_status(SK_ERR_IO, EACCES), 77);
+	assert_int_equal(safefile_exit_status(SK_ERR_IO, EIO), 74);
+	assert_int_equal(safefile_exit_status(SK_ERR_NOMEM, 0), 74);
+}
+
 int
 main(void)
 {
@@ -432,6 +447,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unsafe_names_key, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
+		cmocka_unit_test(test_exit_status),
 	};
 
 	if (geteuid() != 0) {
