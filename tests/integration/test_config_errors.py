@@ -318,7 +318,8 @@ def smtpd_fails(base, **keys):
         shutil.chown(maildir, "nobody")
     conf = {"listen": "127.0.0.1:%d plain" % free_port(),
             "user": "nobody", "maildir": str(maildir),
-            "auth_socket": str(base / "auth")}
+            "auth_socket": str(base / "auth"),
+            "pidfile": str(base / "smtpd.pid")}   # never the host's /run
     conf.update(keys)
     path = base / "smtpd.conf"
     path.write_text("".join("%s: %s\n" % kv for kv in conf.items()))
@@ -397,7 +398,8 @@ def test_smtpd_maildir(base):
     shutil.chown(md.parent, "nobody")
     conf = base / "smtpd.conf"
     conf.write_text("listen: 127.0.0.1:%d plain\nuser: nobody\nmaildir: %s\n"
-                    "auth_socket: %s\n" % (free_port(), md, base / "auth"))
+                    "auth_socket: %s\npidfile: %s\n"
+                    % (free_port(), md, base / "auth", base / "smtpd.pid"))
     p = subprocess.Popen([SMTPD, "-d", "-c", str(conf)],
                          stderr=subprocess.PIPE, text=True)
     try:
