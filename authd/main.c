@@ -476,6 +476,11 @@ main(int argc, char *argv[])
 		fatal("%s", err);
 	if (!foreground && daemonize(&readyfd) == -1)
 		fatal("cannot become a daemon: %s", strerror(errno));
+	/* the store's lock record named the parent, which is gone now */
+	if (!foreground && authd.db != NULL &&
+	    sasldb_lock_owner_update(authd.db, "authd") != SK_OK)
+		fatal("sasldb_path %s: cannot record the lock's owner: %s",
+		    authd.conf.sasldb_path, strerror(errno));
 	pidfd = write_pidfile(authd.conf.pidfile);
 	if ((authd.penalty = penalty_new(authd.conf.penalty_base_ms,
 	    authd.conf.penalty_max_ms, authd.conf.penalty_expire)) == NULL)

@@ -138,9 +138,20 @@ sasldb_lock(struct sasldb *db, const char *lockpath, const char *holder,
 		nanosleep(&ts, NULL);
 		waited += 50;
 	}
+	db->locked = 1;
+	return sasldb_lock_owner_update(db, holder);
+}
+
+int
+sasldb_lock_owner_update(struct sasldb *db, const char *holder)
+{
+	char who[128];
+	int n;
+
+	if (!db->locked)
+		return SK_ERR_INVAL;
 	n = snprintf(who, sizeof(who), "%.64s pid %ld\n", holder ? holder :
 	    "saslkit", (long)getpid());
-	db->locked = 1;
 	if (pwrite(db->lockfd, who, (size_t)n, 0) != n ||
 	    ftruncate(db->lockfd, n) == -1)
 		return SK_ERR_IO;

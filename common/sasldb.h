@@ -59,6 +59,12 @@ struct sasldb_open_opts {
 int sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
     char *err, size_t errlen, char *holder_r, size_t holder_len);
 /* Checkpoints and closes. */
+/*
+ * After a fork (authd becoming a daemon): the lock's record names the
+ * caller's pid again, so that others see a live holder and refuse at
+ * once instead of waiting on a dead pid. holder as for sasldb_open.
+ */
+int sasldb_lock_owner_update(struct sasldb *db, const char *holder);
 void sasldb_close(struct sasldb *db);
 /*
  * Closes and opens the database and its environment again, keeping the

@@ -89,8 +89,10 @@ tls_load(const struct smtpd_conf *c, uid_t key_owner, SSL_CTX **ctx_r)
 
 	if ((r = smtpd_tls_load(c, key_owner, ctx_r, err, sizeof(err))) !=
 	    SK_OK) {
+		int e = errno;	/* before syslog may change it */
+
 		log_error("%s", err);
-		return safefile_exit_status(r, errno);
+		return safefile_exit_status(r, e);
 	}
 	return 0;
 }

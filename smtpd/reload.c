@@ -238,6 +238,7 @@ apply(struct smtpd *d, struct smtpd_conf *nc)
 	c->max_auth_failures = nc->max_auth_failures;
 	c->max_connections_per_ip = nc->max_connections_per_ip;
 	c->max_line = nc->max_line;
+	c->auth_retry_ms = nc->auth_retry_ms;
 	c->timeout_command = nc->timeout_command;
 	c->timeout_data_init = nc->timeout_data_init;
 	c->timeout_data_block = nc->timeout_data_block;

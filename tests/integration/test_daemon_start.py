@@ -98,3 +98,32 @@ def test_background_start_failing_after_the_fork_fails_the_parent(tmp_path):
         assert int(first.pidfile.read_text()) == first.proc.pid
     finally:
         first.stop()
+
+
+def test_saslpasswd_f_refused_at_once_by_a_background_authd(tmp_path):
+    """The store's lock record named the parent of the fork, dead once the
+    daemon runs: saslpasswd -f then waited 10 s on it before refusing,
+    naming a pid that no longer existed. Now: at once, the daemon's pid."""
+    from conftest import SASLPASSWD
+    a = authd_conf(tmp_path)
+    r = run_authd(a)
+    assert r.returncode == 0, r.stderr
+    pid = int(a.pidfile.read_text())
+    try:
+        t0 = time.monotonic()
+        p = subprocess.run([SASLPASSWD, "-f", str(a.db), "-l"],
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, SASLKIT_CONFDIR="/nonexistent"))
+        took = time.monotonic() - t0
+        assert p.returncode == 75, p.stderr
+        assert "authd pid %d" % pid in p.stderr, p.stderr
+        assert took < 5, took           # not the 10 s wait on a dead holder
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
