@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -33,8 +34,6 @@
 #include "safefile.h"
 #include "version.h"
 
-#define EXIT_NOPERM 77	/* sysexits: unsafe file, permission denied */
-#define EXIT_CONFIG 78	/* sysexits: configuration error */
 
 static struct authd authd;
 static struct mux_listener *mux;
@@ -77,7 +76,7 @@ check_pam(const struct authd_conf *c)
 		return;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", c->pam_confdir,
 	    c->pam_service) >= sizeof(path))
-		fatal_status(EXIT_CONFIG, "pam_confdir %s: path too long",
+		fatal_status(EX_CONFIG, "pam_confdir %s: path too long",
 		    c->pam_confdir);
 	if ((r = check_conf_file("pam_confdir", path, err, sizeof(err))) !=
 	    SK_OK)
@@ -131,7 +130,7 @@ load_install_key(const char *path, unsigned char *key, size_t keylen)
 	n = read(fd, key, keylen);
 	close(fd);
 	if (n != (ssize_t)keylen)
-		fatal_status(EXIT_CONFIG, "install_key %s: not a %zu-byte key; "
+		fatal_status(EX_CONFIG, "install_key %s: not a %zu-byte key; "
 		    "remove it to make a new one (unknown users then get new "
 		    "decoys), or set install_key", path, keylen);
 }
@@ -302,14 +301,9 @@ make_rundirs(const struct authd_conf *c)
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (paths[i] == NULL)
 			continue;
-		r = rundir_make(paths[i], geteuid(), getegid(), 0755, &made,
-		    err, sizeof(err));
-		if (r == SK_ERR_UNSAFE) {
-			log_error("%s: %s", keys[i], err);
-			exit(EXIT_NOPERM);
-		}
-		if (r != SK_OK)
-			fatal("%s: %s", keys[i], err);
+		if ((r = rundir_for_key(keys[i], paths[i], &made, err,
+		    sizeof(err))) != SK_OK)
+			fatal_status(safefile_exit_status(r, errno), "%s", err);
 		if (made > 0)
 			log_info("%s: made the directory of %s", keys[i],
 			    paths[i]);
@@ -326,7 +320,7 @@ write_pidfile(const char *path)
 	if ((r = pidfile_open(path, &fd, err, sizeof(err))) == SK_ERR_BUSY)
 		fatal("%s: is another authd running?", err);
 	if (r != SK_OK)
-		fatal("%s", err);
+		fatal_status(safefile_exit_status(r, errno), "%s", err);
 	if (pidfile_write(fd, err, sizeof(err)) != SK_OK)
 		fatal("pidfile %s: %s", path, err);
 	return fd;
@@ -438,7 +432,7 @@ main(int argc, char *argv[])
 		fatal_status(safefile_exit_status(r, errno), "%s", err);
 	if (authd_conf_load(conffile, &authd.conf, err, sizeof(err)) != SK_OK) {
 		log_error("%s", err);
-		return EXIT_CONFIG;
+		return EX_CONFIG;
 	}
 	make_rundirs(&authd.conf);
 	apply_debug(&authd.conf);
@@ -488,7 +482,7 @@ main(int argc, char *argv[])
 	if (authsasl_init(&authd, err, sizeof(err)) != SK_OK)
 		fatal("cannot start libsasl2: %s", err);
 	if (authsasl_mechs(authd.sasl_mechs, sizeof(authd.sasl_mechs)) != SK_OK)
-		fatal_status(EXIT_CONFIG, "sasl_plugin_dir %s: libsasl2 finds "
+		fatal_status(EX_CONFIG, "sasl_plugin_dir %s: libsasl2 finds "
 		    "no mechanism there; install its plugins (libsasl2-modules) "
 		    "or set sasl_plugin_dir", authd.conf.sasl_plugin_dir);
 	signal(SIGPIPE, SIG_IGN);

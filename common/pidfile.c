@@ -18,16 +18,27 @@
 int
 pidfile_open(const char *path, int *fd_r, char *err, size_t errlen)
 {
+	struct stat st;
 	int fd;
 
 	*fd_r = -1;
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* O_NONBLOCK: a FIFO put there must not hang the start */
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+	    0644);
 	if (fd == -1) {
 		int e = errno;
 
 		safefile_explain("pidfile", path, "create", e, NULL, err, errlen);
 		errno = e;
 		return SK_ERR_IO;
+	}
+	/* ours, and only ours: not a device, nor a hard link to a file */
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    (st.st_uid != 0 && st.st_uid != geteuid())) {
+		snprintf(err, errlen, "pidfile %s: not a regular file of root's "
+		    "or ours with one link; remove it or set pidfile", path);
+		close(fd);
+		return SK_ERR_UNSAFE;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		int e = errno;

@@ -129,3 +129,22 @@ rundir_make(const char *file, uid_t owner, gid_t group, mode_t mode,
 	}
 	return SK_OK;
 }
+
+int
+rundir_for_key(const char *key, const char *file, int *made_r, char *err,
+    size_t errlen)
+{
+	char why[1024];
+	int r, e;
+
+	r = rundir_make(file, geteuid(), getegid(), 0755, made_r, why,
+	    sizeof(why));
+	e = errno;
+	if (r == SK_ERR_UNSAFE)
+		snprintf(err, errlen, "%s: %s", key, why);
+	else if (r != SK_OK)
+		snprintf(err, errlen, "%s %s: %s; fix the directory or set %s",
+		    key, file, why, key);
+	errno = e;
+	return r;
+}

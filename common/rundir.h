@@ -19,5 +19,12 @@
  */
 int rundir_make(const char *file, uid_t owner, gid_t group, mode_t mode,
     int *made_r, char *err, size_t errlen);
+/*
+ * rundir_make for the file a configuration key names, as the daemons call
+ * it: the caller's ids, mode 0755, and err opening with the key. errno is
+ * kept, so that safefile_exit_status(r, errno) is the exit status.
+ */
+int rundir_for_key(const char *key, const char *file, int *made_r, char *err,
+    size_t errlen);
 
 #endif

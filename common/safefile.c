@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -334,10 +335,10 @@ safefile_exit_status(int r, int errnum)
 		r = safefile_errclass(errnum);
 	switch (r) {
 	case SK_ERR_UNSAFE:
-		return 77;
+		return EX_NOPERM;
 	case SK_ERR_NOTFOUND: case SK_ERR_FORMAT: case SK_ERR_INVAL:
 	case SK_ERR_LIMIT:
-		return 78;
+		return EX_CONFIG;
 	}
-	return 74;
+	return EX_IOERR;
 }

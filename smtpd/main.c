@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -35,8 +36,6 @@
 #include "session.h"
 #include "version.h"
 
-#define EXIT_NOPERM 77	/* sysexits: unsafe file, permission denied */
-#define EXIT_CONFIG 78	/* sysexits: configuration error */
 
 static struct smtpd smtpd;
 static struct event *drain;
@@ -151,20 +150,15 @@ open_pidfile(const char *path)
 	char err[1024];
 	int fd, made, r;
 
-	r = rundir_make(path, geteuid(), getegid(), 0755, &made, err,
-	    sizeof(err));
-	if (r == SK_ERR_UNSAFE) {
-		log_error("pidfile: %s", err);
-		exit(EXIT_NOPERM);
-	}
-	if (r != SK_OK)
-		fatal("pidfile: %s", err);
+	if ((r = rundir_for_key("pidfile", path, &made, err, sizeof(err))) !=
+	    SK_OK)
+		fatal_status(safefile_exit_status(r, errno), "%s", err);
 	if (made > 0)
 		log_info("pidfile: made the directory of %s", path);
 	if ((r = pidfile_open(path, &fd, err, sizeof(err))) == SK_ERR_BUSY)
 		fatal("%s: is another smtpd running?", err);
 	if (r != SK_OK)
-		fatal("%s", err);
+		fatal_status(safefile_exit_status(r, errno), "%s", err);
 	return fd;
 }
 
@@ -254,7 +248,7 @@ main(int argc, char *argv[])
 			return safefile_exit_status(r, c);
 		}
 		log_error("%s", err);
-		return EXIT_CONFIG;
+		return EX_CONFIG;
 	}
 	apply_debug(&smtpd.conf);
 	log_debug("debug logging on (%s)", verbose ? "-v" : "debug: yes");
@@ -268,7 +262,7 @@ main(int argc, char *argv[])
 	    sender_map_load(smtpd.conf.sender_login_map, &smtpd.senders, err,
 	    sizeof(err)) != 0) {
 		log_error("%s", err);
-		return EXIT_CONFIG;
+		return EX_CONFIG;
 	}
 	reload_init(&smtpd, conffile, owner);
 	if (smtpd.conf.pidfile != NULL)

@@ -183,6 +183,28 @@ test_pidfile_symlink(void **state)
 	assert_int_equal(fd, -1);
 }
 
+/* A hard link to another file, or a FIFO, is never written as a pidfile. */
+static void
+test_pidfile_not_ours(void **state)
+{
+	struct fx *f = *state;
+	char other[PATH_MAX];
+	int fd;
+
+	snprintf(other, sizeof(other), "%s", at(f, "other"));
+	assert_int_equal(close(open(other, O_CREAT | O_WRONLY, 0644)), 0);
+	assert_int_equal(link(other, at(f, "h.pid")), 0);
+	assert_int_equal(pidfile_open(f->path, &fd, f->err, sizeof(f->err)),
+	    SK_ERR_UNSAFE);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(f->err, "one link"));
+	/* a FIFO: refused at once, never waited on */
+	assert_int_equal(mkfifo(at(f, "f.pid"), 0644), 0);
+	assert_int_not_equal(pidfile_open(f->path, &fd, f->err,
+	    sizeof(f->err)), SK_OK);
+	assert_int_equal(fd, -1);
+}
+
 int
 main(void)
 {
@@ -196,6 +218,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pidfile_lock, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_pidfile_symlink, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pidfile_not_ours, setup,
 		    teardown),
 	};
 
