@@ -215,7 +215,8 @@ def test_authd_plugin_and_pam_dirs(base):
 
 
 def test_authd_socket_and_pidfile_keys(base):
-    """Socket and pidfile errors name their key (exit 1: cannot start)."""
+    """Socket and pidfile errors name their key (a socket in the way: exit
+    1, cannot start; a pidfile path that is a directory: 78)."""
     a = Authd(base)
     a.auth.write_text("not a socket\n")
     code, err = authd_fails(a)
@@ -224,10 +225,10 @@ def test_authd_socket_and_pidfile_keys(base):
     assert line == ("authd: auth_socket %s: exists and is not a socket; "
                     "remove it or set auth_socket" % a.auth), err
     a.auth.unlink()
-    a.pidfile.mkdir()
+    a.pidfile.mkdir()               # a wrong path: 78, as for any key
     code, err = authd_fails(a)
     line = last_line(err, "authd")
-    assert code == 1, err
+    assert code == EX_CONFIG, err
     assert line == ("authd: pidfile %s: cannot create: it is a directory, "
                     "not a file; correct the path or set pidfile"
                     % a.pidfile), err
