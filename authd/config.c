@@ -14,6 +14,12 @@
 #include "err.h"
 #include "scram.h"
 
+/* keys that name a file or directory */
+static const char *const authd_path_keys[] = {
+	"sasldb_path", "pidfile", "mux_socket", "auth_socket", "admin_socket",
+	"install_key", "sasl_plugin_dir", "pam_confdir", NULL
+};
+
 static const char *const authd_keys[] = {
 	"sasldb_path", "default_realm", "pidfile",
 	"mux_socket", "mux_socket_mode", "mux_socket_group",
@@ -127,7 +133,9 @@ authd_conf_load(const char *path, struct authd_conf *c, char *err,
 	memset(c, 0, sizeof(*c));
 	if ((r = conf_load(path, &c->raw, err, errlen)) != SK_OK)
 		return r;
-	if ((r = conf_check_keys(c->raw, authd_keys, sub, sizeof(sub))) != SK_OK)
+	if ((r = conf_check_keys(c->raw, authd_keys, sub, sizeof(sub))) != SK_OK ||
+	    (r = conf_check_abs(c->raw, authd_path_keys, sub, sizeof(sub))) !=
+	    SK_OK)
 		goto bad;
 	c->sasldb_path = conf_get(c->raw, "sasldb_path");
 	if (c->sasldb_path == NULL)

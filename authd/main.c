@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@ static struct llistener *authl;
 static int auth_fd = -1;
 static struct event *drain;	/* polls for the end of in-flight work */
 static const char *conffile = AUTHD_DEFAULT_CONF;
+static char conffile_abs[PATH_MAX];
 static int verbose;		/* -v: debug logging, whatever the key */
 /* configurations replaced by SIGHUP: workers may still read their strings */
 static struct conf *old_confs[64];
@@ -426,6 +428,9 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
+	/* SIGHUP reads it again from /, where the daemon runs */
+	if (realpath(conffile, conffile_abs) != NULL)
+		conffile = conffile_abs;
 	log_init("authd", LOG_AUTH, foreground);
 	no_core_dumps();
 	if ((r = check_conf_file("-c", conffile, err, sizeof(err))) != SK_OK)

@@ -251,6 +251,24 @@ conf_check_keys(const struct conf *c, const char *const *known, char *err,
 }
 
 int
+conf_check_abs(const struct conf *c, const char *const *keys, char *err,
+    size_t errlen)
+{
+	const char *v;
+	size_t i;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if ((v = conf_get(c, keys[i])) != NULL && v[0] != '\0' &&
+		    v[0] != '/') {
+			snprintf(err, errlen, "%s %.200s: not an absolute path; "
+			    "give the whole path (the daemon runs from /)",
+			    keys[i], v);
+			return SK_ERR_FORMAT;
+		}
+	return SK_OK;
+}
+
+int
 conf_get_bool(const struct conf *c, const char *key, int def, int *out,
     char *err, size_t errlen)
 {

@@ -31,6 +31,12 @@ int conf_same(const struct conf *a, const struct conf *b, const char *key);
 /* An unsigned value in [min, max], or def when unset. */
 int conf_get_uint(const struct conf *c, const char *key, unsigned min,
     unsigned max, unsigned def, unsigned *out, char *err, size_t errlen);
+/*
+ * SK_ERR_FORMAT, naming the key, when one of the NULL-terminated keys is
+ * set to a relative path: a daemon works from / once it runs.
+ */
+int conf_check_abs(const struct conf *c, const char *const *keys, char *err,
+    size_t errlen);
 /* "yes" (1) or "no" (0), or def when unset; SK_ERR_FORMAT otherwise. */
 int conf_get_bool(const struct conf *c, const char *key, int def, int *out,
     char *err, size_t errlen);

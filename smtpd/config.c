@@ -20,6 +20,12 @@
 #include "smtp_cmd.h"
 #include "smtpd.h"
 
+/* keys that name a file, directory or program */
+static const char *const smtpd_path_keys[] = {
+	"tls_cert", "tls_key", "auth_socket", "sender_login_map", "maildir",
+	"spool_dir", "pidfile", NULL
+};
+
 static const char *const smtpd_keys[] = {
 	"listen", "host_name", "user", "tls_cert", "tls_key", "auth_socket",
 	"auth_mechs", "trusted_mechs", "local_domains", "relay_domains",
@@ -288,6 +294,8 @@ smtpd_conf_load(const char *path, struct smtpd_conf *c, char *err,
 	if ((r = conf_load(path, &c->raw, err, errlen)) != SK_OK)
 		return r;
 	if ((r = conf_check_keys(c->raw, smtpd_keys, sub, sizeof(sub))) !=
+	    SK_OK ||
+	    (r = conf_check_abs(c->raw, smtpd_path_keys, sub, sizeof(sub))) !=
 	    SK_OK || (r = parse_listeners(c, sub, sizeof(sub))) != SK_OK ||
 	    (r = parse_domains(c->raw, "local_domains", c->local_domains,
 	    &c->nlocal, sub, sizeof(sub))) != SK_OK ||

@@ -214,6 +214,19 @@ def test_authd_plugin_and_pam_dirs(base):
                     "pam_confdir" % (pamdir, pamdir, pamdir)), err
 
 
+def test_relative_paths_refused(base):
+    """A daemon runs from /: a relative path in a key is refused at once,
+    by name, before anything is made (78)."""
+    a = Authd(base, pidfile="run/authd.pid")
+    code, err = authd_fails(a)
+    assert code == EX_CONFIG, err
+    assert "pidfile run/authd.pid: not an absolute path" in err, err
+    assert not (base / "run").exists()
+    code, line = smtpd_fails(base, maildir="Maildir")
+    assert code == EX_CONFIG, line
+    assert "maildir Maildir: not an absolute path" in line, line
+
+
 def test_authd_socket_and_pidfile_keys(base):
     """Socket and pidfile errors name their key (a socket in the way: exit
     1, cannot start; a pidfile path that is a directory: 78)."""

@@ -222,6 +222,24 @@ test_too_many_keys(void **state)
 	free(buf);
 }
 
+/* a relative path in a path key is refused by name; unset or empty is fine */
+static void
+test_check_abs(void **state)
+{
+	static const char *const keys[] = { "a", "b", "c", NULL };
+	struct conf *c;
+
+	(void)state;
+	assert_int_equal(parse("a: /x/y\nb:\nother: rel\n", &c), SK_OK);
+	assert_int_equal(conf_check_abs(c, keys, err, sizeof(err)), SK_OK);
+	conf_free(c);
+	assert_int_equal(parse("a: /x\nb: run/a.pid\n", &c), SK_OK);
+	assert_int_equal(conf_check_abs(c, keys, err, sizeof(err)),
+	    SK_ERR_FORMAT);
+	assert_non_null(strstr(err, "b run/a.pid: not an absolute path"));
+	conf_free(c);
+}
+
 /* yes, no, unset (the default), and anything else refused by name */
 static void
 test_get_bool(void **state)
@@ -413,6 +431,7 @@ main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_file_max),
 		cmocka_unit_test(test_too_many_keys),
+		cmocka_unit_test(test_check_abs),
 		cmocka_unit_test(test_get_bool),
 		cmocka_unit_test(test_get_uint),
 		cmocka_unit_test(test_check_keys),
