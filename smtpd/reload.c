@@ -6,7 +6,10 @@
  * Must never apply half a configuration, and never free a string that a
  * session born before the reload may still hold.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +17,9 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "err.h"
 #include "log.h"
@@ -52,6 +57,50 @@ tls_reason(void)
 	return r != NULL ? r : "unknown reason";
 }
 
+/* The directories above the key: root's (or the caller's), none other. */
+static int
+tls_key_dirs(const char *key, char *err, size_t errlen)
+{
+	struct safefile_policy pol;
+	char dir[PATH_MAX], *slash;
+
+	memset(&pol, 0, sizeof(pol));
+	pol.owner = geteuid();
+	pol.trusted_gid = (gid_t)-1;
+	pol.key = "tls_key";
+	if (snprintf(dir, sizeof(dir), "%s", key) >= (int)sizeof(dir) ||
+	    (slash = strrchr(dir, '/')) == NULL) {
+		snprintf(err, errlen, "tls_key %s: want an absolute path", key);
+		return SK_ERR_INVAL;
+	}
+	slash[slash == dir] = '\0';
+	return safefile_check_dir(dir, &pol, err, errlen);
+}
+
+/*
+ * Loads the private key through a descriptor opened without following a
+ * link, the file the checks passed: 1 as SSL_CTX_use_PrivateKey_file.
+ */
+static int
+tls_use_key(SSL_CTX *ctx, const char *path)
+{
+	EVP_PKEY *pk = NULL;
+	struct stat st;
+	BIO *b = NULL;
+	int fd, ok = 0;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (b = BIO_new_fd(fd, BIO_NOCLOSE)) != NULL &&
+	    (pk = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) != NULL)
+		ok = SSL_CTX_use_PrivateKey(ctx, pk);
+	EVP_PKEY_free(pk);
+	BIO_free(b);
+	close(fd);
+	return ok;
+}
+
 int
 smtpd_tls_load(const struct smtpd_conf *c, uid_t owner, SSL_CTX **ctx_r,
     char *err, size_t errlen)
@@ -66,6 +115,13 @@ smtpd_tls_load(const struct smtpd_conf *c, uid_t owner, SSL_CTX **ctx_r,
 	pol.owner = owner;
 	pol.key = "tls_key";
 	if ((r = safefile_check(c->tls_key, &pol, err, errlen)) != SK_OK)
+		return r;
+	/*
+	 * smtpd's user may own the key, not the directories above it: else
+	 * it could swap the file under root's next start
+	 */
+	if (owner != geteuid() && (r = tls_key_dirs(c->tls_key, err, errlen)) !=
+	    SK_OK)
 		return r;
 	if (access(c->tls_cert, R_OK) == -1) {
 		e = errno;
@@ -88,7 +144,7 @@ smtpd_tls_load(const struct smtpd_conf *c, uid_t owner, SSL_CTX **ctx_r,
 		    tls_reason());
 		goto bad;
 	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, c->tls_key, SSL_FILETYPE_PEM) != 1) {
+	if (tls_use_key(ctx, c->tls_key) != 1) {
 		/* a good key, but of another certificate */
 		oe = ERR_peek_last_error();
 		if (ERR_GET_LIB(oe) == ERR_LIB_X509 &&

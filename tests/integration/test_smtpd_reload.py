@@ -240,3 +240,25 @@ def test_reload_sender_login_map(authd_smtpd):
     hup(d, "read again")
     assert mail_from("bob@sender.example") == 250
     assert mail_from("alice@sender.example") == 553
+
+
+def test_key_of_smtpds_user_in_a_directory_of_its_own_refused():
+    """smtpd's user may own tls_key, not the directory above it: it could
+    swap the file for a link before root's next start reads it."""
+    d = Smtpd()
+    keydir = d.dir / "keys"
+    keydir.mkdir(mode=0o700)
+    cert, key = make_cert(d, "x.example", "nobody")
+    os.rename(key, keydir / "key.pem")
+    shutil.chown(keydir, "nobody")
+    d.keys.update(listen="127.0.0.1:%d tls" % free_port(),
+                  tls_cert=str(cert), tls_key=str(keydir / "key.pem"))
+    d.conf.write_text("".join("%s: %s\n" % kv for kv in d.keys.items()))
+    r = subprocess.run([SMTPD, "-d", "-c", str(d.conf)], capture_output=True,
+                       text=True, timeout=30)
+    try:
+        assert r.returncode == 77, r.stderr
+        assert "tls_key" in r.stderr and str(keydir) in r.stderr, r.stderr
+        assert "fix: chown root %s" % keydir in r.stderr, r.stderr
+    finally:
+        shutil.rmtree(d.dir)
