@@ -18,6 +18,19 @@ def authd_conf(tmp_path, name="a", **keys):
     return a
 
 
+def stop_daemon(pid):
+    """SIGTERM to a daemon that is not our child; waits until it is gone."""
+    os.kill(pid, signal.SIGTERM)
+    end = time.monotonic() + 20
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    raise AssertionError("pid %d did not stop" % pid)
+
+
 def run_authd(a, *flags):
     return subprocess.run([AUTHD, *flags, "-c", str(a.conf)],
                           capture_output=True, text=True, timeout=30)
@@ -69,17 +82,7 @@ def test_background_start_returns_when_the_pidfile_is_written(tmp_path):
         os.kill(pid, 0)
         assert a.auth.is_socket()
     finally:
-        pid = int(a.pidfile.read_text())
-        os.kill(pid, signal.SIGTERM)
-        end = time.monotonic() + 20
-        while time.monotonic() < end:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("authd did not stop")
+        stop_daemon(int(a.pidfile.read_text()))
 
 
 def test_background_start_failing_after_the_fork_fails_the_parent(tmp_path):
@@ -119,11 +122,4 @@ def test_saslpasswd_f_refused_at_once_by_a_background_authd(tmp_path):
         assert "authd pid %d" % pid in p.stderr, p.stderr
         assert took < 5, took           # not the 10 s wait on a dead holder
     finally:
-        os.kill(pid, signal.SIGTERM)
-        end = time.monotonic() + 20
-        while time.monotonic() < end:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
+        stop_daemon(pid)
