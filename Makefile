@@ -27,40 +27,32 @@ B = build
 BA = build/asan
 BF = build/fuzz
 
-COMMON_SRC = common/alloc.c common/b64.c common/conf.c common/daemonize.c \
-	common/err.c \
-	common/import.c common/line.c common/log.c common/mux_proto.c \
-	common/peercred.c common/pidfile.c common/rundir.c common/safefile.c \
-	common/sasldb.c \
-	common/sasldb_user.c common/sbuf.c common/scram.c common/stamp.c \
-	common/strset.c common/smtp_data.c common/smtp_cmd.c
-SASLPASSWD_SRC = saslpasswd/main.c saslpasswd/cmd.c saslpasswd/import_cmd.c \
-	saslpasswd/shell.c saslpasswd/online.c $(LIBSECRET_SRC)
-AUTHD_SRC = authd/main.c authd/admin.c authd/auth.c authd/config.c \
-	authd/lconn.c authd/listen.c authd/mux.c authd/penalty.c common/pool.c \
-	authd/sasl.c authd/verify.c authd/cache.c authd/pam.c
+# Each program's sources are the .c files of its directory; common/ is
+# libcommon.a. A file added to or moved between directories needs no edit here.
+COMMON_SRC = $(wildcard common/*.c)
 # libsecret: its own files and the few common/ ones it needs, built PIC
 # with hidden symbols; only the sksecret_ names are exported
-LIBSECRET_SRC = libsecret/conn.c libsecret/auth.c libsecret/admin.c
+LIBSECRET_SRC = $(wildcard libsecret/*.c)
 LIBSECRET_COMMON = common/alloc.c common/b64.c common/err.c common/line.c \
 	common/sbuf.c
 LIBSECRET_VERSION = 1.0.0
 LIBSECRET_SONAME = libsaslkit-secret.so.1
 LIBSECRET_SO = $(B)/lib/libsaslkit-secret.so.$(LIBSECRET_VERSION)
 PIC = $(B)/pic
-SMTPD_SRC = smtpd/main.c smtpd/config.c smtpd/session.c smtpd/handoff.c \
-	smtpd/reload.c \
-	smtpd/privdrop.c smtpd/authc.c smtpd/senders.c smtpd/iptable.c \
-	common/pool.c \
-	$(LIBSECRET_SRC)
+saslpasswd_SRC = $(wildcard saslpasswd/*.c) $(LIBSECRET_SRC)
+saslpasswd_LIBS = -lsasl2 -lreadline -lpthread
+authd_SRC = $(wildcard authd/*.c)
+authd_LIBS = -lsasl2 -lpam -levent -levent_pthreads -lpthread
+smtpd_SRC = $(wildcard smtpd/*.c) $(LIBSECRET_SRC)
+smtpd_LIBS = -lssl -levent_openssl -levent -levent_pthreads -lpthread
+BINARIES = saslpasswd authd smtpd
+PROGRAMS_LIB_SRC = $(filter-out %/main.c,$(sort $(foreach p,$(BINARIES),$($(p)_SRC))))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 MANPAGES = $(wildcard man/*.[0-9])
 HEADERS = $(wildcard common/*.h saslpasswd/*.h authd/*.h smtpd/*.h libsecret/*.h \
 	include/saslkit/*.h)
 
-COMMON_OBJ = $(COMMON_SRC:%.c=$(B)/%.o)
-COMMON_OBJ_ASAN = $(COMMON_SRC:%.c=$(BA)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_BIN_ASAN = $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
@@ -71,17 +63,41 @@ PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd \
 	$(B)/bench/authbench $(B)/bench/smtpbench
 
 .PHONY: all check deps demo install install-lib authbench smtpbench fuzz fuzz-build bench clean unit unit-asan \
-	integration integration-asan lint install-check
+	integration integration-asan lint install-check size
 
 all: $(PROGRAMS) $(UNIT_BIN)
 
-$(B)/%.o: %.c $(HEADERS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+# objects, libcommon.a, the programs and their archives (a program's
+# objects but main.o, for the unit tests), once for each of the plain
+# build (dir $(B)) and the ASan+UBSan build (dir $(BA), flags $(SAN))
+define variant
+$(1)/%.o: %.c $$(HEADERS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) $(2) -c $$< -o $$@
 
-$(BA)/%.o: %.c $(HEADERS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c $< -o $@
+$(1)/libcommon.a: $$(COMMON_SRC:%.c=$(1)/%.o)
+	rm -f $$@ && ar rcs $$@ $$^
+
+$(1)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(1)/libprograms.a \
+		$(1)/libcommon.a $$(HEADERS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CPPFLAGS) $$(CFLAGS) $(2) -o $$@ $$< $(1)/libprograms.a \
+		$(1)/libcommon.a -lcmocka $$(LDLIBS_COMMON) $$(LDLIBS_PROGRAMS)
+
+$(1)/libprograms.a: $$(PROGRAMS_LIB_SRC:%.c=$(1)/%.o)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+
+define binary
+$(2)/bin/$(1): $$($(1)_SRC:%.c=$(2)/%.o) $(2)/libcommon.a
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) $(3) -o $$@ $$^ $$(LDLIBS_COMMON) $$($(1)_LIBS)
+endef
+
+LDLIBS_PROGRAMS = -lsasl2 -lpam -lssl -levent_openssl -levent -levent_pthreads -lpthread
+$(eval $(call variant,$(B),))
+$(eval $(call variant,$(BA),$$(SAN)))
+$(foreach p,$(BINARIES),$(eval $(call binary,$(p),$(B),))$(eval $(call binary,$(p),$(BA),$$(SAN))))
 
 $(PIC)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -122,38 +138,6 @@ $(B)/bench/smtpbench: bench/smtpbench.c bench/bench.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -levent_openssl -levent -lssl -lcrypto
 
-$(B)/libcommon.a: $(COMMON_OBJ)
-	rm -f $@ && ar rcs $@ $^
-
-$(BA)/libcommon.a: $(COMMON_OBJ_ASAN)
-	rm -f $@ && ar rcs $@ $^
-
-$(B)/bin/saslpasswd: $(SASLPASSWD_SRC:%.c=$(B)/%.o) $(B)/libcommon.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -lreadline -lpthread
-
-$(BA)/bin/saslpasswd: $(SASLPASSWD_SRC:%.c=$(BA)/%.o) $(BA)/libcommon.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -lreadline -lpthread
-
-$(B)/bin/smtpd: $(SMTPD_SRC:%.c=$(B)/%.o) $(B)/libcommon.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -lssl -levent_openssl \
-		-levent -levent_pthreads -lpthread
-
-$(BA)/bin/smtpd: $(SMTPD_SRC:%.c=$(BA)/%.o) $(BA)/libcommon.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_COMMON) -lssl -levent_openssl \
-		-levent -levent_pthreads -lpthread
-
-$(B)/bin/authd: $(AUTHD_SRC:%.c=$(B)/%.o) $(B)/libcommon.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -lpam -levent -levent_pthreads -lpthread
-
-$(BA)/bin/authd: $(AUTHD_SRC:%.c=$(BA)/%.o) $(BA)/libcommon.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LDLIBS_COMMON) -lsasl2 -lpam -levent -levent_pthreads -lpthread
-
 # a Cyrus-linked peer: libsasl2 with its own sasldb plugin, for the tests
 $(B)/tests/cyrus_peer: tests/integration/cyrus_peer.c
 	@mkdir -p $(dir $@)
@@ -172,24 +156,20 @@ $(B)/tests/test_senders $(BA)/tests/test_senders: smtpd/senders.c
 $(B)/tests/test_handoff $(BA)/tests/test_handoff: smtpd/handoff.c
 $(B)/tests/test_privdrop $(BA)/tests/test_privdrop: smtpd/privdrop.c
 
-$(B)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(B)/libcommon.a $(HEADERS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(B)/libcommon.a -lcmocka $(LDLIBS_COMMON) -lpthread
-
-$(BA)/tests/test_%: tests/unit/test_%.c tests/unit/unit.h $(BA)/libcommon.a $(HEADERS)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(BA)/libcommon.a -lcmocka $(LDLIBS_COMMON) -lpthread
-
 # the smtpd targets include the file they fuzz
 $(BF)/fuzz_smtpd_conf: smtpd/config.c
 $(BF)/fuzz_senders: smtpd/senders.c
 
+# a target that fuzzes a program's module names it in FUZZ_WITH
+FUZZ_WITH =
+.SECONDEXPANSION:
 $(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(COMMON_SRC) \
-		$(LIBSECRET_SRC) $(HEADERS)
+		$(LIBSECRET_SRC) $$(FUZZ_WITH) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -o $@ $< \
-		$(COMMON_SRC) $(LIBSECRET_SRC) $(LDLIBS_COMMON)
+		$(COMMON_SRC) $(LIBSECRET_SRC) $(FUZZ_WITH) $(LDLIBS_COMMON) \
+		-levent -levent_pthreads
 
 deps:
 	@sh scripts/deps.sh
@@ -200,6 +180,10 @@ unit: $(UNIT_BIN)
 unit-asan: $(UNIT_BIN_ASAN)
 	@set -e; for t in $(UNIT_BIN_ASAN); do echo "== $$t (asan+ubsan)"; \
 		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $$t; done
+
+# lines per production file and per function: median, p90, max
+size:
+	@sh scripts/codesize.sh
 
 lint:
 	mandoc -Tlint -Wwarning $(MANPAGES)
