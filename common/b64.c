@@ -1,13 +1,16 @@
 /*
  * b64.c: strict base64 through OpenSSL's EVP_EncodeBlock/EVP_DecodeBlock.
- * Must never write past the caller's buffer, whatever the input.
+ * Must never write past the caller's buffer, whatever the input, nor
+ * leave a decoded or encoded copy of a secret unwiped.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 
 #include "b64.h"
 #include "err.h"
+#include "sbuf.h"
 
 size_t
 b64_encoded_len(size_t n)
@@ -71,4 +74,41 @@ b64_decode(const char *in, size_t len, void *out, size_t outsz, size_t *outlen_r
 	}
 	*outlen_r = need;
 	return SK_OK;
+}
+
+int
+b64_decode_sbuf(const char *in, size_t len, struct sbuf *out)
+{
+	size_t cap = len / 4 * 3 + 3, n = 0;
+	unsigned char *tmp;
+	int r;
+
+	if (len == 0)
+		return SK_OK;
+	if ((tmp = malloc(cap)) == NULL)
+		return SK_ERR_NOMEM;
+	if ((r = b64_decode(in, len, tmp, cap, &n)) == SK_OK)
+		r = sbuf_put(out, tmp, n);
+	explicit_bzero(tmp, cap);
+	free(tmp);
+	return r;
+}
+
+int
+b64_encode_sbuf(const void *in, size_t n, struct sbuf *out)
+{
+	size_t len = b64_encoded_len(n) + 1;
+	char *tmp;
+	int r;
+
+	if (n > 0x3fffffff)
+		return SK_ERR_LIMIT;
+	if ((tmp = malloc(len)) == NULL)
+		return SK_ERR_NOMEM;
+	if ((r = b64_encode(in, n, tmp, len)) == SK_OK &&
+	    (r = sbuf_put(out, tmp, len - 1)) == SK_OK)
+		r = sbuf_terminate(out);
+	explicit_bzero(tmp, len);
+	free(tmp);
+	return r;
 }

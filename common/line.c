@@ -128,6 +128,15 @@ line_put_cmd(struct sbuf *out, const char *cmd)
 }
 
 int
+line_put_id(struct sbuf *out, unsigned long id)
+{
+	char num[LINE_NUM_MAX];
+	int n = snprintf(num, sizeof(num), "%lu", id);
+
+	return line_put(out, num, (size_t)n);
+}
+
+int
 line_put(struct sbuf *out, const void *p, size_t n)
 {
 	int r;
@@ -164,7 +173,7 @@ line_put_kv_str(struct sbuf *out, const char *key, const char *val)
 int
 line_put_kv_uint(struct sbuf *out, const char *key, unsigned long v)
 {
-	char num[24];
+	char num[LINE_NUM_MAX];
 	int n = snprintf(num, sizeof(num), "%lu", v);
 
 	return line_put_kv(out, key, num, (size_t)n);

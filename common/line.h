@@ -12,6 +12,7 @@
 #include "sbuf.h"
 
 #define LINE_FIELDS_MAX 1024	/* an IMPORT carries many records */
+#define LINE_NUM_MAX	24	/* an unsigned long in decimal, NUL included */
 
 struct line_fields {
 	size_t n;
@@ -43,6 +44,8 @@ int line_id(const char *s, unsigned long *id);
 
 /* Appends the command name that starts a line. */
 int line_put_cmd(struct sbuf *out, const char *cmd);
+/* Appends TAB and a request id, in the form line_id reads. */
+int line_put_id(struct sbuf *out, unsigned long id);
 /* Appends TAB and one escaped field of n bytes. */
 int line_put(struct sbuf *out, const void *p, size_t n);
 int line_put_str(struct sbuf *out, const char *s);

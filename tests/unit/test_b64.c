@@ -14,6 +14,7 @@
 
 #include "b64.h"
 #include "err.h"
+#include "sbuf.h"
 
 static const struct {
 	const char *plain, *enc;
@@ -197,6 +198,43 @@ test_encode_small(void **state)
 	assert_int_equal(buf[9], 'Q');
 }
 
+/* The sbuf forms: append, NUL-terminate, keep the bound, reject bad input. */
+static void
+test_sbuf_forms(void **state)
+{
+	struct sbuf b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NVECTORS; i++) {
+		sbuf_init(&b, 64);
+		assert_int_equal(b64_encode_sbuf(vectors[i].plain,
+		    strlen(vectors[i].plain), &b), SK_OK);
+		assert_int_equal(b.len, strlen(vectors[i].enc));
+		assert_string_equal((char *)b.data, vectors[i].enc);
+		sbuf_reset(&b);
+		assert_int_equal(b64_decode_sbuf(vectors[i].enc,
+		    strlen(vectors[i].enc), &b), SK_OK);
+		assert_int_equal(b.len, strlen(vectors[i].plain));
+		if (b.len > 0)
+			assert_memory_equal(b.data, vectors[i].plain, b.len);
+		sbuf_free(&b);
+	}
+	sbuf_init(&b, 64);
+	assert_int_equal(sbuf_put(&b, "x", 1), SK_OK);
+	assert_int_equal(b64_decode_sbuf("Zm9v", 4, &b), SK_OK);	/* appends */
+	assert_int_equal(b.len, 4);
+	assert_memory_equal(b.data, "xfoo", 4);
+	assert_int_equal(b64_decode_sbuf("Zm9v!", 5, &b), SK_ERR_FORMAT);
+	assert_int_equal(b64_decode_sbuf("Z===", 4, &b), SK_ERR_FORMAT);
+	sbuf_free(&b);
+	sbuf_init(&b, 3);
+	assert_int_equal(b64_decode_sbuf("Zm9vYmFy", 8, &b), SK_ERR_LIMIT);
+	sbuf_reset(&b);
+	assert_int_equal(b64_encode_sbuf("foo", 3, &b), SK_ERR_LIMIT);
+	sbuf_free(&b);
+}
+
 int
 main(void)
 {
@@ -210,6 +248,7 @@ main(void)
 		cmocka_unit_test(test_reject_padding),
 		cmocka_unit_test(test_decode_small),
 		cmocka_unit_test(test_encode_small),
+		cmocka_unit_test(test_sbuf_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -193,6 +193,31 @@ test_roundtrip_all_bytes(void **state)
 	sbuf_free(&b);
 }
 
+/* line_put_id writes what line_id reads back, at both ends of the range. */
+static void
+test_put_id(void **state)
+{
+	static const unsigned long ids[] = { 0, 1, 42, 4294967295UL };
+	struct line_fields lf;
+	unsigned long got;
+	struct sbuf b;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		sbuf_init(&b, 64);
+		assert_int_equal(line_put_cmd(&b, "OK"), SK_OK);
+		assert_int_equal(line_put_id(&b, ids[i]), SK_OK);
+		assert_int_equal(sbuf_put_u8(&b, 0), SK_OK);
+		assert_int_equal(line_split((char *)b.data, b.len - 1, &lf),
+		    SK_OK);
+		assert_int_equal(lf.n, 2);
+		assert_int_equal(line_id(line_str(&lf, 1), &got), 0);
+		assert_true(got == ids[i]);
+		sbuf_free(&b);
+	}
+}
+
 int
 main(void)
 {
@@ -204,6 +229,7 @@ main(void)
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_roundtrip_all_bytes),
 		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_put_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
