@@ -3,9 +3,10 @@
  * (Berkeley DB DB_HASH, key "authid\0realm\0property", raw values), kept in
  * a transactional environment beside the file so that every acknowledged
  * write survives kill -9.
- * This is the only module that includes <db.h>. It never logs and never
- * exits; it never hands a stored secret to its caller except through
- * sasldb_get_prop, which fills a wiping buffer.
+ * Its files (sasldb*.c, with the private sasldb_impl.h) are the only ones
+ * that include <db.h>. It never logs and never exits; it never hands a
+ * stored secret to its caller except through sasldb_get_prop, which fills
+ * a wiping buffer.
  */
 #ifndef SK_SASLDB_H
 #define SK_SASLDB_H
@@ -33,6 +34,9 @@
 #define SASLDB_PROP_MAX		64
 #define SASLDB_VALUE_MAX	4096
 #define SASLDB_PASS_MAX		1024
+/* A raw key: "authid\0realm\0property", no trailing NUL. */
+#define SASLDB_KEY_MAX	(SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + \
+			    SASLDB_PROP_MAX + 2)
 
 struct sasldb;
 

@@ -1,0 +1,314 @@
+/*
+ * sasldb_open.c: opening and closing the store: the path, the checks on
+ * the file before Berkeley DB touches it (safe-file rules, the hash magic),
+ * the private environment directory, and the exclusive lock with its
+ * holder record. The environment itself is sasldb_env.c's.
+ * Must never log or exit, and never create anything beside a file that is
+ * not a sasldb.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "safefile.h"
+#include "sasldb_impl.h"
+
+#define SASLDB_ENV_SUFFIX ".saslkit"
+
+void
+sasldb_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Does the lock record name a live authd? A dead one's record is stale. */
+static int
+sasldb_authd_holds(const char *who)
+{
+	long pid;
+
+	if (sscanf(who, "authd pid %ld", &pid) != 1 || pid <= 0)
+		return 0;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* Takes the exclusive lock, waiting up to wait_ms unless authd holds it. */
+static int
+sasldb_lock(struct sasldb *db, const char *lockpath, const char *holder,
+    int wait_ms, char *holder_r, size_t holder_len)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	char who[128];
+	ssize_t n;
+	int waited = 0;
+
+	db->lockfd = open(lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (db->lockfd == -1)
+		return SK_ERR_IO;
+	while (flock(db->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			return SK_ERR_IO;
+		n = pread(db->lockfd, who, sizeof(who) - 1, 0);
+		who[n > 0 ? n : 0] = '\0';
+		who[strcspn(who, "\n")] = '\0';
+		if (holder_r != NULL)
+			snprintf(holder_r, holder_len, "%s",
+			    who[0] ? who : "unknown process");
+		if (sasldb_authd_holds(who) || waited >= wait_ms)
+			return SK_ERR_BUSY;
+		nanosleep(&ts, NULL);
+		waited += 50;
+	}
+	db->locked = 1;
+	return sasldb_lock_owner_update(db, holder);
+}
+
+int
+sasldb_lock_owner_update(struct sasldb *db, const char *holder)
+{
+	char who[128];
+	int n;
+
+	if (!db->locked)
+		return SK_ERR_INVAL;
+	n = snprintf(who, sizeof(who), "%.64s pid %ld\n", holder ? holder :
+	    "saslkit", (long)getpid());
+	if (pwrite(db->lockfd, who, (size_t)n, 0) != n ||
+	    ftruncate(db->lockfd, n) == -1)
+		return SK_ERR_IO;
+	return SK_OK;
+}
+
+/* "KEY " when the caller named the key, for messages. */
+const char *
+sasldb_key_sp(const struct sasldb *db, char *buf, size_t buflen)
+{
+	snprintf(buf, buflen, "%s%s", db->opts.key ? db->opts.key : "",
+	    db->opts.key ? " " : "");
+	return buf;
+}
+
+/* ", or set KEY" (", or give another with -f" for a flag), or "". */
+static const char *
+sasldb_how(const struct sasldb *db, char *buf, size_t buflen)
+{
+	const char *key = db->opts.key;
+
+	snprintf(buf, buflen, "%s%s", key == NULL ? "" : key[0] == '-' ?
+	    ", or give another with " : ", or set ", key ? key : "");
+	return buf;
+}
+
+/* Creates or checks the private environment directory: a 0700 directory of ours. */
+static int
+sasldb_envdir(const struct sasldb *db, char *err, size_t errlen)
+{
+	char verb[sizeof(db->envdir) + 8], k[80];
+	struct stat st;
+	int e;
+
+	if (mkdir(db->envdir, 0700) == 0)
+		return SK_OK;
+	if (errno != EEXIST || lstat(db->envdir, &st) == -1) {
+		e = errno;
+		snprintf(verb, sizeof(verb), "create %s", db->envdir);
+		safefile_explain(db->opts.key, db->full, verb, e, NULL, err,
+		    errlen);
+		errno = e;
+		return SK_ERR_IO;
+	}
+	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & 077) != 0) {
+		sasldb_seterr(err, errlen, "%s%s: unsafe directory %s: must be a "
+		    "directory owned by root with mode 0700; fix: chown root %s "
+		    "&& chmod 0700 %s", sasldb_key_sp(db, k, sizeof(k)), db->full,
+		    db->envdir, db->envdir, db->envdir);
+		return SK_ERR_UNSAFE;
+	}
+	return SK_OK;
+}
+
+/*
+ * Looks at the first page before anything is created beside the file: a
+ * Berkeley DB hash file has DB_HASHMAGIC at offset 12 of its meta page, in
+ * the byte order of the host that wrote it. A missing file is fine (the
+ * caller creates it or says so); an empty one is not a sasldb either, as
+ * Berkeley DB refuses it in a transactional environment.
+ */
+int
+sasldb_check_magic(const struct sasldb *db, char *err, size_t errlen)
+{
+	unsigned char page[16];
+	uint32_t le, be;
+	char k[80], how[96];
+	ssize_t n;
+	int fd, e;
+
+	if ((fd = open(db->full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return SK_OK;
+		e = errno;
+		safefile_explain(db->opts.key, db->full, "read", e, NULL, err,
+		    errlen);
+		errno = e;
+		return SK_ERR_IO;
+	}
+	n = read(fd, page, sizeof(page));
+	e = errno;
+	close(fd);
+	if (n == 0) {
+		sasldb_seterr(err, errlen, "%s%s: an empty file, not a sasldb; remove it "
+		    "(authd and saslpasswd -c create the sasldb), or check the "
+		    "path%s", sasldb_key_sp(db, k, sizeof(k)), db->full,
+		    sasldb_how(db, how, sizeof(how)));
+		return SK_ERR_FORMAT;
+	}
+	if (n < 0) {
+		safefile_explain(db->opts.key, db->full, "read", e, NULL, err,
+		    errlen);
+		errno = e;
+		return SK_ERR_IO;
+	}
+	if (n == (ssize_t)sizeof(page)) {
+		le = (uint32_t)page[12] | (uint32_t)page[13] << 8 |
+		    (uint32_t)page[14] << 16 | (uint32_t)page[15] << 24;
+		be = (uint32_t)page[15] | (uint32_t)page[14] << 8 |
+		    (uint32_t)page[13] << 16 | (uint32_t)page[12] << 24;
+		if (le == DB_HASHMAGIC || be == DB_HASHMAGIC)
+			return SK_OK;
+	}
+	sasldb_seterr(err, errlen, "%s%s: not a sasldb (Berkeley DB hash) file; check "
+	    "the path%s", sasldb_key_sp(db, k, sizeof(k)), db->full,
+	    sasldb_how(db, how, sizeof(how)));
+	return SK_ERR_FORMAT;
+}
+
+/* Splits the path to open into an absolute directory and a base name. */
+static int
+sasldb_paths(struct sasldb *db, char *err, size_t errlen)
+{
+	const char *path = db->opts.path, *key = db->opts.key;
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
+	char tmp[PATH_MAX], *dir = db->dir, *base = db->base;
+	int e;
+
+	if (strlen(path) >= sizeof(tmp) || (slash && slash[1] == '\0') ||
+	    path[0] == '\0') {
+		sasldb_seterr(err, errlen, "%s%s%s: not a file name", key ? key : "",
+		    key ? " " : "", path);
+		return SK_ERR_INVAL;
+	}
+	snprintf(tmp, sizeof(tmp), "%.*s", (int)(slash ? (dlen ? dlen : 1) : 1),
+	    slash ? path : ".");
+	if (realpath(tmp, dir) == NULL) {
+		e = errno;
+		safefile_explain(key, path, db->opts.create ? "create" : "open",
+		    e, NULL, err, errlen);
+		errno = e;
+		return SK_ERR_IO;
+	}
+	snprintf(base, NAME_MAX + 1, "%s", slash ? slash + 1 : path);
+	return SK_OK;
+}
+
+int
+sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
+    char *err, size_t errlen, char *holder_r, size_t holder_len)
+{
+	char lockpath[PATH_MAX + NAME_MAX + 32], k[80], how[96];
+	struct safefile_policy pol;
+	struct sasldb *db;
+	int r, e;
+
+	*db_r = NULL;
+	if ((db = calloc(1, sizeof(*db))) == NULL)
+		return SK_ERR_NOMEM;
+	db->lockfd = -1;
+	pthread_rwlock_init(&db->rw, NULL);
+	db->opts = *opts;
+	db->opts.holder = NULL;
+	if ((r = sasldb_paths(db, err, errlen)) != SK_OK)
+		goto fail;
+	snprintf(db->full, sizeof(db->full), "%s/%s", db->dir, db->base);
+	if (!opts->create && access(db->full, F_OK) == -1 && errno == ENOENT) {
+		sasldb_seterr(err, errlen, "%s%s: no such file; check the path%s "
+		    "(saslpasswd -c creates the file)", sasldb_key_sp(db, k,
+		    sizeof(k)), db->full, sasldb_how(db, how, sizeof(how)));
+		r = SK_ERR_NOTFOUND;
+		goto fail;
+	}
+	safefile_policy_secret(&pol);
+	pol.owner = geteuid();
+	pol.missing_ok = opts->create;
+	pol.key = opts->key;
+	if ((r = safefile_check(db->full, &pol, err, errlen)) != SK_OK ||
+	    (r = sasldb_check_magic(db, err, errlen)) != SK_OK)
+		goto fail;
+	snprintf(db->envdir, sizeof(db->envdir), "%s%s", db->full,
+	    SASLDB_ENV_SUFFIX);
+	snprintf(db->cleanpath, sizeof(db->cleanpath), "%s/clean", db->envdir);
+	snprintf(lockpath, sizeof(lockpath), "%s/lock", db->envdir);
+	if ((r = sasldb_envdir(db, err, errlen)) != SK_OK)
+		goto fail;
+	r = sasldb_lock(db, lockpath, opts->holder, opts->lock_wait_ms, holder_r,
+	    holder_len);
+	if (r == SK_ERR_BUSY) {
+		sasldb_seterr(err, errlen, "%s%s is in use by %s", sasldb_key_sp(db, k,
+		    sizeof(k)), db->full, holder_r && holder_r[0] ? holder_r :
+		    "another process");
+		goto fail;
+	} else if (r != SK_OK) {
+		e = errno;
+		sasldb_seterr(err, errlen, "%s%s: lock %s: %s", sasldb_key_sp(db, k,
+		    sizeof(k)), db->full, lockpath, strerror(e));
+		errno = e;
+		goto fail;
+	}
+	if ((r = sasldb_env_open(db, err, errlen)) != SK_OK)
+		goto fail;
+	db->clean = 1;
+	*db_r = db;
+	return SK_OK;
+fail:
+	e = errno;
+	sasldb_close(db);
+	errno = e;
+	return r;
+}
+
+void
+sasldb_close(struct sasldb *db)
+{
+	if (db == NULL)
+		return;
+	sasldb_batch_drop(db);	/* closed inside this thread's batch */
+	if (sasldb_env_close(db) && db->clean)
+		sasldb_put_clean_mark(db);
+	if (db->lockfd != -1) {
+		/* no stale holder record once we are gone; the flock is what counts */
+		if (db->locked)
+			(void)!ftruncate(db->lockfd, 0);
+		close(db->lockfd);	/* releases the flock */
+	}
+	pthread_rwlock_destroy(&db->rw);
+	free(db);
+}
