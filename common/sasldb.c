@@ -26,6 +26,15 @@ sasldb_check_name(const char *s, size_t max, int allow_empty)
 	return SK_OK;
 }
 
+int
+sasldb_check_user(const char *authid, const char *realm)
+{
+	if (sasldb_check_name(authid, SASLDB_AUTHID_MAX, 0) != SK_OK ||
+	    sasldb_check_name(realm, SASLDB_REALM_MAX, 1) != SK_OK)
+		return SK_ERR_INVAL;
+	return SK_OK;
+}
+
 /* Builds "authid\0realm\0prop" into buf (no trailing NUL); returns its length. */
 int
 sasldb_key(const char *authid, const char *realm, const char *prop,
@@ -33,8 +42,7 @@ sasldb_key(const char *authid, const char *realm, const char *prop,
 {
 	size_t a = strlen(authid), r = strlen(realm), p = strlen(prop);
 
-	if (sasldb_check_name(authid, SASLDB_AUTHID_MAX, 0) != SK_OK ||
-	    sasldb_check_name(realm, SASLDB_REALM_MAX, 1) != SK_OK ||
+	if (sasldb_check_user(authid, realm) != SK_OK ||
 	    sasldb_check_name(prop, SASLDB_PROP_MAX, 0) != SK_OK)
 		return SK_ERR_INVAL;
 	memcpy(buf, authid, a + 1);
@@ -209,8 +217,7 @@ sasldb_delete_user(struct sasldb *db, const char *authid, const char *realm)
 	DBT key, val;
 	int r, n = 0, dr;
 
-	if (sasldb_check_name(authid, SASLDB_AUTHID_MAX, 0) != SK_OK ||
-	    sasldb_check_name(realm, SASLDB_REALM_MAX, 1) != SK_OK)
+	if (sasldb_check_user(authid, realm) != SK_OK)
 		return SK_ERR_INVAL;
 	if ((r = sasldb_batch_begin(db)) != SK_OK)
 		return r;
@@ -258,8 +265,7 @@ sasldb_split_user(const char *spec, const char *def_realm, char *authid,
 	memcpy(authid, spec, alen);
 	authid[alen] = '\0';
 	strcpy(realm, r);
-	if (sasldb_check_name(authid, SASLDB_AUTHID_MAX, 0) != SK_OK ||
-	    sasldb_check_name(realm, SASLDB_REALM_MAX, 1) != SK_OK)
+	if (sasldb_check_user(authid, realm) != SK_OK)
 		return SK_ERR_INVAL;
 	return SK_OK;
 }

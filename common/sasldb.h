@@ -223,5 +223,7 @@ int sasldb_split_user(const char *spec, const char *def_realm, char *authid,
     size_t authid_len, char *realm, size_t realm_len);
 /* Checks that a name has no control characters and fits the bound. */
 int sasldb_check_name(const char *s, size_t max, int allow_empty);
+/* SK_OK for a user the store can name: a non-empty authid, any realm. */
+int sasldb_check_user(const char *authid, const char *realm);
 
 #endif

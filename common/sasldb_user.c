@@ -83,8 +83,7 @@ check_password_args(const char *authid, const char *realm, const char *pass,
 {
 	if (!password_ok(pass, passlen))
 		return SK_ERR_INVAL;
-	if (sasldb_check_name(authid, SASLDB_AUTHID_MAX, 0) != SK_OK ||
-	    sasldb_check_name(realm, SASLDB_REALM_MAX, 1) != SK_OK)
+	if (sasldb_check_user(authid, realm) != SK_OK)
 		return SK_ERR_INVAL;
 	return SK_OK;
 }
@@ -171,8 +170,7 @@ sasldb_set_verifiers(struct sasldb *db, const char *authid, const char *realm,
 		return SK_ERR_FORMAT;
 	}
 	scram_clear(&v);
-	if (sasldb_check_name(authid, SASLDB_AUTHID_MAX, 0) != SK_OK ||
-	    sasldb_check_name(realm, SASLDB_REALM_MAX, 1) != SK_OK)
+	if (sasldb_check_user(authid, realm) != SK_OK)
 		return SK_ERR_INVAL;
 	/* any old plaintext belongs to another password: it goes */
 	return store_secrets(db, authid, realm, NULL, 0, scram1, scram256);

@@ -1178,6 +1178,26 @@ test_check_name(void **state)
 	assert_int_equal(sasldb_check_name("\xc3\xa9t\xc3\xa9", 8, 0), SK_OK);
 }
 
+/* A user's names: a non-empty authid, a realm that may be empty, both bounded. */
+static void
+test_check_user(void **state)
+{
+	char longname[SASLDB_AUTHID_MAX + 2];
+
+	(void)state;
+	assert_int_equal(sasldb_check_user("alice", ""), SK_OK);
+	assert_int_equal(sasldb_check_user("alice", "example.org"), SK_OK);
+	assert_int_equal(sasldb_check_user("", "example.org"), SK_ERR_INVAL);
+	assert_int_equal(sasldb_check_user("al\nice", ""), SK_ERR_INVAL);
+	assert_int_equal(sasldb_check_user("alice", "ex\x7f"), SK_ERR_INVAL);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(sasldb_check_user(longname, ""), SK_ERR_INVAL);
+	assert_int_equal(sasldb_check_user("alice", longname), SK_ERR_INVAL);
+	longname[SASLDB_AUTHID_MAX] = '\0';
+	assert_int_equal(sasldb_check_user(longname, longname), SK_OK);
+}
+
 static int
 parse_key(const char *k, size_t len, struct sasldb_keyparts *kp)
 {
@@ -1331,6 +1351,7 @@ main(void)
 		T(test_batch),
 		cmocka_unit_test(test_split_user),
 		cmocka_unit_test(test_check_name),
+		cmocka_unit_test(test_check_user),
 		cmocka_unit_test(test_parse_key),
 	};
 
