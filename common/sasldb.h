@@ -72,9 +72,13 @@ int sasldb_lock_owner_update(struct sasldb *db, const char *holder);
 void sasldb_close(struct sasldb *db);
 /*
  * Closes and opens the database and its environment again, keeping the
- * lock: every reader and writer waits meanwhile (SIGHUP in authd).
+ * lock: every reader and writer waits meanwhile (SIGHUP in authd). The
+ * file gets the same look as at sasldb_open. On failure err (errlen
+ * bytes; NULL with 0 for none) names the file and the fix, as
+ * sasldb_open's does, and the store stays closed: every access fails
+ * until one of them, or another reopen, finds the file right again.
  */
-int sasldb_reopen(struct sasldb *db);
+int sasldb_reopen(struct sasldb *db, char *err, size_t errlen);
 
 /*
  * Batches: between sasldb_batch_begin and sasldb_batch_commit, every write

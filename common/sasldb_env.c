@@ -215,21 +215,37 @@ sasldb_env_close(struct sasldb *db)
 	return ok;
 }
 
+/*
+ * Closes the environment and opens it again, keeping the lock, after the
+ * same look at the file as sasldb_open. On failure the store stays closed
+ * (db->env is NULL) and the next access tries again.
+ */
 int
-sasldb_reopen(struct sasldb *db)
+sasldb_env_reopen(struct sasldb *db, char *err, size_t errlen)
 {
-	char err[256];
 	int r;
 
-	if (sasldb_thread_holds(db))
-		return SK_ERR_INVAL;
-	pthread_rwlock_wrlock(&db->rw);
-	if (!sasldb_env_close(db))
-		r = SK_ERR_DB;
-	else {
+	/* without the clean mark, the open below runs recovery: always safe */
+	if (db->env != NULL && sasldb_env_close(db))
 		sasldb_put_clean_mark(db);
-		r = sasldb_env_open(db, err, sizeof(err));
+	if ((r = sasldb_check_magic(db, err, errlen)) != SK_OK ||
+	    (r = sasldb_env_open(db, err, errlen)) != SK_OK)
+		(void)sasldb_env_close(db);	/* what the failed open left */
+	return r;
+}
+
+int
+sasldb_reopen(struct sasldb *db, char *err, size_t errlen)
+{
+	int r;
+
+	if (sasldb_thread_holds(db)) {
+		sasldb_seterr(err, errlen, "%s: reopened inside a batch or read "
+		    "lock of this thread", db->full);
+		return SK_ERR_INVAL;
 	}
+	pthread_rwlock_wrlock(&db->rw);
+	r = sasldb_env_reopen(db, err, errlen);
 	pthread_rwlock_unlock(&db->rw);
 	return r;
 }

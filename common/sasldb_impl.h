@@ -45,6 +45,7 @@ const char *sasldb_key_sp(const struct sasldb *db, char *buf, size_t buflen);
 /* sasldb_env.c: the transactional environment */
 int sasldb_env_open(struct sasldb *db, char *err, size_t errlen);
 int sasldb_env_close(struct sasldb *db);
+int sasldb_env_reopen(struct sasldb *db, char *err, size_t errlen);
 void sasldb_put_clean_mark(struct sasldb *db);
 
 /* sasldb_lock.c: threads, batches and the freshness check */

@@ -44,21 +44,18 @@ sasldb_same_file(const struct stat *a, const struct stat *b)
 static int
 sasldb_fresh(struct sasldb *db)
 {
-	char err[256];
 	struct stat st;
 
 	if (db->txn != NULL)
 		return SK_OK;
 	if (stat(db->full, &st) == -1)
 		return SK_ERR_IO;
-	if (sasldb_same_file(&st, &db->seen))
+	/* a store that a failed reopen left closed is opened here too */
+	if (db->env != NULL && sasldb_same_file(&st, &db->seen))
 		return SK_OK;
 	/* what the store serves changes now: caches must know */
 	__atomic_add_fetch(&db->ext_changes, 1, __ATOMIC_RELAXED);
-	if (!sasldb_env_close(db))
-		return SK_ERR_DB;
-	sasldb_put_clean_mark(db);
-	return sasldb_env_open(db, err, sizeof(err));
+	return sasldb_env_reopen(db, NULL, 0);
 }
 
 /* The transaction this thread must use: its own batch's, or none. */
@@ -110,7 +107,7 @@ sasldb_read_begin(struct sasldb *db)
 			return SK_ERR_BUSY;	/* a writer holds it */
 	} else
 		pthread_rwlock_rdlock(&db->rw);
-	if (!sasldb_changed(db))
+	if (db->db != NULL && !sasldb_changed(db))
 		return SK_OK;
 	pthread_rwlock_unlock(&db->rw);
 	if (sasldb_nowait)
@@ -121,7 +118,10 @@ sasldb_read_begin(struct sasldb *db)
 	if (r != SK_OK)
 		return r;
 	pthread_rwlock_rdlock(&db->rw);
-	return SK_OK;
+	if (db->db != NULL)
+		return SK_OK;
+	pthread_rwlock_unlock(&db->rw);	/* a failed reopen came between */
+	return SK_ERR_DB;
 }
 
 void
