@@ -89,20 +89,36 @@ safefile_errclass(int errnum)
 	return SK_ERR_IO;
 }
 
+const char *
+safefile_key_sp(const char *key, char *buf, size_t buflen)
+{
+	snprintf(buf, buflen, "%s%s", key ? key : "", key ? " " : "");
+	return buf;
+}
+
+const char *
+safefile_how(const char *key, char *buf, size_t buflen)
+{
+	if (key == NULL)
+		snprintf(buf, buflen, "%s", "");
+	else
+		snprintf(buf, buflen, "%s %s", key[0] == '-' ?
+		    "give another with" : "set", key);
+	return buf;
+}
+
 int
 safefile_explain(const char *key, const char *path, const char *verb,
     int errnum, const char *how, char *err, size_t errlen)
 {
-	char abs[PATH_MAX], howbuf[128], head[PATH_MAX + 160];
+	char abs[PATH_MAX], howbuf[SAFEFILE_KEYMSG_MAX], k[SAFEFILE_KEYMSG_MAX];
+	char head[PATH_MAX + 160];
 	int r = safefile_errclass(errnum), c = -1;
 
-	if (how == NULL && key != NULL) {
-		snprintf(howbuf, sizeof(howbuf), "%s %s", key[0] == '-' ?
-		    "give another with" : "set", key);
-		how = howbuf;
-	}
-	snprintf(head, sizeof(head), "%s%s%s: cannot %s", key ? key : "",
-	    key ? " " : "", path, verb);
+	if (how == NULL && key != NULL)
+		how = safefile_how(key, howbuf, sizeof(howbuf));
+	snprintf(head, sizeof(head), "%s%s: cannot %s", safefile_key_sp(key, k,
+	    sizeof(k)), path, verb);
 	if ((errnum == ENOENT || errnum == ENOTDIR) &&
 	    safefile_abs(path, abs) == 0 &&
 	    (c = safefile_culprit(abs, errnum == ENOTDIR)) != -1) {
@@ -284,18 +300,15 @@ int
 safefile_check(const char *path, const struct safefile_policy *pol, char *err,
     size_t errlen)
 {
-	char abs[PATH_MAX], head[PATH_MAX + 160];
+	char abs[PATH_MAX], head[PATH_MAX + 160], k[SAFEFILE_KEYMSG_MAX];
 	struct stat st;
 	int r;
 
-	if (path[0] != '/' && safefile_abs(path, abs) == -1) {
-		snprintf(err, errlen, "%s%s%s: cannot resolve path", pol->key ?
-		    pol->key : "", pol->key ? " " : "", path);
-		return SK_ERR_IO;
-	} else if (path[0] == '/' && safefile_abs(path, abs) == -1) {
-		snprintf(err, errlen, "%s%s%s: path too long", pol->key ?
-		    pol->key : "", pol->key ? " " : "", path);
-		return SK_ERR_LIMIT;
+	if (safefile_abs(path, abs) == -1) {
+		snprintf(err, errlen, "%s%s: %s", safefile_key_sp(pol->key, k,
+		    sizeof(k)), path, path[0] == '/' ? "path too long" :
+		    "cannot resolve path");
+		return path[0] == '/' ? SK_ERR_LIMIT : SK_ERR_IO;
 	}
 	if (lstat(abs, &st) == -1) {
 		if (errno != ENOENT || !pol->missing_ok)

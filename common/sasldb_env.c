@@ -124,21 +124,20 @@ sasldb_env_open(struct sasldb *db, char *err, size_t errlen)
 	u_int32_t fl = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
 	    DB_INIT_TXN | DB_PRIVATE | (opts->threaded ? DB_THREAD : 0);
 	struct stat st;
-	char k[80];
 	int r, exists;
 
 	db->dberr[0] = '\0';
 	exists = stat(db->full, &st) == 0;
 	/* recovery runs unless the last holder closed cleanly */
 	if ((r = sasldb_take_clean_mark(db)) < 0) {
-		sasldb_seterr(err, errlen, "%s: %s", db->envdir, strerror(errno));
+		sasldb_seterr(db, err, errlen, ": %s: %s", db->envdir,
+		    strerror(errno));
 		return SK_ERR_IO;
 	}
 	if (r == 0)
 		fl |= DB_RECOVER;
 	if (!exists && !opts->create) {
-		sasldb_seterr(err, errlen, "%s%s: no such file", sasldb_key_sp(db, k,
-		    sizeof(k)), db->full);
+		sasldb_seterr(db, err, errlen, ": no such file");
 		return SK_ERR_NOTFOUND;
 	}
 	if (exists && (r = sasldb_lsn_adopt(db, &st)) != 0)
@@ -181,9 +180,8 @@ sasldb_env_open(struct sasldb *db, char *err, size_t errlen)
 	}
 	return SK_OK;
 dberr:
-	sasldb_seterr(err, errlen, "%s%s: Berkeley DB: %s%s%s", sasldb_key_sp(db, k,
-	    sizeof(k)), db->full, db_strerror(r), db->dberr[0] ? ": " : "",
-	    db->dberr);
+	sasldb_seterr(db, err, errlen, ": Berkeley DB: %s%s%s", db_strerror(r),
+	    db->dberr[0] ? ": " : "", db->dberr);
 	return SK_ERR_DB;
 }
 
@@ -240,8 +238,8 @@ sasldb_reopen(struct sasldb *db, char *err, size_t errlen)
 	int r;
 
 	if (sasldb_thread_holds(db)) {
-		sasldb_seterr(err, errlen, "%s: reopened inside a batch or read "
-		    "lock of this thread", db->full);
+		sasldb_seterr(db, err, errlen, ": reopened inside a batch or "
+		    "read lock of this thread");
 		return SK_ERR_INVAL;
 	}
 	pthread_rwlock_wrlock(&db->rw);

@@ -37,10 +37,9 @@ struct sasldb {
 };
 
 /* sasldb_open.c: the file, before Berkeley DB touches it */
-void sasldb_seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void sasldb_seterr(const struct sasldb *db, char *err, size_t errlen,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int sasldb_check_magic(const struct sasldb *db, char *err, size_t errlen);
-const char *sasldb_key_sp(const struct sasldb *db, char *buf, size_t buflen);
 
 /* sasldb_env.c: the transactional environment */
 int sasldb_env_open(struct sasldb *db, char *err, size_t errlen);

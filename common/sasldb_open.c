@@ -26,16 +26,35 @@
 
 #define SASLDB_ENV_SUFFIX ".saslkit"
 
+/* err = "KEY FILE" (the key when the caller named one), then what fmt says. */
 void
-sasldb_seterr(char *err, size_t errlen, const char *fmt, ...)
+sasldb_seterr(const struct sasldb *db, char *err, size_t errlen,
+    const char *fmt, ...)
 {
+	char k[SAFEFILE_KEYMSG_MAX];
 	va_list ap;
+	int n;
 
 	if (err == NULL || errlen == 0)
 		return;
+	n = snprintf(err, errlen, "%s%s", safefile_key_sp(db->opts.key, k,
+	    sizeof(k)), db->full);
+	if (n < 0 || (size_t)n >= errlen)
+		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
 	va_end(ap);
+}
+
+/* ", or set KEY" (", or give another with -f" for a flag), or "". */
+static const char *
+sasldb_or_how(const struct sasldb *db, char *buf, size_t buflen)
+{
+	char how[SAFEFILE_KEYMSG_MAX];
+
+	snprintf(buf, buflen, "%s%s", db->opts.key ? ", or " : "",
+	    safefile_how(db->opts.key, how, sizeof(how)));
+	return buf;
 }
 
 /* Does the lock record name a live authd? A dead one's record is stale. */
@@ -97,31 +116,11 @@ sasldb_lock_owner_update(struct sasldb *db, const char *holder)
 	return SK_OK;
 }
 
-/* "KEY " when the caller named the key, for messages. */
-const char *
-sasldb_key_sp(const struct sasldb *db, char *buf, size_t buflen)
-{
-	snprintf(buf, buflen, "%s%s", db->opts.key ? db->opts.key : "",
-	    db->opts.key ? " " : "");
-	return buf;
-}
-
-/* ", or set KEY" (", or give another with -f" for a flag), or "". */
-static const char *
-sasldb_how(const struct sasldb *db, char *buf, size_t buflen)
-{
-	const char *key = db->opts.key;
-
-	snprintf(buf, buflen, "%s%s", key == NULL ? "" : key[0] == '-' ?
-	    ", or give another with " : ", or set ", key ? key : "");
-	return buf;
-}
-
 /* Creates or checks the private environment directory: a 0700 directory of ours. */
 static int
 sasldb_envdir(const struct sasldb *db, char *err, size_t errlen)
 {
-	char verb[sizeof(db->envdir) + 8], k[80];
+	char verb[sizeof(db->envdir) + 8];
 	struct stat st;
 	int e;
 
@@ -137,10 +136,9 @@ sasldb_envdir(const struct sasldb *db, char *err, size_t errlen)
 	}
 	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
 	    (st.st_mode & 077) != 0) {
-		sasldb_seterr(err, errlen, "%s%s: unsafe directory %s: must be a "
+		sasldb_seterr(db, err, errlen, ": unsafe directory %s: must be a "
 		    "directory owned by root with mode 0700; fix: chown root %s "
-		    "&& chmod 0700 %s", sasldb_key_sp(db, k, sizeof(k)), db->full,
-		    db->envdir, db->envdir, db->envdir);
+		    "&& chmod 0700 %s", db->envdir, db->envdir, db->envdir);
 		return SK_ERR_UNSAFE;
 	}
 	return SK_OK;
@@ -158,7 +156,7 @@ sasldb_check_magic(const struct sasldb *db, char *err, size_t errlen)
 {
 	unsigned char page[16];
 	uint32_t le, be;
-	char k[80], how[96];
+	char how[SAFEFILE_KEYMSG_MAX + 8];
 	ssize_t n;
 	int fd, e;
 
@@ -175,10 +173,9 @@ sasldb_check_magic(const struct sasldb *db, char *err, size_t errlen)
 	e = errno;
 	close(fd);
 	if (n == 0) {
-		sasldb_seterr(err, errlen, "%s%s: an empty file, not a sasldb; remove it "
-		    "(authd and saslpasswd -c create the sasldb), or check the "
-		    "path%s", sasldb_key_sp(db, k, sizeof(k)), db->full,
-		    sasldb_how(db, how, sizeof(how)));
+		sasldb_seterr(db, err, errlen, ": an empty file, not a sasldb; "
+		    "remove it (authd and saslpasswd -c create the sasldb), or "
+		    "check the path%s", sasldb_or_how(db, how, sizeof(how)));
 		return SK_ERR_FORMAT;
 	}
 	if (n < 0) {
@@ -195,9 +192,8 @@ sasldb_check_magic(const struct sasldb *db, char *err, size_t errlen)
 		if (le == DB_HASHMAGIC || be == DB_HASHMAGIC)
 			return SK_OK;
 	}
-	sasldb_seterr(err, errlen, "%s%s: not a sasldb (Berkeley DB hash) file; check "
-	    "the path%s", sasldb_key_sp(db, k, sizeof(k)), db->full,
-	    sasldb_how(db, how, sizeof(how)));
+	sasldb_seterr(db, err, errlen, ": not a sasldb (Berkeley DB hash) file; "
+	    "check the path%s", sasldb_or_how(db, how, sizeof(how)));
 	return SK_ERR_FORMAT;
 }
 
@@ -209,12 +205,13 @@ sasldb_paths(struct sasldb *db, char *err, size_t errlen)
 	const char *slash = strrchr(path, '/');
 	size_t dlen = slash ? (size_t)(slash - path) : 0;
 	char tmp[PATH_MAX], *dir = db->dir, *base = db->base;
+	char k[SAFEFILE_KEYMSG_MAX];
 	int e;
 
 	if (strlen(path) >= sizeof(tmp) || (slash && slash[1] == '\0') ||
 	    path[0] == '\0') {
-		sasldb_seterr(err, errlen, "%s%s%s: not a file name", key ? key : "",
-		    key ? " " : "", path);
+		snprintf(err, errlen, "%s%s: not a file name", safefile_key_sp(key,
+		    k, sizeof(k)), path);
 		return SK_ERR_INVAL;
 	}
 	snprintf(tmp, sizeof(tmp), "%.*s", (int)(slash ? (dlen ? dlen : 1) : 1),
@@ -234,7 +231,7 @@ int
 sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
     char *err, size_t errlen, char *holder_r, size_t holder_len)
 {
-	char lockpath[PATH_MAX + NAME_MAX + 32], k[80], how[96];
+	char lockpath[PATH_MAX + NAME_MAX + 32], how[SAFEFILE_KEYMSG_MAX + 8];
 	struct safefile_policy pol;
 	struct sasldb *db;
 	int r, e;
@@ -250,9 +247,9 @@ sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
 		goto fail;
 	snprintf(db->full, sizeof(db->full), "%s/%s", db->dir, db->base);
 	if (!opts->create && access(db->full, F_OK) == -1 && errno == ENOENT) {
-		sasldb_seterr(err, errlen, "%s%s: no such file; check the path%s "
-		    "(saslpasswd -c creates the file)", sasldb_key_sp(db, k,
-		    sizeof(k)), db->full, sasldb_how(db, how, sizeof(how)));
+		sasldb_seterr(db, err, errlen, ": no such file; check the path%s "
+		    "(saslpasswd -c creates the file)", sasldb_or_how(db, how,
+		    sizeof(how)));
 		r = SK_ERR_NOTFOUND;
 		goto fail;
 	}
@@ -272,14 +269,13 @@ sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
 	r = sasldb_lock(db, lockpath, opts->holder, opts->lock_wait_ms, holder_r,
 	    holder_len);
 	if (r == SK_ERR_BUSY) {
-		sasldb_seterr(err, errlen, "%s%s is in use by %s", sasldb_key_sp(db, k,
-		    sizeof(k)), db->full, holder_r && holder_r[0] ? holder_r :
-		    "another process");
+		sasldb_seterr(db, err, errlen, " is in use by %s", holder_r &&
+		    holder_r[0] ? holder_r : "another process");
 		goto fail;
 	} else if (r != SK_OK) {
 		e = errno;
-		sasldb_seterr(err, errlen, "%s%s: lock %s: %s", sasldb_key_sp(db, k,
-		    sizeof(k)), db->full, lockpath, strerror(e));
+		sasldb_seterr(db, err, errlen, ": lock %s: %s", lockpath,
+		    strerror(e));
 		errno = e;
 		goto fail;
 	}
