@@ -38,6 +38,15 @@
 #define SASLDB_KEY_MAX	(SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + \
 			    SASLDB_PROP_MAX + 2)
 
+/*
+ * A shared handle (threaded: authd) looks at the file for changes by
+ * another program at most this often, in milliseconds, so that thousands
+ * of reads a second do not cost a stat each. authd.8 states it.
+ */
+#define SASLDB_CHECK_MS		200
+/* The holder name authd gives: a live authd's lock is never waited for. */
+#define SASLDB_HOLDER_AUTHD	"authd"
+
 struct sasldb;
 
 struct sasldb_open_opts {
@@ -143,9 +152,10 @@ int sasldb_verify_password_opt(struct sasldb *db, const char *authid,
  */
 void sasldb_set_nowait(int on);
 /*
- * A counter that moves whenever a look at the file (at most every 200 ms
- * on a shared handle) finds another program changed it, until the store
- * is reopened: what the store serves may change with it. Any thread.
+ * A counter that moves whenever a look at the file (at most every
+ * SASLDB_CHECK_MS on a shared handle) finds another program changed it,
+ * until the store is reopened: what the store serves may change with it.
+ * Any thread.
  */
 unsigned long sasldb_external_changes(struct sasldb *db);
 /*

@@ -17,6 +17,7 @@
 #include "sasldb_impl.h"
 
 #define SASLDB_CACHE_DEFAULT (8u << 20)
+#define SASLDB_LOG_FILE_MAX (1u << 20)	/* old log files are removed */
 #define SASLDB_LOCKS_THREADED 50000	/* page locks when threads share the store */
 
 static void
@@ -45,7 +46,7 @@ sasldb_lsn_reset(struct sasldb *db, const char *dir, const char *base)
 	env->app_private = db;
 	env->set_errcall(env, sasldb_errcall);
 	if ((r = env->open(env, dir, DB_CREATE | DB_INIT_MPOOL | DB_PRIVATE,
-	    0600)) == 0)
+	    SASLDB_FILE_MODE)) == 0)
 		r = env->lsn_reset(env, base, 0);
 	env->close(env, 0);
 	return r;
@@ -77,7 +78,7 @@ void
 sasldb_put_clean_mark(struct sasldb *db)
 {
 	int fd = open(db->cleanpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600);
+	    SASLDB_FILE_MODE);
 
 	/* no fsync: the data was synced before, and a lost mark only costs a recovery */
 	if (fd != -1)
@@ -108,7 +109,8 @@ sasldb_lsn_adopt(struct sasldb *db, const struct stat *st)
 	}
 	if ((r = sasldb_lsn_reset(db, db->dir, db->base)) != 0)
 		return r;
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    SASLDB_FILE_MODE)) == -1)
 		return errno;
 	n = write(fd, want, strlen(want));
 	r = (n == (ssize_t)strlen(want) && fsync(fd) == 0) ? 0 : EIO;
@@ -149,19 +151,19 @@ sasldb_env_open(struct sasldb *db, char *err, size_t errlen)
 	if ((r = db->env->add_data_dir(db->env, db->dir)) != 0 ||
 	    (r = db->env->set_create_dir(db->env, db->dir)) != 0 ||
 	    (r = db->env->log_set_config(db->env, DB_LOG_AUTO_REMOVE, 1)) != 0 ||
-	    (r = db->env->set_lg_max(db->env, 1u << 20)) != 0 ||
+	    (r = db->env->set_lg_max(db->env, SASLDB_LOG_FILE_MAX)) != 0 ||
 	    (r = db->env->set_cachesize(db->env, 0, opts->cache_bytes ?
 	    (u_int32_t)opts->cache_bytes : SASLDB_CACHE_DEFAULT, 1)) != 0 ||
 	    /* locks are set up front: size them for a 1,000-user batch */
 	    (opts->threaded && ((r = db->env->set_lk_max_locks(db->env,
 	    SASLDB_LOCKS_THREADED)) != 0 || (r = db->env->set_lk_max_objects(
 	    db->env, SASLDB_LOCKS_THREADED)) != 0)) ||
-	    (r = db->env->open(db->env, db->envdir, fl, 0600)) != 0)
+	    (r = db->env->open(db->env, db->envdir, fl, SASLDB_FILE_MODE)) != 0)
 		goto dberr;
 	if ((r = db_create(&db->db, db->env, 0)) != 0 ||
 	    (r = db->db->open(db->db, NULL, db->base, NULL, DB_HASH,
 	    DB_AUTO_COMMIT | (opts->threaded ? DB_THREAD : 0) |
-	    (opts->create ? DB_CREATE : 0), 0600)) != 0)
+	    (opts->create ? DB_CREATE : 0), SASLDB_FILE_MODE)) != 0)
 		goto dberr;
 	/* one thread under the exclusive flock: page locks buy nothing */
 	if (!opts->threaded &&

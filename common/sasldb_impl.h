@@ -15,6 +15,9 @@
 
 #include "sasldb.h"
 
+#define SASLDB_FILE_MODE	0600	/* the file and all beside it: root's */
+#define SASLDB_DIR_MODE		0700	/* the environment directory */
+
 struct sasldb {
 	DB_ENV *env;		/* NULL while closed (a reopen failed) */
 	DB *db;

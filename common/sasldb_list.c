@@ -23,6 +23,8 @@ static const char *const sasldb_known[] = {
 	SASLDB_PROP_DISABLED,
 };
 #define SASLDB_NKNOWN (sizeof(sasldb_known) / sizeof(sasldb_known[0]))
+/* Odd property names listed per user; any more are left out. */
+#define SASLDB_LIST_ODD_MAX	64
 
 /* Does the user have any property of sasldb_known? */
 int
@@ -151,7 +153,7 @@ static int
 sasldb_emit(struct sasldb_lister *l, const char *authid, const char *realm,
     size_t lo, size_t hi)
 {
-	const char *props[SASLDB_NKNOWN + 64];
+	const char *props[SASLDB_NKNOWN + SASLDB_LIST_ODD_MAX];
 	size_t n = 0, i;
 
 	if (!l->with_props)

@@ -16,9 +16,6 @@
 #include "monotime.h"
 #include "sasldb_impl.h"
 
-/* A shared handle's reads look at the file at most this often. */
-#define SASLDB_CHECK_MS	200
-
 /* The handle whose batch this thread runs, if any (see sasldb_read_begin). */
 static __thread struct sasldb *sasldb_mine;
 /* This thread's reads do not wait (sasldb_set_nowait). */

@@ -25,6 +25,10 @@
 #include "sasldb_impl.h"
 
 #define SASLDB_ENV_SUFFIX ".saslkit"
+#define SASLDB_LOCK_POLL_MS	50	/* a waiting opener tries this often */
+#define SASLDB_HOLDER_MAX	64	/* the holder's name in the record */
+#define SASLDB_RECORD_MAX	128	/* "<holder> pid <pid>\n" */
+#define SASLDB_MAGIC_OFF	12	/* of DB_HASHMAGIC in the meta page */
 
 /* err = "KEY FILE" (the key when the caller named one), then what fmt says. */
 void
@@ -63,7 +67,7 @@ sasldb_authd_holds(const char *who)
 {
 	long pid;
 
-	if (sscanf(who, "authd pid %ld", &pid) != 1 || pid <= 0)
+	if (sscanf(who, SASLDB_HOLDER_AUTHD " pid %ld", &pid) != 1 || pid <= 0)
 		return 0;
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
@@ -73,13 +77,13 @@ static int
 sasldb_lock(struct sasldb *db, const char *lockpath, const char *holder,
     int wait_ms, char *holder_r, size_t holder_len)
 {
-	struct timespec ts = { 0, 50 * 1000 * 1000 };
-	char who[128];
+	struct timespec ts = { 0, SASLDB_LOCK_POLL_MS * 1000 * 1000 };
+	char who[SASLDB_RECORD_MAX];
 	ssize_t n;
 	int waited = 0;
 
 	db->lockfd = open(lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
+	    SASLDB_FILE_MODE);
 	if (db->lockfd == -1)
 		return SK_ERR_IO;
 	while (flock(db->lockfd, LOCK_EX | LOCK_NB) == -1) {
@@ -94,7 +98,7 @@ sasldb_lock(struct sasldb *db, const char *lockpath, const char *holder,
 		if (sasldb_authd_holds(who) || waited >= wait_ms)
 			return SK_ERR_BUSY;
 		nanosleep(&ts, NULL);
-		waited += 50;
+		waited += SASLDB_LOCK_POLL_MS;
 	}
 	db->locked = 1;
 	return sasldb_lock_owner_update(db, holder);
@@ -103,20 +107,20 @@ sasldb_lock(struct sasldb *db, const char *lockpath, const char *holder,
 int
 sasldb_lock_owner_update(struct sasldb *db, const char *holder)
 {
-	char who[128];
+	char who[SASLDB_RECORD_MAX];
 	int n;
 
 	if (!db->locked)
 		return SK_ERR_INVAL;
-	n = snprintf(who, sizeof(who), "%.64s pid %ld\n", holder ? holder :
-	    "saslkit", (long)getpid());
+	n = snprintf(who, sizeof(who), "%.*s pid %ld\n", SASLDB_HOLDER_MAX,
+	    holder ? holder : "saslkit", (long)getpid());
 	if (pwrite(db->lockfd, who, (size_t)n, 0) != n ||
 	    ftruncate(db->lockfd, n) == -1)
 		return SK_ERR_IO;
 	return SK_OK;
 }
 
-/* Creates or checks the private environment directory: a 0700 directory of ours. */
+/* Creates or checks the private environment directory: root's, mode 0700. */
 static int
 sasldb_envdir(const struct sasldb *db, char *err, size_t errlen)
 {
@@ -124,7 +128,7 @@ sasldb_envdir(const struct sasldb *db, char *err, size_t errlen)
 	struct stat st;
 	int e;
 
-	if (mkdir(db->envdir, 0700) == 0)
+	if (mkdir(db->envdir, SASLDB_DIR_MODE) == 0)
 		return SK_OK;
 	if (errno != EEXIST || lstat(db->envdir, &st) == -1) {
 		e = errno;
@@ -135,10 +139,11 @@ sasldb_envdir(const struct sasldb *db, char *err, size_t errlen)
 		return SK_ERR_IO;
 	}
 	if (!S_ISDIR(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
-	    (st.st_mode & 077) != 0) {
+	    (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		sasldb_seterr(db, err, errlen, ": unsafe directory %s: must be a "
-		    "directory owned by root with mode 0700; fix: chown root %s "
-		    "&& chmod 0700 %s", db->envdir, db->envdir, db->envdir);
+		    "directory owned by root with mode %04o; fix: chown root %s "
+		    "&& chmod %04o %s", db->envdir, SASLDB_DIR_MODE, db->envdir,
+		    SASLDB_DIR_MODE, db->envdir);
 		return SK_ERR_UNSAFE;
 	}
 	return SK_OK;
@@ -154,7 +159,7 @@ sasldb_envdir(const struct sasldb *db, char *err, size_t errlen)
 int
 sasldb_check_magic(const struct sasldb *db, char *err, size_t errlen)
 {
-	unsigned char page[16];
+	unsigned char page[SASLDB_MAGIC_OFF + 4];
 	uint32_t le, be;
 	char how[SAFEFILE_KEYMSG_MAX + 8];
 	ssize_t n;
@@ -185,10 +190,12 @@ sasldb_check_magic(const struct sasldb *db, char *err, size_t errlen)
 		return SK_ERR_IO;
 	}
 	if (n == (ssize_t)sizeof(page)) {
-		le = (uint32_t)page[12] | (uint32_t)page[13] << 8 |
-		    (uint32_t)page[14] << 16 | (uint32_t)page[15] << 24;
-		be = (uint32_t)page[15] | (uint32_t)page[14] << 8 |
-		    (uint32_t)page[13] << 16 | (uint32_t)page[12] << 24;
+		const unsigned char *m = page + SASLDB_MAGIC_OFF;
+
+		le = (uint32_t)m[0] | (uint32_t)m[1] << 8 |
+		    (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
+		be = (uint32_t)m[3] | (uint32_t)m[2] << 8 |
+		    (uint32_t)m[1] << 16 | (uint32_t)m[0] << 24;
 		if (le == DB_HASHMAGIC || be == DB_HASHMAGIC)
 			return SK_OK;
 	}

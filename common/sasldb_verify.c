@@ -19,13 +19,18 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/md5.h>
+#include <openssl/sha.h>
 
 #include "err.h"
 #include "sasldb.h"
 #include "scram.h"
 #include "stamp.h"
 
-#define LEGACY_LEN	33	/* Cyrus: 16 salt, NUL, 16 MD5 */
+/* Cyrus's SASLv1 secret: salt, NUL, MD5(salt, "sasldb", password). */
+#define LEGACY_SALT_LEN	16
+#define LEGACY_LEN	(LEGACY_SALT_LEN + 1 + MD5_DIGEST_LENGTH)
+#define LEGACY_MIX	"sasldb"
 
 /* The secrets of one user, each in a wiping buffer. */
 struct user_secrets {
@@ -131,7 +136,7 @@ secrets_usable(const struct user_secrets *s, struct usable *u)
 	u->scram256 = valid && s->has_scram256;
 	u->scram1 = s->has_scram1 && (valid || !ours);
 	u->legacy = s->has_legacy && s->legacy.len == LEGACY_LEN &&
-	    s->legacy.data[16] == '\0';
+	    s->legacy.data[LEGACY_SALT_LEN] == '\0';
 	return SK_OK;
 }
 
@@ -139,7 +144,7 @@ secrets_usable(const struct user_secrets *s, struct usable *u)
 static int
 secret_equal(const void *a, size_t alen, const void *b, size_t blen)
 {
-	unsigned char ha[32], hb[32];
+	unsigned char ha[SHA256_DIGEST_LENGTH], hb[SHA256_DIGEST_LENGTH];
 	int eq;
 
 	if (!EVP_Digest(a, alen, ha, NULL, EVP_sha256(), NULL) ||
@@ -151,25 +156,26 @@ secret_equal(const void *a, size_t alen, const void *b, size_t blen)
 	return eq ? SK_OK : SK_ERR_MISMATCH;
 }
 
-/* Cyrus's SASLv1 secret: salt[16] NUL MD5(salt, "sasldb", pass). */
+/* Checks pass against Cyrus's SASLv1 secret (LEGACY_LEN bytes). */
 static int
 legacy_check(const struct sbuf *legacy, const char *pass, size_t passlen)
 {
-	unsigned char md[16];
+	unsigned char md[MD5_DIGEST_LENGTH];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	int ok;
 
 	if (ctx == NULL)
 		return SK_ERR_NOMEM;
 	ok = EVP_DigestInit_ex(ctx, EVP_md5(), NULL) &&
-	    EVP_DigestUpdate(ctx, legacy->data, 16) &&
-	    EVP_DigestUpdate(ctx, "sasldb", 6) &&
+	    EVP_DigestUpdate(ctx, legacy->data, LEGACY_SALT_LEN) &&
+	    EVP_DigestUpdate(ctx, LEGACY_MIX, sizeof(LEGACY_MIX) - 1) &&
 	    EVP_DigestUpdate(ctx, pass, passlen) &&
 	    EVP_DigestFinal_ex(ctx, md, NULL);
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return SK_ERR_CRYPTO;
-	ok = CRYPTO_memcmp(md, legacy->data + 17, 16) == 0;
+	ok = CRYPTO_memcmp(md, legacy->data + LEGACY_SALT_LEN + 1,
+	    sizeof(md)) == 0;
 	explicit_bzero(md, sizeof(md));
 	return ok ? SK_OK : SK_ERR_MISMATCH;
 }

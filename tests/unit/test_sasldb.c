@@ -1178,6 +1178,25 @@ test_check_name(void **state)
 	assert_int_equal(sasldb_check_name("\xc3\xa9t\xc3\xa9", 8, 0), SK_OK);
 }
 
+/* authd.8 states SASLDB_CHECK_MS in words: the two must agree. */
+static void
+test_check_ms_documented(void **state)
+{
+	char want[64], line[512];
+	FILE *fp;
+	int found = 0;
+
+	(void)state;
+	/* make unit runs the tests from the top of the tree */
+	if ((fp = fopen("man/authd.8", "r")) == NULL)
+		skip();
+	snprintf(want, sizeof(want), "every %d milliseconds", SASLDB_CHECK_MS);
+	while (!found && fgets(line, sizeof(line), fp) != NULL)
+		found = strstr(line, want) != NULL;
+	fclose(fp);
+	assert_true(found);
+}
+
 /* A user's names: a non-empty authid, a realm that may be empty, both bounded. */
 static void
 test_check_user(void **state)
@@ -1407,6 +1426,7 @@ main(void)
 		cmocka_unit_test(test_split_user),
 		cmocka_unit_test(test_check_name),
 		cmocka_unit_test(test_check_user),
+		cmocka_unit_test(test_check_ms_documented),
 		cmocka_unit_test(test_parse_key),
 	};
 
