@@ -194,8 +194,22 @@ verifier_check(const struct sbuf *b, const char *pass, size_t passlen)
 }
 
 /* Loads a user's secrets as one consistent state of the store. */
-static int secrets_snapshot_load(struct sasldb *db, const char *authid,
-    const char *realm, struct user_secrets *s);
+static int
+secrets_snapshot_load(struct sasldb *db, const char *authid,
+    const char *realm, struct user_secrets *s)
+{
+	int r, locked;
+
+	/* SK_ERR_INVAL: inside this thread's batch, consistent already */
+	if ((r = sasldb_read_lock(db)) != SK_OK && r != SK_ERR_INVAL)
+		return r;
+	locked = r == SK_OK;
+	r = secrets_load(db, authid, realm, s);
+	s->disabled = sasldb_user_disabled(db, authid, realm);
+	if (locked)
+		sasldb_read_unlock(db);
+	return r;
+}
 
 /*
  * A one-entry memory of the last snapshot, per thread, while a caller asks
@@ -271,23 +285,6 @@ secrets_snapshot(struct sasldb *db, const char *authid, const char *realm,
 	return r;
 }
 
-static int
-secrets_snapshot_load(struct sasldb *db, const char *authid,
-    const char *realm, struct user_secrets *s)
-{
-	int r;
-
-	if ((r = sasldb_read_lock(db)) == SK_OK) {
-		r = secrets_load(db, authid, realm, s);
-		s->disabled = sasldb_user_disabled(db, authid, realm);
-		sasldb_read_unlock(db);
-	} else if (r == SK_ERR_INVAL) {
-		r = secrets_load(db, authid, realm, s);	/* in a batch */
-		s->disabled = sasldb_user_disabled(db, authid, realm);
-	}
-	return r;
-}
-
 void
 sasldb_secrets_init(struct sasldb_secrets *out)
 {
@@ -315,8 +312,7 @@ secrets_take(int usable, const struct sbuf *from, struct sbuf *to, int *has)
 	*has = 0;
 	if (!usable)
 		return SK_OK;
-	sbuf_reset(to);
-	if ((r = sbuf_put(to, from->data, from->len)) != SK_OK ||
+	if ((r = sbuf_copy(to, from)) != SK_OK ||
 	    (r = sbuf_terminate(to)) != SK_OK)
 		return r;
 	*has = 1;
