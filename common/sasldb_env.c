@@ -118,13 +118,62 @@ sasldb_lsn_adopt(struct sasldb *db, const struct stat *st)
 	return r;
 }
 
+/* Creates the environment handle and sets it up; a Berkeley DB error. */
+static int
+sasldb_env_create(struct sasldb *db)
+{
+	const struct sasldb_open_opts *opts = &db->opts;
+	DB_ENV *env;
+	int r;
+
+	if ((r = db_env_create(&db->env, 0)) != 0)
+		return r;
+	env = db->env;
+	env->app_private = db;
+	env->set_errcall(env, sasldb_errcall);
+	if ((r = env->add_data_dir(env, db->dir)) != 0 ||
+	    (r = env->set_create_dir(env, db->dir)) != 0 ||
+	    (r = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1)) != 0 ||
+	    (r = env->set_lg_max(env, SASLDB_LOG_FILE_MAX)) != 0 ||
+	    (r = env->set_cachesize(env, 0, opts->cache_bytes ?
+	    (u_int32_t)opts->cache_bytes : SASLDB_CACHE_DEFAULT, 1)) != 0)
+		return r;
+	/* locks are set up front: size them for a 1,000-user batch */
+	if (opts->threaded &&
+	    ((r = env->set_lk_max_locks(env, SASLDB_LOCKS_THREADED)) != 0 ||
+	    (r = env->set_lk_max_objects(env, SASLDB_LOCKS_THREADED)) != 0))
+		return r;
+	return 0;
+}
+
+/* Opens the set-up environment with flags fl, then the database in it. */
+static int
+sasldb_db_open(struct sasldb *db, u_int32_t fl)
+{
+	const struct sasldb_open_opts *opts = &db->opts;
+	int r;
+
+	if ((r = db->env->open(db->env, db->envdir, fl, SASLDB_FILE_MODE)) != 0 ||
+	    (r = db_create(&db->db, db->env, 0)) != 0 ||
+	    (r = db->db->open(db->db, NULL, db->base, NULL, DB_HASH,
+	    DB_AUTO_COMMIT | (opts->threaded ? DB_THREAD : 0) |
+	    (opts->create ? DB_CREATE : 0), SASLDB_FILE_MODE)) != 0)
+		return r;
+	/* one thread under the exclusive flock: page locks buy nothing */
+	if (!opts->threaded &&
+	    (r = db->env->set_flags(db->env, DB_NOLOCKING, 1)) != 0)
+		return r;
+	if (fl & DB_RECOVER)
+		return db->env->txn_checkpoint(db->env, 0, 0, 0);
+	return 0;
+}
+
 /* Opens the environment (with recovery after a crash), then the database. */
 int
 sasldb_env_open(struct sasldb *db, char *err, size_t errlen)
 {
-	const struct sasldb_open_opts *opts = &db->opts;
 	u_int32_t fl = DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-	    DB_INIT_TXN | DB_PRIVATE | (opts->threaded ? DB_THREAD : 0);
+	    DB_INIT_TXN | DB_PRIVATE | (db->opts.threaded ? DB_THREAD : 0);
 	struct stat st;
 	int r, exists;
 
@@ -138,39 +187,12 @@ sasldb_env_open(struct sasldb *db, char *err, size_t errlen)
 	}
 	if (r == 0)
 		fl |= DB_RECOVER;
-	if (!exists && !opts->create) {
+	if (!exists && !db->opts.create) {
 		sasldb_seterr(db, err, errlen, ": no such file");
 		return SK_ERR_NOTFOUND;
 	}
-	if (exists && (r = sasldb_lsn_adopt(db, &st)) != 0)
-		goto dberr;
-	if ((r = db_env_create(&db->env, 0)) != 0)
-		goto dberr;
-	db->env->app_private = db;
-	db->env->set_errcall(db->env, sasldb_errcall);
-	if ((r = db->env->add_data_dir(db->env, db->dir)) != 0 ||
-	    (r = db->env->set_create_dir(db->env, db->dir)) != 0 ||
-	    (r = db->env->log_set_config(db->env, DB_LOG_AUTO_REMOVE, 1)) != 0 ||
-	    (r = db->env->set_lg_max(db->env, SASLDB_LOG_FILE_MAX)) != 0 ||
-	    (r = db->env->set_cachesize(db->env, 0, opts->cache_bytes ?
-	    (u_int32_t)opts->cache_bytes : SASLDB_CACHE_DEFAULT, 1)) != 0 ||
-	    /* locks are set up front: size them for a 1,000-user batch */
-	    (opts->threaded && ((r = db->env->set_lk_max_locks(db->env,
-	    SASLDB_LOCKS_THREADED)) != 0 || (r = db->env->set_lk_max_objects(
-	    db->env, SASLDB_LOCKS_THREADED)) != 0)) ||
-	    (r = db->env->open(db->env, db->envdir, fl, SASLDB_FILE_MODE)) != 0)
-		goto dberr;
-	if ((r = db_create(&db->db, db->env, 0)) != 0 ||
-	    (r = db->db->open(db->db, NULL, db->base, NULL, DB_HASH,
-	    DB_AUTO_COMMIT | (opts->threaded ? DB_THREAD : 0) |
-	    (opts->create ? DB_CREATE : 0), SASLDB_FILE_MODE)) != 0)
-		goto dberr;
-	/* one thread under the exclusive flock: page locks buy nothing */
-	if (!opts->threaded &&
-	    (r = db->env->set_flags(db->env, DB_NOLOCKING, 1)) != 0)
-		goto dberr;
-	if ((fl & DB_RECOVER) && (r = db->env->txn_checkpoint(db->env, 0, 0,
-	    0)) != 0)
+	if ((exists && (r = sasldb_lsn_adopt(db, &st)) != 0) ||
+	    (r = sasldb_env_create(db)) != 0 || (r = sasldb_db_open(db, fl)) != 0)
 		goto dberr;
 	/* a file this environment created has its LSNs already */
 	if (!exists && stat(db->full, &st) == 0 &&

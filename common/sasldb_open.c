@@ -149,6 +149,29 @@ sasldb_envdir(const struct sasldb *db, char *err, size_t errlen)
 	return SK_OK;
 }
 
+/* Is DB_HASHMAGIC at its offset of page, in either byte order? */
+static int
+sasldb_hash_magic(const unsigned char *page)
+{
+	const unsigned char *m = page + SASLDB_MAGIC_OFF;
+	uint32_t le, be;
+
+	le = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 |
+	    (uint32_t)m[3] << 24;
+	be = (uint32_t)m[3] | (uint32_t)m[2] << 8 | (uint32_t)m[1] << 16 |
+	    (uint32_t)m[0] << 24;
+	return le == DB_HASHMAGIC || be == DB_HASHMAGIC;
+}
+
+/* The file could not be read: explain why, errno kept. */
+static int
+sasldb_unreadable(const struct sasldb *db, int e, char *err, size_t errlen)
+{
+	safefile_explain(db->opts.key, db->full, "read", e, NULL, err, errlen);
+	errno = e;
+	return SK_ERR_IO;
+}
+
 /*
  * Looks at the first page before anything is created beside the file: a
  * Berkeley DB hash file has DB_HASHMAGIC at offset 12 of its meta page, in
@@ -160,47 +183,27 @@ int
 sasldb_check_magic(const struct sasldb *db, char *err, size_t errlen)
 {
 	unsigned char page[SASLDB_MAGIC_OFF + 4];
-	uint32_t le, be;
 	char how[SAFEFILE_KEYMSG_MAX + 8];
 	ssize_t n;
 	int fd, e;
 
-	if ((fd = open(db->full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
-			return SK_OK;
-		e = errno;
-		safefile_explain(db->opts.key, db->full, "read", e, NULL, err,
-		    errlen);
-		errno = e;
-		return SK_ERR_IO;
-	}
+	if ((fd = open(db->full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? SK_OK : sasldb_unreadable(db, errno,
+		    err, errlen);
 	n = read(fd, page, sizeof(page));
 	e = errno;
 	close(fd);
-	if (n == 0) {
+	if (n < 0)
+		return sasldb_unreadable(db, e, err, errlen);
+	if (n == (ssize_t)sizeof(page) && sasldb_hash_magic(page))
+		return SK_OK;
+	if (n == 0)
 		sasldb_seterr(db, err, errlen, ": an empty file, not a sasldb; "
 		    "remove it (authd and saslpasswd -c create the sasldb), or "
 		    "check the path%s", sasldb_or_how(db, how, sizeof(how)));
-		return SK_ERR_FORMAT;
-	}
-	if (n < 0) {
-		safefile_explain(db->opts.key, db->full, "read", e, NULL, err,
-		    errlen);
-		errno = e;
-		return SK_ERR_IO;
-	}
-	if (n == (ssize_t)sizeof(page)) {
-		const unsigned char *m = page + SASLDB_MAGIC_OFF;
-
-		le = (uint32_t)m[0] | (uint32_t)m[1] << 8 |
-		    (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
-		be = (uint32_t)m[3] | (uint32_t)m[2] << 8 |
-		    (uint32_t)m[1] << 16 | (uint32_t)m[0] << 24;
-		if (le == DB_HASHMAGIC || be == DB_HASHMAGIC)
-			return SK_OK;
-	}
-	sasldb_seterr(db, err, errlen, ": not a sasldb (Berkeley DB hash) file; "
-	    "check the path%s", sasldb_or_how(db, how, sizeof(how)));
+	else
+		sasldb_seterr(db, err, errlen, ": not a sasldb (Berkeley DB hash) "
+		    "file; check the path%s", sasldb_or_how(db, how, sizeof(how)));
 	return SK_ERR_FORMAT;
 }
 
@@ -231,15 +234,64 @@ sasldb_paths(struct sasldb *db, char *err, size_t errlen)
 		return SK_ERR_IO;
 	}
 	snprintf(base, NAME_MAX + 1, "%s", slash ? slash + 1 : path);
+	snprintf(db->full, sizeof(db->full), "%s/%s", dir, base);
+	snprintf(db->envdir, sizeof(db->envdir), "%s%s", db->full,
+	    SASLDB_ENV_SUFFIX);
+	snprintf(db->cleanpath, sizeof(db->cleanpath), "%s/clean", db->envdir);
 	return SK_OK;
+}
+
+/* The file, before anything is made beside it: there, safe, a hash file. */
+static int
+sasldb_check_file(const struct sasldb *db, char *err, size_t errlen)
+{
+	char how[SAFEFILE_KEYMSG_MAX + 8];
+	struct safefile_policy pol;
+	int r;
+
+	if (!db->opts.create && access(db->full, F_OK) == -1 &&
+	    errno == ENOENT) {
+		sasldb_seterr(db, err, errlen, ": no such file; check the path%s "
+		    "(saslpasswd -c creates the file)", sasldb_or_how(db, how,
+		    sizeof(how)));
+		return SK_ERR_NOTFOUND;
+	}
+	safefile_policy_secret(&pol);
+	pol.owner = geteuid();
+	pol.missing_ok = db->opts.create;
+	pol.key = db->opts.key;
+	if ((r = safefile_check(db->full, &pol, err, errlen)) != SK_OK)
+		return r;
+	return sasldb_check_magic(db, err, errlen);
+}
+
+/* Takes the lock in the environment directory, saying who has it if busy. */
+static int
+sasldb_lock_store(struct sasldb *db, const struct sasldb_open_opts *opts,
+    char *holder_r, size_t holder_len, char *err, size_t errlen)
+{
+	char lockpath[sizeof(db->envdir) + 8];
+	int r, e;
+
+	snprintf(lockpath, sizeof(lockpath), "%s/lock", db->envdir);
+	r = sasldb_lock(db, lockpath, opts->holder, opts->lock_wait_ms, holder_r,
+	    holder_len);
+	if (r == SK_ERR_BUSY) {
+		sasldb_seterr(db, err, errlen, " is in use by %s", holder_r &&
+		    holder_r[0] ? holder_r : "another process");
+	} else if (r != SK_OK) {
+		e = errno;
+		sasldb_seterr(db, err, errlen, ": lock %s: %s", lockpath,
+		    strerror(e));
+		errno = e;
+	}
+	return r;
 }
 
 int
 sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
     char *err, size_t errlen, char *holder_r, size_t holder_len)
 {
-	char lockpath[PATH_MAX + NAME_MAX + 32], how[SAFEFILE_KEYMSG_MAX + 8];
-	struct safefile_policy pol;
 	struct sasldb *db;
 	int r, e;
 
@@ -250,52 +302,20 @@ sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
 	pthread_rwlock_init(&db->rw, NULL);
 	db->opts = *opts;
 	db->opts.holder = NULL;
-	if ((r = sasldb_paths(db, err, errlen)) != SK_OK)
-		goto fail;
-	snprintf(db->full, sizeof(db->full), "%s/%s", db->dir, db->base);
-	if (!opts->create && access(db->full, F_OK) == -1 && errno == ENOENT) {
-		sasldb_seterr(db, err, errlen, ": no such file; check the path%s "
-		    "(saslpasswd -c creates the file)", sasldb_or_how(db, how,
-		    sizeof(how)));
-		r = SK_ERR_NOTFOUND;
-		goto fail;
-	}
-	safefile_policy_secret(&pol);
-	pol.owner = geteuid();
-	pol.missing_ok = opts->create;
-	pol.key = opts->key;
-	if ((r = safefile_check(db->full, &pol, err, errlen)) != SK_OK ||
-	    (r = sasldb_check_magic(db, err, errlen)) != SK_OK)
-		goto fail;
-	snprintf(db->envdir, sizeof(db->envdir), "%s%s", db->full,
-	    SASLDB_ENV_SUFFIX);
-	snprintf(db->cleanpath, sizeof(db->cleanpath), "%s/clean", db->envdir);
-	snprintf(lockpath, sizeof(lockpath), "%s/lock", db->envdir);
-	if ((r = sasldb_envdir(db, err, errlen)) != SK_OK)
-		goto fail;
-	r = sasldb_lock(db, lockpath, opts->holder, opts->lock_wait_ms, holder_r,
-	    holder_len);
-	if (r == SK_ERR_BUSY) {
-		sasldb_seterr(db, err, errlen, " is in use by %s", holder_r &&
-		    holder_r[0] ? holder_r : "another process");
-		goto fail;
-	} else if (r != SK_OK) {
+	if ((r = sasldb_paths(db, err, errlen)) != SK_OK ||
+	    (r = sasldb_check_file(db, err, errlen)) != SK_OK ||
+	    (r = sasldb_envdir(db, err, errlen)) != SK_OK ||
+	    (r = sasldb_lock_store(db, opts, holder_r, holder_len, err,
+	    errlen)) != SK_OK ||
+	    (r = sasldb_env_open(db, err, errlen)) != SK_OK) {
 		e = errno;
-		sasldb_seterr(db, err, errlen, ": lock %s: %s", lockpath,
-		    strerror(e));
+		sasldb_close(db);
 		errno = e;
-		goto fail;
+		return r;
 	}
-	if ((r = sasldb_env_open(db, err, errlen)) != SK_OK)
-		goto fail;
 	db->clean = 1;
 	*db_r = db;
 	return SK_OK;
-fail:
-	e = errno;
-	sasldb_close(db);
-	errno = e;
-	return r;
 }
 
 void
