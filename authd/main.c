@@ -181,6 +181,7 @@ struct reopen_job {
 	reload_done_fn *done;
 	void *arg;
 	int r;
+	char err[1024];		/* why the store did not open, for the log */
 };
 
 /* Worker thread: reopening waits for the store's lock, so not on the loop. */
@@ -189,7 +190,7 @@ reopen_work(void *arg)
 {
 	struct reopen_job *j = arg;
 
-	j->r = sasldb_reopen(authd.db);
+	j->r = sasldb_reopen(authd.db, j->err, sizeof(j->err));
 	vcache_flush(authd.cache);
 }
 
@@ -199,8 +200,8 @@ reopen_done(void *arg)
 	struct reopen_job *j = arg;
 
 	if (j->r != SK_OK)
-		log_error("reload: reopening %s failed: %s",
-		    authd.conf.sasldb_path, sk_strerror(j->r));
+		log_error("reload: cannot reopen the store: %s; each lookup "
+		    "tries again", j->err[0] ? j->err : sk_strerror(j->r));
 	else
 		log_info("reload: configuration reloaded, store reopened, cache "
 		    "emptied; default realm %s", authd.conf.default_realm);

@@ -89,61 +89,88 @@ safefile_errclass(int errnum)
 	return SK_ERR_IO;
 }
 
+const char *
+safefile_key_sp(const char *key, char *buf, size_t buflen)
+{
+	snprintf(buf, buflen, "%s%s", key ? key : "", key ? " " : "");
+	return buf;
+}
+
+const char *
+safefile_how(const char *key, char *buf, size_t buflen)
+{
+	if (key == NULL)
+		snprintf(buf, buflen, "%s", "");
+	else
+		snprintf(buf, buflen, "%s %s", key[0] == '-' ?
+		    "give another with" : "set", key);
+	return buf;
+}
+
+/*
+ * For ENOENT and ENOTDIR, names what on the path is missing or not a
+ * directory: 0 when it wrote err, -1 when it cannot tell. how as for
+ * safefile_explain.
+ */
+static int
+safefile_explain_path(const char *head, const char *path, int errnum,
+    const char *how, char *err, size_t errlen)
+{
+	const char *sep = how ? " or " : "", *h = how ? how : "";
+	char abs[PATH_MAX];
+	int c;
+
+	if ((errnum != ENOENT && errnum != ENOTDIR) ||
+	    safefile_abs(path, abs) != 0 ||
+	    (c = safefile_culprit(abs, errnum == ENOTDIR)) == -1)
+		return -1;
+	if (errnum == ENOTDIR)
+		snprintf(err, errlen, "%s: %s is not a directory; correct the "
+		    "path%s%s", head, abs, sep, h);
+	else if (c == 1)
+		snprintf(err, errlen, "%s: it does not exist; create it%s%s",
+		    head, sep, h);
+	else
+		snprintf(err, errlen, "%s: %s does not exist; create it "
+		    "(install -d -m 0755 %s)%s%s", head, abs, abs, sep, h);
+	return 0;
+}
+
 int
 safefile_explain(const char *key, const char *path, const char *verb,
     int errnum, const char *how, char *err, size_t errlen)
 {
-	char abs[PATH_MAX], howbuf[128], head[PATH_MAX + 160];
-	int r = safefile_errclass(errnum), c = -1;
+	char howbuf[SAFEFILE_KEYMSG_MAX], k[SAFEFILE_KEYMSG_MAX];
+	char head[PATH_MAX + 160];
+	const char *sep, *comma;
+	int r = safefile_errclass(errnum);
 
-	if (how == NULL && key != NULL) {
-		snprintf(howbuf, sizeof(howbuf), "%s %s", key[0] == '-' ?
-		    "give another with" : "set", key);
-		how = howbuf;
-	}
-	snprintf(head, sizeof(head), "%s%s%s: cannot %s", key ? key : "",
-	    key ? " " : "", path, verb);
-	if ((errnum == ENOENT || errnum == ENOTDIR) &&
-	    safefile_abs(path, abs) == 0 &&
-	    (c = safefile_culprit(abs, errnum == ENOTDIR)) != -1) {
-		if (errnum == ENOTDIR)
-			snprintf(err, errlen, "%s: %s is not a directory; correct "
-			    "the path%s%s", head, abs, how ? " or " : "",
-			    how ? how : "");
-		else if (c == 1)
-			snprintf(err, errlen, "%s: it does not exist; create it%s%s",
-			    head, how ? " or " : "", how ? how : "");
-		else
-			snprintf(err, errlen, "%s: %s does not exist; create it "
-			    "(install -d -m 0755 %s)%s%s", head, abs, abs,
-			    how ? " or " : "", how ? how : "");
+	if (how == NULL && key != NULL)
+		how = safefile_how(key, howbuf, sizeof(howbuf));
+	snprintf(head, sizeof(head), "%s%s: cannot %s", safefile_key_sp(key, k,
+	    sizeof(k)), path, verb);
+	if (safefile_explain_path(head, path, errnum, how, err, errlen) == 0)
 		return r;
-	}
-	switch (errnum) {
-	case EACCES:
-	case EPERM:
+	sep = how ? " or " : "";
+	comma = how ? ", or " : "";
+	how = how ? how : "";
+	if (errnum == EACCES || errnum == EPERM)
 		snprintf(err, errlen, "%s: permission denied to uid %u; give "
 		    "it access to %s and the directories above it%s%s", head,
-		    (unsigned)geteuid(), path, how ? ", or " : "",
-		    how ? how : "");
-		return r;
-	case EISDIR:
+		    (unsigned)geteuid(), path, comma, how);
+	else if (errnum == EISDIR)
 		snprintf(err, errlen, "%s: it is a directory, not a file; correct "
-		    "the path%s%s", head, how ? " or " : "", how ? how : "");
-		return r;
-	case ENAMETOOLONG:
-	case ELOOP:
+		    "the path%s%s", head, sep, how);
+	else if (errnum == ENAMETOOLONG || errnum == ELOOP)
 		snprintf(err, errlen, "%s: %s; correct the path%s%s", head,
 		    errnum == ELOOP ? "too many symbolic links" : "path too long",
-		    how ? " or " : "", how ? how : "");
-		return r;
-	case EROFS:
+		    sep, how);
+	else if (errnum == EROFS)
 		snprintf(err, errlen, "%s: read-only file system; remount it "
-		    "read-write%s%s", head, how ? " or " : "", how ? how : "");
-		return r;
-	}
-	snprintf(err, errlen, "%s: %s; check %s%s%s", head, strerror(errnum),
-	    path, how ? ", or " : "", how ? how : "");
+		    "read-write%s%s", head, sep, how);
+	else
+		snprintf(err, errlen, "%s: %s; check %s%s%s", head,
+		    strerror(errnum), path, comma, how);
 	return r;
 }
 
@@ -284,18 +311,15 @@ int
 safefile_check(const char *path, const struct safefile_policy *pol, char *err,
     size_t errlen)
 {
-	char abs[PATH_MAX], head[PATH_MAX + 160];
+	char abs[PATH_MAX], head[PATH_MAX + 160], k[SAFEFILE_KEYMSG_MAX];
 	struct stat st;
 	int r;
 
-	if (path[0] != '/' && safefile_abs(path, abs) == -1) {
-		snprintf(err, errlen, "%s%s%s: cannot resolve path", pol->key ?
-		    pol->key : "", pol->key ? " " : "", path);
-		return SK_ERR_IO;
-	} else if (path[0] == '/' && safefile_abs(path, abs) == -1) {
-		snprintf(err, errlen, "%s%s%s: path too long", pol->key ?
-		    pol->key : "", pol->key ? " " : "", path);
-		return SK_ERR_LIMIT;
+	if (safefile_abs(path, abs) == -1) {
+		snprintf(err, errlen, "%s%s: %s", safefile_key_sp(pol->key, k,
+		    sizeof(k)), path, path[0] == '/' ? "path too long" :
+		    "cannot resolve path");
+		return path[0] == '/' ? SK_ERR_LIMIT : SK_ERR_IO;
 	}
 	if (lstat(abs, &st) == -1) {
 		if (errno != ENOENT || !pol->missing_ok)

@@ -47,6 +47,18 @@ void safefile_policy_secret(struct safefile_policy *pol);
  */
 int safefile_explain(const char *key, const char *path, const char *verb,
     int errnum, const char *how, char *err, size_t errlen);
+/* Room for what safefile_key_sp and safefile_how write. */
+#define SAFEFILE_KEYMSG_MAX	96
+/*
+ * The start of a message about a file that key names: "KEY " when key is
+ * not NULL, else "". Writes into buf (SAFEFILE_KEYMSG_MAX) and returns it.
+ */
+const char *safefile_key_sp(const char *key, char *buf, size_t buflen);
+/*
+ * How to name another file: "set KEY", or "give another with KEY" for a
+ * flag such as -f; "" when key is NULL. Writes into buf and returns it.
+ */
+const char *safefile_how(const char *key, char *buf, size_t buflen);
 /* The class safefile_explain returns for errnum. */
 int safefile_errclass(int errnum);
 /*

@@ -3,9 +3,10 @@
  * (Berkeley DB DB_HASH, key "authid\0realm\0property", raw values), kept in
  * a transactional environment beside the file so that every acknowledged
  * write survives kill -9.
- * This is the only module that includes <db.h>. It never logs and never
- * exits; it never hands a stored secret to its caller except through
- * sasldb_get_prop, which fills a wiping buffer.
+ * Its files (sasldb*.c, with the private sasldb_impl.h) are the only ones
+ * that include <db.h>. It never logs and never exits; it never hands a
+ * stored secret to its caller except through sasldb_get_prop, which fills
+ * a wiping buffer.
  */
 #ifndef SK_SASLDB_H
 #define SK_SASLDB_H
@@ -33,6 +34,18 @@
 #define SASLDB_PROP_MAX		64
 #define SASLDB_VALUE_MAX	4096
 #define SASLDB_PASS_MAX		1024
+/* A raw key: "authid\0realm\0property", no trailing NUL. */
+#define SASLDB_KEY_MAX	(SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + \
+			    SASLDB_PROP_MAX + 2)
+
+/*
+ * A shared handle (threaded: authd) looks at the file for changes by
+ * another program at most this often, in milliseconds, so that thousands
+ * of reads a second do not cost a stat each. authd.8 states it.
+ */
+#define SASLDB_CHECK_MS		200
+/* The holder name authd gives: a live authd's lock is never waited for. */
+#define SASLDB_HOLDER_AUTHD	"authd"
 
 struct sasldb;
 
@@ -68,9 +81,13 @@ int sasldb_lock_owner_update(struct sasldb *db, const char *holder);
 void sasldb_close(struct sasldb *db);
 /*
  * Closes and opens the database and its environment again, keeping the
- * lock: every reader and writer waits meanwhile (SIGHUP in authd).
+ * lock: every reader and writer waits meanwhile (SIGHUP in authd). The
+ * file gets the same look as at sasldb_open. On failure err (errlen
+ * bytes; NULL with 0 for none) names the file and the fix, as
+ * sasldb_open's does, and the store stays closed: every access fails
+ * until one of them, or another reopen, finds the file right again.
  */
-int sasldb_reopen(struct sasldb *db);
+int sasldb_reopen(struct sasldb *db, char *err, size_t errlen);
 
 /*
  * Batches: between sasldb_batch_begin and sasldb_batch_commit, every write
@@ -135,9 +152,10 @@ int sasldb_verify_password_opt(struct sasldb *db, const char *authid,
  */
 void sasldb_set_nowait(int on);
 /*
- * A counter that moves whenever a look at the file (at most every 200 ms
- * on a shared handle) finds another program changed it, until the store
- * is reopened: what the store serves may change with it. Any thread.
+ * A counter that moves whenever a look at the file (at most every
+ * SASLDB_CHECK_MS on a shared handle) finds another program changed it,
+ * until the store is reopened: what the store serves may change with it.
+ * Any thread.
  */
 unsigned long sasldb_external_changes(struct sasldb *db);
 /*
@@ -219,5 +237,7 @@ int sasldb_split_user(const char *spec, const char *def_realm, char *authid,
     size_t authid_len, char *realm, size_t realm_len);
 /* Checks that a name has no control characters and fits the bound. */
 int sasldb_check_name(const char *s, size_t max, int allow_empty);
+/* SK_OK for a user the store can name: a non-empty authid, any realm. */
+int sasldb_check_user(const char *authid, const char *realm);
 
 #endif

@@ -409,6 +409,27 @@ test_explain(void **state)
 	assert_int_equal(safefile_errclass(EPERM), SK_ERR_UNSAFE);
 }
 
+/* How a message names a file's key, and how to name another file. */
+static void
+test_key_sp_and_how(void **state)
+{
+	char buf[SAFEFILE_KEYMSG_MAX], tiny[6];
+
+	(void)state;
+	assert_string_equal(safefile_key_sp("sasldb_path", buf, sizeof(buf)),
+	    "sasldb_path ");
+	assert_string_equal(safefile_key_sp(NULL, buf, sizeof(buf)), "");
+	assert_string_equal(safefile_how("sasldb_path", buf, sizeof(buf)),
+	    "set sasldb_path");
+	assert_string_equal(safefile_how("-f", buf, sizeof(buf)),
+	    "give another with -f");
+	assert_string_equal(safefile_how(NULL, buf, sizeof(buf)), "");
+	/* a short buffer is cut, never overrun */
+	assert_string_equal(safefile_how("-f", tiny, sizeof(tiny)), "give ");
+	assert_string_equal(safefile_key_sp("install_key", tiny, sizeof(tiny)),
+	    "insta");
+}
+
 /* The daemons' exit status for a file error: 77, 78 or 74, by class. */
 static void
 test_exit_status(void **state)
@@ -447,6 +468,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unsafe_names_key, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
+		cmocka_unit_test(test_key_sp_and_how),
 		cmocka_unit_test(test_exit_status),
 	};
 

@@ -1,9 +1,9 @@
 /*
- * test_sasldb.c: unit tests of the credential store, common/sasldb.c and
- * common/sasldb_user.c, on a real Berkeley DB file in a mkdtemp directory:
- * opening and locking, passwords and plaintext modes, deletion, listing,
- * the stamp rules that retire our verifiers after a Cyrus change, Cyrus's
- * legacy secret, batches, and the key and user-name parsers.
+ * test_sasldb.c: unit tests of the credential store, common/sasldb*.c, on
+ * a real Berkeley DB file in a mkdtemp directory: opening and locking,
+ * reopening, passwords and plaintext modes, deletion, listing, the stamp
+ * rules that retire our verifiers after a Cyrus change, Cyrus's legacy
+ * secret, batches, and the key and user-name parsers.
  * Runs as root (the safe-file checks want a root-owned path).
  */
 #include <stdarg.h>
@@ -1178,6 +1178,45 @@ test_check_name(void **state)
 	assert_int_equal(sasldb_check_name("\xc3\xa9t\xc3\xa9", 8, 0), SK_OK);
 }
 
+/* authd.8 states SASLDB_CHECK_MS in words: the two must agree. */
+static void
+test_check_ms_documented(void **state)
+{
+	char want[64], line[512];
+	FILE *fp;
+	int found = 0;
+
+	(void)state;
+	/* make unit runs the tests from the top of the tree */
+	if ((fp = fopen("man/authd.8", "r")) == NULL)
+		skip();
+	snprintf(want, sizeof(want), "every %d milliseconds", SASLDB_CHECK_MS);
+	while (!found && fgets(line, sizeof(line), fp) != NULL)
+		found = strstr(line, want) != NULL;
+	fclose(fp);
+	assert_true(found);
+}
+
+/* A user's names: a non-empty authid, a realm that may be empty, both bounded. */
+static void
+test_check_user(void **state)
+{
+	char longname[SASLDB_AUTHID_MAX + 2];
+
+	(void)state;
+	assert_int_equal(sasldb_check_user("alice", ""), SK_OK);
+	assert_int_equal(sasldb_check_user("alice", "example.org"), SK_OK);
+	assert_int_equal(sasldb_check_user("", "example.org"), SK_ERR_INVAL);
+	assert_int_equal(sasldb_check_user("al\nice", ""), SK_ERR_INVAL);
+	assert_int_equal(sasldb_check_user("alice", "ex\x7f"), SK_ERR_INVAL);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(sasldb_check_user(longname, ""), SK_ERR_INVAL);
+	assert_int_equal(sasldb_check_user("alice", longname), SK_ERR_INVAL);
+	longname[SASLDB_AUTHID_MAX] = '\0';
+	assert_int_equal(sasldb_check_user(longname, longname), SK_OK);
+}
+
 static int
 parse_key(const char *k, size_t len, struct sasldb_keyparts *kp)
 {
@@ -1226,6 +1265,69 @@ test_parse_key(void **state)
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
+/* Closes the fixture's handle and opens the store again as authd does. */
+static void
+fx_open_threaded(struct fx *f)
+{
+	struct sasldb_open_opts o;
+
+	sasldb_close(f->db);
+	f->db = NULL;
+	memset(&o, 0, sizeof(o));
+	o.path = f->path;
+	o.holder = "authd";
+	o.key = "sasldb_path";
+	o.create = 1;
+	o.threaded = 1;
+	if (sasldb_open(&o, &f->db, f->err, sizeof(f->err), NULL, 0) != SK_OK)
+		fail_msg("open: %s", f->err);
+}
+
+/*
+ * A reopen (authd's SIGHUP) of a store whose file was replaced by one that
+ * is not a sasldb: the message names the file and the fix; reads fail
+ * cleanly meanwhile; once the real file is back the store opens again,
+ * on the next read or the next reopen.
+ */
+static void
+test_reopen_bad_file(void **state)
+{
+	struct fx *f = *state;
+	struct sasldb_pass_opts po = { 1, SASLDB_PLAIN_NO };
+	char aside[160], want[512], p[160];
+	int r;
+
+	fx_open_threaded(f);
+	assert_int_equal(sasldb_set_password(f->db, "tom", "r", "pw-a", 4, &po),
+	    SK_OK);
+	snprintf(aside, sizeof(aside), "%s.aside", f->path);
+	assert_int_equal(rename(f->path, aside), 0);
+	put_file(f, "sasldb2", "not a sasldb\n", 13, p, sizeof(p));
+	r = sasldb_reopen(f->db, f->err, sizeof(f->err));
+	assert_int_equal(r, SK_ERR_FORMAT);
+	snprintf(want, sizeof(want), "sasldb_path %s: not a sasldb (Berkeley DB "
+	    "hash) file; check the path, or set sasldb_path", f->path);
+	assert_string_equal(f->err, want);
+	/* at once, before the shared handle would look at the file again */
+	assert_int_not_equal(verify(f, "tom", "r", "pw-a"), SK_OK);
+	assert_int_not_equal(verify(f, "tom", "r", "pw-a"), SK_ERR_NOTFOUND);
+	assert_int_not_equal(sasldb_batch_begin(f->db), SK_OK);
+	/* the real file back: the next read opens it */
+	assert_int_equal(rename(aside, f->path), 0);
+	assert_int_equal(verify(f, "tom", "r", "pw-a"), SK_OK);
+	/* and a failed reopen is followed by a working one */
+	assert_int_equal(rename(f->path, aside), 0);
+	put_file(f, "sasldb2", "not a sasldb\n", 13, p, sizeof(p));
+	assert_int_equal(sasldb_reopen(f->db, f->err, sizeof(f->err)),
+	    SK_ERR_FORMAT);
+	assert_int_equal(rename(aside, f->path), 0);
+	assert_int_equal(sasldb_reopen(f->db, f->err, sizeof(f->err)), SK_OK);
+	assert_int_equal(verify(f, "tom", "r", "pw-b"), SK_ERR_MISMATCH);
+	assert_int_equal(sasldb_set_password(f->db, "tom", "r", "pw-b", 4, &po),
+	    SK_OK);
+	assert_int_equal(verify(f, "tom", "r", "pw-b"), SK_OK);
+}
+
 /* Shared by the threads of test_threaded: readers verify while one writes. */
 struct th_state {
 	struct sasldb *db;
@@ -1259,21 +1361,12 @@ static void
 test_threaded(void **state)
 {
 	struct fx *f = *state;
-	struct sasldb_open_opts o;
 	struct sasldb_pass_opts po = { 1, SASLDB_PLAIN_NO };
 	struct th_state st;
 	pthread_t th[3];
 	int i;
 
-	sasldb_close(f->db);	/* the fixture's handle: reopen as authd would */
-	f->db = NULL;
-	memset(&o, 0, sizeof(o));
-	o.path = f->path;
-	o.holder = "authd";
-	o.create = 1;
-	o.threaded = 1;
-	assert_int_equal(sasldb_open(&o, &f->db, f->err, sizeof(f->err), NULL,
-	    0), SK_OK);
+	fx_open_threaded(f);
 	assert_int_equal(sasldb_set_password(f->db, "tom", "r", "pw-a", 4, &po),
 	    SK_OK);
 	memset(&st, 0, sizeof(st));
@@ -1309,6 +1402,7 @@ main(void)
 		T(test_busy),
 		T(test_busy_authd),
 		T(test_threaded),
+		T(test_reopen_bad_file),
 		T(test_wait_for_release),
 		T(test_set_verify),
 		T(test_set_invalid),
@@ -1331,6 +1425,8 @@ main(void)
 		T(test_batch),
 		cmocka_unit_test(test_split_user),
 		cmocka_unit_test(test_check_name),
+		cmocka_unit_test(test_check_user),
+		cmocka_unit_test(test_check_ms_documented),
 		cmocka_unit_test(test_parse_key),
 	};
 
