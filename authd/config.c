@@ -2,7 +2,7 @@
  * config.c: authd.conf, in Cyrus's "key: value" style. Every key is in
  * the table below, with its type, bounds and default; an unknown key is an
  * error, so a typo never silently leaves a default in force. The table is
- * what man/authd.conf.5 documents (tests/integration/test_conf_tables.py).
+ * what man/authd.conf.5 documents (tests/integration/test_conf_keys.py).
  */
 #include <errno.h>
 #include <grp.h>

@@ -3,7 +3,7 @@
  * key is in the table below, with its type, bounds and default; an
  * unknown key is an error, so a typo never leaves a default silently in
  * force. The table is what man/smtpd.conf.5 documents
- * (tests/integration/test_conf_tables.py). The lists (listeners,
+ * (tests/integration/test_conf_keys.py). The lists (listeners,
  * mechanisms, domains) have parsers of their own in conflists.c; the
  * checks across keys follow the table.
  */
