@@ -4,7 +4,6 @@
  * error, so a typo never silently leaves a default in force. The table is
  * what man/authd.conf.5 documents (tests/integration/test_conf_keys.py).
  */
-#include <errno.h>
 #include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>

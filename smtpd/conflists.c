@@ -239,7 +239,7 @@ parse_domains(const char *key, const char *v, char **list, size_t *n,
 		p += strspn(p, " \t,");
 		if ((len = strcspn(p, " \t,")) == 0)
 			break;
-		if (*n == SMTPD_DOMAINS_MAX || len > 255) {
+		if (*n == SMTPD_DOMAINS_MAX || len > SMTPD_DOMAIN_LEN_MAX) {
 			snprintf(err, errlen, "%s: too many or too long", key);
 			return SK_ERR_LIMIT;
 		}

@@ -23,6 +23,7 @@
 #define SMTPD_AUTH_CONNS_MAX	16	/* auth_connections at most */
 #define SMTPD_HANDOFFS_MAX	32	/* handoffs waiting on a disk or command at once */
 #define SMTPD_DOMAINS_MAX	256
+#define SMTPD_DOMAIN_LEN_MAX	255	/* bytes of a domain name, RFC 1035 */
 
 enum listen_tls {
 	LISTEN_PLAIN,		/* no TLS at all */
