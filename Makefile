@@ -158,6 +158,7 @@ $(B)/tests/test_privdrop $(BA)/tests/test_privdrop: smtpd/privdrop.c
 
 # the smtpd targets include the file they fuzz
 $(BF)/fuzz_smtpd_conf: smtpd/config.c
+$(BF)/fuzz_smtpd_conf: FUZZ_WITH = smtpd/conflists.c
 $(BF)/fuzz_senders: smtpd/senders.c
 
 # a target that fuzzes a program's module names it in FUZZ_WITH

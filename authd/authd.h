@@ -11,10 +11,14 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "paths.h"
 #include "peercred.h"
 #include "sasldb.h"
 
-#define AUTHD_DEFAULT_CONF	"/etc/saslkit/authd.conf"
+#define AUTHD_DEFAULT_CONF	SK_CONFDIR "/authd.conf"
+#define AUTHD_DEFAULT_KEY	SK_CONFDIR "/authd.key"
+#define AUTHD_DEFAULT_PIDFILE	SK_RUNDIR "/authd.pid"
+#define AUTHD_WORKERS_MAX	64	/* by default one per core, up to this */
 #define AUTHD_DEFAULT_MECHS	\
 	"SCRAM-SHA-256-PLUS SCRAM-SHA-256 SCRAM-SHA-1-PLUS SCRAM-SHA-1 PLAIN LOGIN"
 #ifndef SASL_PLUGIN_DIR
@@ -56,6 +60,10 @@ struct authd_conf {
 	struct conf *raw;
 	char host[256];			/* default realm when unset */
 };
+
+/* authd.conf's keys: names, types, bounds and defaults (config.c). */
+extern const struct conf_key authd_conf_keys[];
+extern const size_t authd_conf_nkeys;
 
 /* Reads and checks the configuration file; err names the problem. */
 int authd_conf_load(const char *path, struct authd_conf *c, char *err,

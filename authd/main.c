@@ -156,13 +156,6 @@ check_plugin_dir(const char *dir)
 	fatal_status(safefile_exit_status(r, e), "%s", err);
 }
 
-/* Debug logging: on with -v, else as the configuration's debug key says. */
-static void
-apply_debug(const struct authd_conf *c)
-{
-	log_set_level(verbose || c->debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-}
-
 /* Keys whose change only a restart can apply. */
 static const char *const restart_keys[] = {
 	"sasldb_path", "pidfile", "auth_socket", "auth_socket_mode",
@@ -252,7 +245,7 @@ authd_reload(reload_done_fn *done, void *arg)
 		log_info("reload: debug logging %s", nc.debug ? "on" : verbose ?
 		    "stays on (-v)" : "off");
 	authd.conf.debug = nc.debug;
-	apply_debug(&authd.conf);
+	log_set_debug(verbose, authd.conf.debug);
 	penalty_set(authd.penalty, nc.penalty_base_ms, nc.penalty_max_ms,
 	    nc.penalty_expire);
 	vcache_set_ttl(authd.cache, nc.cache_ttl);
@@ -441,8 +434,7 @@ main(int argc, char *argv[])
 		return EX_CONFIG;
 	}
 	make_rundirs(&authd.conf);
-	apply_debug(&authd.conf);
-	log_debug("debug logging on (%s)", verbose ? "-v" : "debug: yes");
+	log_debug_start(verbose, authd.conf.debug);
 	open_store(&authd, test_only);
 	check_pam(&authd.conf);
 	/* before daemon(): its errors reach the admin with their exit status */

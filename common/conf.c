@@ -1,10 +1,10 @@
 /*
- * conf.c: the Cyrus-style "key: value" configuration parser.
+ * conf.c: the Cyrus-style "key: value" configuration parser, and the
+ * check of its keys against a table (conf_table.c applies the table).
  * Reads untrusted bytes only with explicit lengths; never exits or logs.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,80 +209,20 @@ conf_same(const struct conf *a, const struct conf *b, const char *key)
 }
 
 int
-conf_get_uint(const struct conf *c, const char *key, unsigned min,
-    unsigned max, unsigned def, unsigned *out, char *err, size_t errlen)
-{
-	const char *v = conf_get(c, key);
-	unsigned long n;
-	char *end;
-
-	if (v == NULL) {
-		*out = def;
-		return SK_OK;
-	}
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	if (*v < '0' || *v > '9' || *end != '\0' || errno != 0 || n < min ||
-	    n > max) {
-		snprintf(err, errlen, "%s: \"%s\" is not a number from %u to %u",
-		    key, v, min, max);
-		return SK_ERR_FORMAT;
-	}
-	*out = (unsigned)n;
-	return SK_OK;
-}
-
-int
-conf_check_keys(const struct conf *c, const char *const *known, char *err,
-    size_t errlen)
+conf_check_keys(const struct conf *c, const struct conf_key *tab, size_t n,
+    char *err, size_t errlen)
 {
 	size_t i, j;
 
 	for (i = 0; i < c->n; i++) {
-		for (j = 0; known[j] != NULL; j++)
-			if (strcmp(c->kv[i].key, known[j]) == 0)
+		for (j = 0; j < n; j++)
+			if (strcmp(c->kv[i].key, tab[j].name) == 0)
 				break;
-		if (known[j] == NULL) {
-			snprintf(err, errlen, "unknown key \"%s\"", c->kv[i].key);
+		if (j == n) {
+			snprintf(err, errlen, "unknown key \"%s\"",
+			    c->kv[i].key);
 			return SK_ERR_FORMAT;
 		}
-	}
-	return SK_OK;
-}
-
-int
-conf_check_abs(const struct conf *c, const char *const *keys, char *err,
-    size_t errlen)
-{
-	const char *v;
-	size_t i;
-
-	for (i = 0; keys[i] != NULL; i++)
-		if ((v = conf_get(c, keys[i])) != NULL && v[0] != '\0' &&
-		    v[0] != '/') {
-			snprintf(err, errlen, "%s %.200s: not an absolute path; "
-			    "give the whole path (the daemon runs from /)",
-			    keys[i], v);
-			return SK_ERR_FORMAT;
-		}
-	return SK_OK;
-}
-
-int
-conf_get_bool(const struct conf *c, const char *key, int def, int *out,
-    char *err, size_t errlen)
-{
-	const char *v = conf_get(c, key);
-
-	if (v == NULL)
-		*out = def;
-	else if (strcmp(v, "yes") == 0)
-		*out = 1;
-	else if (strcmp(v, "no") == 0)
-		*out = 0;
-	else {
-		snprintf(err, errlen, "%s: \"%s\" is neither yes nor no", key, v);
-		return SK_ERR_FORMAT;
 	}
 	return SK_OK;
 }

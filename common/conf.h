@@ -1,6 +1,8 @@
 /*
  * conf.h: "key: value" configuration files in the style of Cyrus SASL's
- * .conf files. '#' starts a comment line; blank lines are ignored.
+ * .conf files. '#' starts a comment line; blank lines are ignored. A
+ * daemon describes its keys in one table (struct conf_key) that
+ * conf_load_table applies.
  */
 #ifndef SK_CONF_H
 #define SK_CONF_H
@@ -31,17 +33,67 @@ int conf_same(const struct conf *a, const struct conf *b, const char *key);
 /* An unsigned value in [min, max], or def when unset. */
 int conf_get_uint(const struct conf *c, const char *key, unsigned min,
     unsigned max, unsigned def, unsigned *out, char *err, size_t errlen);
-/*
- * SK_ERR_FORMAT, naming the key, when one of the NULL-terminated keys is
- * set to a relative path: a daemon works from / once it runs.
- */
-int conf_check_abs(const struct conf *c, const char *const *keys, char *err,
-    size_t errlen);
 /* "yes" (1) or "no" (0), or def when unset; SK_ERR_FORMAT otherwise. */
 int conf_get_bool(const struct conf *c, const char *key, int def, int *out,
     char *err, size_t errlen);
-/* SK_ERR_FORMAT, naming the key, when a key is not in the NULL-terminated list. */
-int conf_check_keys(const struct conf *c, const char *const *known, char *err,
-    size_t errlen);
+
+/*
+ * A daemon's keys as a table: each entry names a key, its type, the field
+ * of the daemon's configuration structure it sets, its bounds and its
+ * default, so that the key list, the defaults and the bounds live in one
+ * place (conf_table.c applies it).
+ */
+enum conf_type {
+	CONF_STR,	/* const char *: the value as written */
+	CONF_PATH,	/* as CONF_STR, and an absolute path when not empty */
+	CONF_UINT,	/* unsigned: decimal digits, from min to max */
+	CONF_BOOL,	/* int: yes (1) or no (0) */
+	CONF_MODE,	/* mode_t: octal, at most max */
+	CONF_CUSTOM,	/* the entry's own parse function */
+};
+
+/* What an empty value of a CONF_STR or CONF_PATH key means; else "". */
+#define CONF_EMPTY_DEF	0x1	/* the default */
+#define CONF_EMPTY_OFF	0x2	/* NULL: the feature is off */
+
+struct conf_key;
+/*
+ * The parser of a CONF_CUSTOM entry: v is the value, or k->def when the
+ * key is unset (NULL when there is neither); out is the whole structure.
+ * On error it writes a message that names the key.
+ */
+typedef int conf_parse_fn(const struct conf_key *k, const char *v,
+    void *out, char *err, size_t errlen);
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t offset, size;	/* the field, in the structure given as out */
+	long long min, max;	/* CONF_UINT (min >= 0), CONF_MODE (max) */
+	const char *def;	/* written as a value would be; NULL: none */
+	int flags;		/* CONF_EMPTY_* */
+	conf_parse_fn *parse;	/* CONF_CUSTOM */
+};
+
+/* The offset and size of field f of structure type st, for a conf_key. */
+#define CONF_FIELD(st, f)	offsetof(st, f), sizeof(((st *)0)->f)
+/* A numeric constant as a default: CONF_DEF(SCRAM_ITER_DEFAULT) is "4096". */
+#define CONF_DEF(n)		CONF_DEF_(n)
+#define CONF_DEF_(n)		#n
+
+/*
+ * Applies a table to out: refuses a key the table lacks and a relative
+ * path, then sets each entry's field from its value, or its default when
+ * unset, checked against its bounds. A field whose key is unset and has no
+ * default is left as it was. err names the key; SK_ERR_INVAL for an entry
+ * whose size does not fit its type.
+ */
+int conf_load_table(const struct conf *c, const struct conf_key *tab,
+    size_t n, void *out, char *err, size_t errlen);
+/* SK_ERR_FORMAT, naming the key, when a key of c is not in the table. */
+int conf_check_keys(const struct conf *c, const struct conf_key *tab,
+    size_t n, char *err, size_t errlen);
+/* A type's name for listings: "str", "path", "uint", "bool", "mode"... */
+const char *conf_type_name(enum conf_type type);
 
 #endif

@@ -29,6 +29,19 @@ log_set_level(enum log_level level)
 	__atomic_store_n(&log_max, level, __ATOMIC_RELAXED);
 }
 
+void
+log_set_debug(int forced, int key)
+{
+	log_set_level(forced || key ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+}
+
+void
+log_debug_start(int forced, int key)
+{
+	log_set_debug(forced, key);
+	log_debug("debug logging on (%s)", forced ? "-v" : "debug: yes");
+}
+
 int
 log_enabled(enum log_level level)
 {

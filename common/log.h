@@ -17,6 +17,13 @@ void log_init(const char *ident, int facility, int foreground);
  * on stderr); any thread may log while the loop thread changes it.
  */
 void log_set_level(enum log_level level);
+/*
+ * The daemons' debug switch: LOG_LVL_DEBUG when forced (-v) or when the
+ * configuration's debug key is on, else LOG_LVL_INFO. A reload calls it
+ * again; log_debug_start also logs what turned debug logging on.
+ */
+void log_set_debug(int forced, int key);
+void log_debug_start(int forced, int key);
 /* Whether messages of this level are written now. */
 int log_enabled(enum log_level level);
 

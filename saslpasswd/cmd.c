@@ -14,6 +14,7 @@
 #include "err.h"
 #include "import.h"
 #include "log.h"
+#include "paths.h"
 #include "saslpasswd.h"
 
 
@@ -54,7 +55,8 @@ sp_open(struct sp_ctx *sp, int create)
 		return 0;
 	if (r == SK_ERR_BUSY && strncmp(holder, "authd ", 6) == 0)
 		log_error("%s; authd is the only writer while it runs: manage "
-		    "users through its admin socket (/run/saslkit/admin)", err);
+		    "users through its admin socket (" SKSECRET_ADMIN_SOCKET ")",
+		    err);
 	else
 		log_error("%s", err);
 	if (r == SK_ERR_NOTFOUND)

@@ -23,13 +23,11 @@
 #include "conf.h"
 #include "err.h"
 #include "log.h"
+#include "paths.h"
 #include "safefile.h"
 #include "saslpasswd.h"
 #include "scram.h"
 #include "version.h"
-
-#define DEFAULT_CONFDIR	"/etc/saslkit"
-#define DEFAULT_SASLDB	"/etc/sasldb2"
 
 static void
 usage(void)
@@ -204,7 +202,7 @@ load_conf(const char *file, const char *app, struct conf **c)
 	int r, e;
 
 	if (file == NULL) {
-		snprintf(path, sizeof(path), "%s/%s.conf", dir ? dir : DEFAULT_CONFDIR,
+		snprintf(path, sizeof(path), "%s/%s.conf", dir ? dir : SK_CONFDIR,
 		    app ? app : "authd");
 		file = path;
 	}
@@ -243,7 +241,7 @@ apply_conf(struct sp_ctx *sp, const struct conf *c, int have_iter,
 	if (sp->path == NULL)
 		sp->path = conf_get(c, "sasldb_path");
 	if (sp->path == NULL)
-		sp->path = DEFAULT_SASLDB;
+		sp->path = SK_SASLDB;
 	if (sp->realm == NULL)
 		sp->realm = conf_get(c, "default_realm");
 	if (sp->realm == NULL) {

@@ -41,16 +41,6 @@ static struct smtpd smtpd;
 static struct event *drain;
 static int verbose;		/* -v: debug logging, whatever the key */
 
-/*
- * Debug logging: on with -v, else as the configuration's debug key says;
- * a reloaded configuration calls it again.
- */
-static void
-apply_debug(const struct smtpd_conf *c)
-{
-	log_set_level(verbose || c->debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-}
-
 /* Binds one listener, non-blocking, before privileges go. */
 static int
 bind_listener(const struct listener_conf *l)
@@ -195,7 +185,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)arg;
 	if (sig == SIGHUP) {
 		if (smtpd_reload(&smtpd) == SK_OK)
-			apply_debug(&smtpd.conf);
+			log_set_debug(verbose, smtpd.conf.debug);
 		return;
 	}
 	if (smtpd.stopping)
@@ -250,8 +240,7 @@ main(int argc, char *argv[])
 		log_error("%s", err);
 		return EX_CONFIG;
 	}
-	apply_debug(&smtpd.conf);
-	log_debug("debug logging on (%s)", verbose ? "-v" : "debug: yes");
+	log_debug_start(verbose, smtpd.conf.debug);
 	owner = key_owner(smtpd.conf.user);
 	for (i = 0; i < smtpd.conf.nlisten; i++)
 		if (smtpd.conf.listen[i].tls != LISTEN_PLAIN &&

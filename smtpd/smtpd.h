@@ -10,16 +10,20 @@
 #include <sys/socket.h>
 
 #include "conf.h"
+#include "paths.h"
 
-#define SMTPD_DEFAULT_CONF	"/etc/saslkit/smtpd.conf"
+#define SMTPD_DEFAULT_CONF	SK_CONFDIR "/smtpd.conf"
 #define SMTPD_DEFAULT_USER	"saslkit-smtpd"
-#define SMTPD_DEFAULT_PIDFILE	"/run/saslkit/smtpd.pid"
+#define SMTPD_DEFAULT_PIDFILE	SK_RUNDIR "/smtpd.pid"
+#define SMTPD_DEFAULT_SPOOL	"/var/spool/saslkit-smtpd"
+#define SMTPD_DEFAULT_LISTEN	"127.0.0.1:587 starttls auth_required"
 #define SMTPD_DEFAULT_MECHS	"SCRAM-SHA-256-PLUS SCRAM-SHA-256 " \
 	"SCRAM-SHA-1-PLUS SCRAM-SHA-1 PLAIN LOGIN CRAM-MD5"
 #define SMTPD_LISTENERS_MAX	16
 #define SMTPD_AUTH_CONNS_MAX	16	/* auth_connections at most */
 #define SMTPD_HANDOFFS_MAX	32	/* handoffs waiting on a disk or command at once */
 #define SMTPD_DOMAINS_MAX	256
+#define SMTPD_DOMAIN_LEN_MAX	255	/* bytes of a domain name, RFC 1035 */
 
 enum listen_tls {
 	LISTEN_PLAIN,		/* no TLS at all */
@@ -80,10 +84,21 @@ struct smtpd_conf {
 	char host[256];
 };
 
+/* smtpd.conf's keys: names, types, bounds and defaults (config.c). */
+extern const struct conf_key smtpd_conf_keys[];
+extern const size_t smtpd_conf_nkeys;
+
 /* Reads and checks the configuration file; err names the problem. */
 int smtpd_conf_load(const char *path, struct smtpd_conf *c, char *err,
     size_t errlen);
 void smtpd_conf_free(struct smtpd_conf *c);
+/*
+ * The parsers of the lists (conflists.c), for the key table: the
+ * listeners, a mechanism list into the entry's char array (upper case,
+ * one space apart), trusted_mechs (and trusted_set), a domain list.
+ */
+conf_parse_fn smtpd_conf_listen, smtpd_conf_mechs, smtpd_conf_trusted_mechs,
+    smtpd_conf_local_domains, smtpd_conf_relay_domains;
 /* Whether domain is in the list, ignoring case. */
 int smtpd_domain_in(char *const *list, size_t n, const char *domain);
 

@@ -5,7 +5,8 @@
  * Fuzzes conf_parse on the raw input. On success it walks the input again
  * with a small independent reading of the format (trim spaces, TABs and CRs,
  * skip blank and '#' lines, key chars up to ':') and looks every key up with
- * conf_get, then exercises conf_get_uint and conf_check_keys; conf_free last.
+ * conf_get, then exercises conf_get_uint and applies a key table of every
+ * type with conf_load_table; conf_free last.
  *
  * Asserts (abort() on violation):
  *  - conf_parse returns SK_OK with a configuration, or an error with none
@@ -14,8 +15,13 @@
  *    has no control character other than TAB (bytes below 0x20 and DEL, as conf.c
  *    defines them), no leading or trailing space, TAB or CR, and equals the
  *    text after the ':' of its line;
- *  - conf_get_uint on a parsed key succeeds only for a value of digits.
+ *  - conf_get_uint on a parsed key succeeds only for a value of digits;
+ *  - conf_load_table succeeds, with every field within its entry's bounds
+ *    (a number in range, a switch 0 or 1, a mode at most 0777, a path
+ *    absolute, empty or off), or fails with a message.
  */
+#include <sys/types.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,11 +96,50 @@ check_line(const struct conf *c, const char *p, const char *end)
 	check_value(c, key, p, (size_t)(end - p));
 }
 
+struct fuzz_conf {
+	const char *path, *off, *name;
+	unsigned num;
+	int on;
+	mode_t mode;
+};
+
+#define F(f)	CONF_FIELD(struct fuzz_conf, f)
+
+static const struct conf_key fuzz_keys[] = {
+	{ "sasldb_path", CONF_PATH, F(path), 0, 0, "/etc/sasldb2", 0, NULL },
+	{ "mux_socket", CONF_PATH, F(off), 0, 0, "/run/mux", CONF_EMPTY_OFF,
+	    NULL },
+	{ "mech_list", CONF_STR, F(name), 0, 0, "PLAIN", CONF_EMPTY_DEF, NULL },
+	{ "workers", CONF_UINT, F(num), 1, 64, "4", 0, NULL },
+	{ "debug", CONF_BOOL, F(on), 0, 0, "no", 0, NULL },
+	{ "mode", CONF_MODE, F(mode), 0, 0777, "0660", 0, NULL },
+};
+
+/* Applies fuzz_keys: each field within its entry's bounds, or a message. */
+static void
+check_table(const struct conf *c)
+{
+	struct fuzz_conf f;
+	char err[256];
+
+	memset(&f, 0, sizeof(f));
+	err[0] = '\0';
+	if (conf_load_table(c, fuzz_keys, sizeof(fuzz_keys) /
+	    sizeof(fuzz_keys[0]), &f, err, sizeof(err)) != SK_OK) {
+		FUZZ_CHECK(err[0] != '\0');
+		return;
+	}
+	FUZZ_CHECK(f.path != NULL && (f.path[0] == '/' || f.path[0] == '\0'));
+	FUZZ_CHECK(f.off == NULL || f.off[0] == '/');
+	FUZZ_CHECK(f.name != NULL && f.name[0] != '\0');
+	FUZZ_CHECK(f.num >= 1 && f.num <= 64);
+	FUZZ_CHECK(f.on == 0 || f.on == 1);
+	FUZZ_CHECK(f.mode <= 0777);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const known[] = { "sasldb_path", "mech_list",
-	    "log_level", NULL };
 	const char *buf = (const char *)data, *p = buf, *end = buf + size, *nl;
 	struct conf *c = (struct conf *)1;
 	char err[256];
@@ -113,7 +158,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_line(c, p, nl);
 		p = nl + (nl < end);
 	}
-	(void)conf_check_keys(c, known, err, sizeof(err));
+	check_table(c);
 	FUZZ_CHECK(conf_get(c, "") == NULL);
 	conf_free(c);
 	return 0;

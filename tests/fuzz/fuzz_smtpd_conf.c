@@ -1,6 +1,7 @@
 /*
  * fuzz_smtpd_conf.c: libFuzzer target for smtpd's configuration loader,
- * smtpd_conf_load (smtpd/config.c), on untrusted smtpd.conf files.
+ * smtpd_conf_load (smtpd/config.c, with the list parsers of
+ * smtpd/conflists.c), on untrusted smtpd.conf files.
  *
  * The input is written to a memfd, once per input, and loaded through
  * its /proc/self/fd/N name, as smtpd loads a file.
@@ -27,6 +28,9 @@
  * smtpd_conf_free last; ASan's leak checker sees anything it leaves.
  */
 #include <sys/mman.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <stdint.h>
 #include <stdio.h>
@@ -140,8 +144,8 @@ check_ok(void)
 	size_t i;
 
 	FUZZ_CHECK(c->raw != NULL);
-	FUZZ_CHECK(conf_check_keys(c->raw, smtpd_keys, sub, sizeof(sub)) ==
-	    SK_OK);
+	FUZZ_CHECK(conf_check_keys(c->raw, smtpd_conf_keys, smtpd_conf_nkeys,
+	    sub, sizeof(sub)) == SK_OK);
 	FUZZ_CHECK(c->nlisten >= 1 && c->nlisten <= SMTPD_LISTENERS_MAX);
 	for (i = 0; i < c->nlisten; i++)
 		check_listener(&c->listen[i]);

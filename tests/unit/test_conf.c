@@ -1,8 +1,8 @@
 /*
  * test_conf.c: unit tests of common/conf.c, the "key: value" parser:
  * comments, blank lines, trimming, duplicate keys, malformed lines with
- * their line numbers, control characters, length limits, numeric values,
- * known-key checks and loading from a file.
+ * their line numbers, control characters, length limits and loading from
+ * a file. Typed values and key tables: test_conf_table.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -222,131 +222,6 @@ test_too_many_keys(void **state)
 	free(buf);
 }
 
-/* a relative path in a path key is refused by name; unset or empty is fine */
-static void
-test_check_abs(void **state)
-{
-	static const char *const keys[] = { "a", "b", "c", NULL };
-	struct conf *c;
-
-	(void)state;
-	assert_int_equal(parse("a: /x/y\nb:\nother: rel\n", &c), SK_OK);
-	assert_int_equal(conf_check_abs(c, keys, err, sizeof(err)), SK_OK);
-	conf_free(c);
-	assert_int_equal(parse("a: /x\nb: run/a.pid\n", &c), SK_OK);
-	assert_int_equal(conf_check_abs(c, keys, err, sizeof(err)),
-	    SK_ERR_FORMAT);
-	assert_non_null(strstr(err, "b run/a.pid: not an absolute path"));
-	conf_free(c);
-}
-
-/* yes, no, unset (the default), and anything else refused by name */
-static void
-test_get_bool(void **state)
-{
-	struct conf *c;
-	int v;
-
-	(void)state;
-	assert_int_equal(parse("y: yes\nn: no\nbad: Yes\nnum: 1\n", &c), SK_OK);
-	assert_int_equal(conf_get_bool(c, "y", 0, &v, err, sizeof(err)), SK_OK);
-	assert_int_equal(v, 1);
-	assert_int_equal(conf_get_bool(c, "n", 1, &v, err, sizeof(err)), SK_OK);
-	assert_int_equal(v, 0);
-	assert_int_equal(conf_get_bool(c, "unset", 1, &v, err, sizeof(err)),
-	    SK_OK);
-	assert_int_equal(v, 1);
-	v = 7;
-	assert_int_equal(conf_get_bool(c, "bad", 0, &v, err, sizeof(err)),
-	    SK_ERR_FORMAT);
-	assert_non_null(strstr(err, "bad: \"Yes\" is neither yes nor no"));
-	assert_int_equal(v, 7);
-	assert_int_equal(conf_get_bool(c, "num", 0, &v, err, sizeof(err)),
-	    SK_ERR_FORMAT);
-	conf_free(c);
-}
-
-static void
-test_get_uint(void **state)
-{
-	struct conf *c;
-	unsigned v;
-
-	(void)state;
-	assert_int_equal(parse("n: 4096\nlow: 0\nneg: -1\nplus: +5\n"
-	    "junk: 12abc\nempty:\nhuge: 99999999999999999999999\n"
-	    "max: 4294967295\nover: 4294967296\nhex: 0x10\n", &c), SK_OK);
-	assert_int_equal(conf_get_uint(c, "n", 1, 10000, 7, &v, err,
-	    sizeof(err)), SK_OK);
-	assert_int_equal(v, 4096);
-	/* unset: the default */
-	v = 0;
-	assert_int_equal(conf_get_uint(c, "unset", 1, 10, 7, &v, err,
-	    sizeof(err)), SK_OK);
-	assert_int_equal(v, 7);
-	/* bounds are inclusive */
-	assert_int_equal(conf_get_uint(c, "n", 4096, 4096, 1, &v, err,
-	    sizeof(err)), SK_OK);
-	assert_int_equal(conf_get_uint(c, "n", 4097, 5000, 1, &v, err,
-	    sizeof(err)), SK_ERR_FORMAT);
-	assert_non_null(strstr(err, "n:"));
-	assert_int_equal(conf_get_uint(c, "n", 1, 4095, 1, &v, err,
-	    sizeof(err)), SK_ERR_FORMAT);
-	assert_int_equal(conf_get_uint(c, "low", 1, 10, 1, &v, err,
-	    sizeof(err)), SK_ERR_FORMAT);
-	assert_int_equal(conf_get_uint(c, "low", 0, 10, 1, &v, err,
-	    sizeof(err)), SK_OK);
-	assert_int_equal(v, 0);
-	assert_int_equal(conf_get_uint(c, "max", 0, 4294967295u, 1, &v, err,
-	    sizeof(err)), SK_OK);
-	assert_int_equal(v, 4294967295u);
-	/* not numbers, or out of range */
-	v = 123;
-	assert_int_equal(conf_get_uint(c, "neg", 0, 4294967295u, 1, &v, err,
-	    sizeof(err)), SK_ERR_FORMAT);
-	assert_int_equal(conf_get_uint(c, "plus", 0, 10, 1, &v, err,
-	    sizeof(err)), SK_ERR_FORMAT);
-	assert_int_equal(conf_get_uint(c, "junk", 0, 100, 1, &v, err,
-	    sizeof(err)), SK_ERR_FORMAT);
-	assert_int_equal(conf_get_uint(c, "empty", 0, 100, 1, &v, err,
-	    sizeof(err)), SK_ERR_FORMAT);
-	assert_int_equal(conf_get_uint(c, "huge", 0, 4294967295u, 1, &v, err,
-	    sizeof(err)), SK_ERR_FORMAT);
-	assert_int_equal(conf_get_uint(c, "over", 0, 4294967295u, 1, &v, err,
-	    sizeof(err)), SK_ERR_FORMAT);
-	assert_int_equal(conf_get_uint(c, "hex", 0, 100, 1, &v, err,
-	    sizeof(err)), SK_ERR_FORMAT);
-	assert_int_equal(v, 123);	/* untouched on error */
-	conf_free(c);
-}
-
-static void
-test_check_keys(void **state)
-{
-	static const char *const known[] = { "a", "b", "sasldb_path", NULL };
-	static const char *const none[] = { NULL };
-	struct conf *c;
-
-	(void)state;
-	assert_int_equal(parse("a: 1\nsasldb_path: /x\n", &c), SK_OK);
-	assert_int_equal(conf_check_keys(c, known, err, sizeof(err)), SK_OK);
-	assert_int_equal(conf_check_keys(c, none, err, sizeof(err)),
-	    SK_ERR_FORMAT);
-	conf_free(c);
-	assert_int_equal(parse("a: 1\nsasldb_pat: /x\n", &c), SK_OK);
-	err[0] = '\0';
-	assert_int_equal(conf_check_keys(c, known, err, sizeof(err)),
-	    SK_ERR_FORMAT);
-	assert_non_null(strstr(err, "\"sasldb_pat\""));
-	conf_free(c);
-	c = conf_empty();
-	assert_non_null(c);
-	assert_int_equal(conf_check_keys(c, none, err, sizeof(err)), SK_OK);
-	assert_null(conf_get(c, "a"));
-	conf_free(c);
-	conf_free(NULL);
-}
-
 static char tmpdir[32];
 
 static int
@@ -431,10 +306,6 @@ main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_file_max),
 		cmocka_unit_test(test_too_many_keys),
-		cmocka_unit_test(test_check_abs),
-		cmocka_unit_test(test_get_bool),
-		cmocka_unit_test(test_get_uint),
-		cmocka_unit_test(test_check_keys),
 		cmocka_unit_test_setup_teardown(test_load, setup_dir,
 		    teardown_dir),
 	};

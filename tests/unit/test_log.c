@@ -204,11 +204,50 @@ test_debug_level(void **state)
 	free(out);
 }
 
+static void
+start_forced(void)
+{
+	log_debug_start(1, 0);
+}
+
+static void
+start_by_key(void)
+{
+	log_debug_start(0, 1);
+}
+
+/* The daemons' switch: -v or the debug key turns debug on, and says which. */
+static void
+test_set_debug(void **state)
+{
+	char *out;
+
+	(void)state;
+	log_init("t", LOG_USER, 1);
+	log_set_debug(0, 0);
+	assert_false(log_enabled(LOG_LVL_DEBUG));
+	log_set_debug(0, 1);
+	assert_true(log_enabled(LOG_LVL_DEBUG));
+	log_set_debug(1, 0);
+	assert_true(log_enabled(LOG_LVL_DEBUG));
+	log_set_debug(0, 0);
+	out = capture_stderr(start_forced);
+	assert_string_equal(out, "t: debug: debug logging on (-v)\n");
+	free(out);
+	log_set_debug(0, 0);
+	out = capture_stderr(start_by_key);
+	assert_string_equal(out, "t: debug: debug logging on (debug: yes)\n");
+	free(out);
+	log_set_debug(0, 0);
+	assert_false(log_enabled(LOG_LVL_DEBUG));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain),
+		cmocka_unit_test(test_set_debug),
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_truncate),
 		cmocka_unit_test(test_truncate_escape_boundary),
