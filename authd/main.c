@@ -344,7 +344,7 @@ open_store(struct authd *a, int test_only)
 	memset(&o, 0, sizeof(o));
 	o.path = a->conf.sasldb_path;
 	o.key = "sasldb_path";
-	o.holder = "authd";
+	o.holder = SASLDB_HOLDER_AUTHD;
 	o.create = 1;
 	o.threaded = 1;
 	o.cache_bytes = 32u << 20;
@@ -470,7 +470,7 @@ main(int argc, char *argv[])
 		fatal("cannot become a daemon: %s", strerror(errno));
 	/* the store's lock record named the parent, which is gone now */
 	if (!foreground && authd.db != NULL &&
-	    sasldb_lock_owner_update(authd.db, "authd") != SK_OK)
+	    sasldb_lock_owner_update(authd.db, SASLDB_HOLDER_AUTHD) != SK_OK)
 		fatal("sasldb_path %s: cannot record the lock's owner: %s",
 		    authd.conf.sasldb_path, strerror(errno));
 	pidfd = write_pidfile(authd.conf.pidfile);

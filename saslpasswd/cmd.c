@@ -53,7 +53,8 @@ sp_open(struct sp_ctx *sp, int create)
 	r = sasldb_open(&o, &sp->db, err, sizeof(err), holder, sizeof(holder));
 	if (r == SK_OK)
 		return 0;
-	if (r == SK_ERR_BUSY && strncmp(holder, "authd ", 6) == 0)
+	if (r == SK_ERR_BUSY && strncmp(holder, SASLDB_HOLDER_AUTHD " ",
+	    sizeof(SASLDB_HOLDER_AUTHD)) == 0)
 		log_error("%s; authd is the only writer while it runs: manage "
 		    "users through its admin socket (" SKSECRET_ADMIN_SOCKET ")",
 		    err);

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "err.h"
+#include "mech.h"
 #include "smtpd.h"
 
 /* ADDR:PORT with ADDR numeric; IPv6 in brackets. */
@@ -70,45 +71,6 @@ parse_addr(const char *s, size_t n, struct listener_conf *l)
 }
 
 /*
- * A list of SASL mechanism names, separated by any of seps, into out as
- * upper-case names one space apart. Each name must be a RFC 4422 name:
- * 1 to 20 of A-Z, 0-9, '-' and '_'. -1 for a bad name, an empty list or
- * an out too small.
- */
-static int
-norm_mechs(const char *in, size_t n, const char *seps, char *out,
-    size_t outlen)
-{
-	size_t o = 0, w, i;
-	const char *p = in, *end = in + n;
-
-	while (p < end) {
-		while (p < end && strchr(seps, *p) != NULL)
-			p++;
-		for (w = 0; p + w < end && strchr(seps, p[w]) == NULL; w++)
-			;
-		if (w == 0)
-			break;
-		if (w > 20 || o + w + 2 > outlen)
-			return -1;
-		if (o > 0)
-			out[o++] = ' ';
-		for (i = 0; i < w; i++) {
-			unsigned char ch = (unsigned char)p[i];
-
-			if (!isalnum(ch) && ch != '-' && ch != '_')
-				return -1;
-			out[o++] = (char)toupper(ch);
-		}
-		p += w;
-	}
-	if (o == 0 || outlen == 0)
-		return -1;
-	out[o] = '\0';
-	return 0;
-}
-
-/*
  * The entry's mechanism list, normalised, into its char array; unset
  * without a default or empty: an empty list, no mechanism at all.
  */
@@ -121,12 +83,10 @@ smtpd_conf_mechs(const struct conf_key *k, const char *v, void *conf,
 	if (v == NULL)
 		v = "";
 	out[0] = '\0';
-	if (v[strspn(v, " \t,")] == '\0')
-		return SK_OK;
-	if (norm_mechs(v, strlen(v), " \t,", out, k->size) == -1) {
+	if (mech_list_norm(v, strlen(v), out, k->size, NULL) == -1) {
 		snprintf(err, errlen, "%s: \"%s\": want mechanism names "
 		    "(letters, digits, - and _, at most 20 each), separated by "
-		    "spaces or commas", k->name, v);
+		    "spaces, tabs, commas or slashes", k->name, v);
 		return SK_ERR_FORMAT;
 	}
 	return SK_OK;
@@ -175,8 +135,10 @@ parse_listener(const char *s, size_t n, struct listener_conf *l, char *err,
 			else if (w == 14 && strncmp(p, "plaintext_auth", 14) == 0)
 				l->plaintext_auth = 1;
 			else if (w > 6 && strncmp(p, "mechs=", 6) == 0) {
-				if (norm_mechs(p + 6, w - 6, "/", l->mechs,
-				    sizeof(l->mechs)) == -1)
+				/* "/" between names: "," and " " end it */
+				if (mech_list_norm(p + 6, w - 6, l->mechs,
+				    sizeof(l->mechs), NULL) == -1 ||
+				    l->mechs[0] == '\0')
 					goto bad;
 			} else
 				goto bad;

@@ -102,6 +102,12 @@ test_listeners_and_lists(void **state)
 	assert_string_equal(c.trusted_mechs, "");
 	assert_true(c.trusted_set);
 	smtpd_conf_free(&c);
+	/* mech.h's one list syntax, as authd's mech_list: any separators */
+	assert_int_equal(load("listen: 127.0.0.1:25 plain\nmaildir: /m\n"
+	    "auth_mechs: plain/LOGIN\tcram-md5, Plain\n", &c, err,
+	    sizeof(err)), SK_OK);
+	assert_string_equal(c.auth_mechs, "PLAIN LOGIN CRAM-MD5");
+	smtpd_conf_free(&c);
 }
 
 static void
