@@ -150,6 +150,25 @@ void penalty_ok(struct penalty *p, const char *ip);
  */
 typedef void reload_done_fn(void *arg, int r);
 int authd_reload(reload_done_fn *done, void *arg);
+/* The daemon, its -c file (absolute) and -v, for authd_reload. */
+void authd_reload_init(struct authd *a, const char *conffile, int verbose);
+/* Frees the configurations that reloads replaced (at exit). */
+void authd_reload_end(void);
+
+/*
+ * authd's checks at start (startup.c): each stops authd with a message
+ * that names the key and the fix, but authd_check_conf_file, which a
+ * reload uses too and which returns an error.
+ */
+int authd_check_conf_file(const char *key, const char *path, char *err,
+    size_t errlen);
+void authd_check_pam(const struct authd_conf *c);
+void authd_load_install_key(const char *path, unsigned char *key,
+    size_t keylen);
+void authd_check_plugin_dir(const char *dir);
+void authd_no_core_dumps(void);
+void authd_make_rundirs(const struct authd_conf *c);
+int authd_write_pidfile(const char *path);
 
 /* Counts one attempt of a mechanism (loop thread). */
 void stats_mech(struct authd *a, const char *mech, int ok);

@@ -208,6 +208,19 @@ conf_same(const struct conf *a, const struct conf *b, const char *key)
 	    strcmp(va, vb) == 0);
 }
 
+const char *
+conf_next_restart_change(const struct conf *a, const struct conf *b,
+    const struct conf_key *tab, size_t n, size_t *pos)
+{
+	while (*pos < n) {
+		const struct conf_key *k = &tab[(*pos)++];
+
+		if ((k->flags & CONF_RESTART) && !conf_same(a, b, k->name))
+			return k->name;
+	}
+	return NULL;
+}
+
 int
 conf_check_keys(const struct conf *c, const struct conf_key *tab, size_t n,
     char *err, size_t errlen)

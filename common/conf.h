@@ -55,6 +55,8 @@ enum conf_type {
 /* What an empty value of a CONF_STR or CONF_PATH key means; else "". */
 #define CONF_EMPTY_DEF	0x1	/* the default */
 #define CONF_EMPTY_OFF	0x2	/* NULL: the feature is off */
+/* Only a restart applies a change of the key; a reload keeps the old value. */
+#define CONF_RESTART	0x4
 
 struct conf_key;
 /*
@@ -93,6 +95,12 @@ int conf_load_table(const struct conf *c, const struct conf_key *tab,
 /* SK_ERR_FORMAT, naming the key, when a key of c is not in the table. */
 int conf_check_keys(const struct conf *c, const struct conf_key *tab,
     size_t n, char *err, size_t errlen);
+/*
+ * The next CONF_RESTART key of the table, from *pos on, whose value differs
+ * between a and b (a reload's old and new files); NULL when none is left.
+ */
+const char *conf_next_restart_change(const struct conf *a,
+    const struct conf *b, const struct conf_key *tab, size_t n, size_t *pos);
 /* A type's name for listings: "str", "path", "uint", "bool", "mode"... */
 const char *conf_type_name(enum conf_type type);
 

@@ -20,17 +20,21 @@ CALLABLE = {"Aq", "Ar", "Cm", "Dq", "Dv", "Em", "Ev", "Fl", "Ic", "Li", "Nm",
 BLOCK = {"Bl", "El", "Bd", "Ed", "Pp"}
 # what a page may say where a key has no literal default
 NO_LITERAL = re.compile(r"^(/|\d+$|yes$|no$)")
+# what a page says of a key that a reload cannot change (CONF_RESTART)
+RESTART = "only a restart applies a change"
 
 
 def table(prog):
-    """[(name, type, min, max, default or None)] from the lister."""
+    """[(name, type, min, max, default or None, "restart" or "reload")]
+    from the lister."""
     assert os.path.exists(LISTER), "build it first: make all"
     r = run([LISTER, "-p", prog])
     assert r.returncode == 0, r.stderr
     rows = []
     for line in r.stdout.splitlines():
-        name, typ, lo, hi, default = line.split("\t")
-        rows.append((name, typ, lo, hi, None if default == "-" else default))
+        name, typ, lo, hi, default, applied = line.split("\t")
+        rows.append((name, typ, lo, hi, None if default == "-" else default,
+                     applied))
     return rows
 
 
@@ -104,7 +108,7 @@ def mismatches(rows, doc):
            for k in sorted(set(doc) - set(names))]
     bad += ["%s: in the table, not documented" % k
             for k in names if k not in doc]
-    for name, typ, lo, hi, default in rows:
+    for name, typ, lo, hi, default, applied in rows:
         if name not in doc:
             continue
         text = doc[name]
@@ -122,6 +126,9 @@ def mismatches(rows, doc):
             bad.append("%s: page lacks the bounds %s to %s" % (name, lo, hi))
         if typ == "mode" and "at most %s" % hi not in text:
             bad.append("%s: page lacks \"at most %s\"" % (name, hi))
+        if (RESTART in text.lower()) != (applied == "restart"):
+            bad.append("%s: only a restart applies it: table %s, page %s" %
+                       (name, applied == "restart", RESTART in text.lower()))
     return bad
 
 
@@ -138,6 +145,8 @@ def test_a_wrong_page_is_seen(tmp_path):
     text = text.replace(".It Cm io_timeout", ".It Cm io_timeout\nDefault: 31.")
     text = text.replace("4 to 10000000", "4 to 1000000")
     text = text.replace(".It Cm debug\n", ".It Cm debgu\n")
+    text = text.replace(".It Cm cache_ttl\n", ".It Cm cache_ttl\n"
+                        "Only a restart applies a change.\n", 1)
     copy = tmp_path / "authd.conf.5"
     copy.write_text(text)
     bad = mismatches(table("authd"), page_keys(str(copy)))
@@ -145,6 +154,8 @@ def test_a_wrong_page_is_seen(tmp_path):
     assert "cache_size: page lacks the bounds 4 to 10000000" in bad, bad
     assert "debug: in the table, not documented" in bad, bad
     assert "debgu: documented, not in the table" in bad, bad
+    assert "cache_ttl: only a restart applies it: table False, page True" \
+        in bad, bad
     doc = page_keys(man("smtpd"))
     assert "auth_required" not in doc      # a listener option, not a key
     assert stated_default(doc["listen"]) == (

@@ -36,7 +36,8 @@ print_table(const struct conf_key *tab, size_t n)
 			printf("%#llo\t%#llo\t", tab[i].min, tab[i].max);
 		else
 			printf("-\t-\t");
-		printf("%s\n", tab[i].def != NULL ? tab[i].def : "-");
+		printf("%s\t%s\n", tab[i].def != NULL ? tab[i].def : "-",
+		    tab[i].flags & CONF_RESTART ? "restart" : "reload");
 	}
 }
 

@@ -315,6 +315,38 @@ test_check_keys(void **state)
 	assert_string_equal(conf_type_name((enum conf_type)99), "?");
 }
 
+/* A reload names the changed CONF_RESTART keys, each once, and no other. */
+static void
+test_restart_changes(void **state)
+{
+	static const struct conf_key keys[] = {
+		{ "a", CONF_STR, 0, 0, 0, 0, NULL, CONF_RESTART, NULL },
+		{ "b", CONF_STR, 0, 0, 0, 0, NULL, 0, NULL },
+		{ "c", CONF_STR, 0, 0, 0, 0, NULL, CONF_RESTART, NULL },
+		{ "d", CONF_STR, 0, 0, 0, 0, NULL, CONF_RESTART, NULL },
+		{ "e", CONF_STR, 0, 0, 0, 0, NULL, CONF_RESTART, NULL },
+	};
+	struct conf *old, *new;
+	size_t pos = 0;
+
+	(void)state;
+	assert_int_equal(parse("a: 1\nb: 1\nc: 1\nd: 1\n", &old), SK_OK);
+	/* a changed, b changed but live, c same, d unset now, e set now */
+	assert_int_equal(parse("a: 2\nb: 2\nc: 1\ne: 1\n", &new), SK_OK);
+	assert_string_equal(conf_next_restart_change(old, new, keys, 5, &pos),
+	    "a");
+	assert_string_equal(conf_next_restart_change(old, new, keys, 5, &pos),
+	    "d");
+	assert_string_equal(conf_next_restart_change(old, new, keys, 5, &pos),
+	    "e");
+	assert_null(conf_next_restart_change(old, new, keys, 5, &pos));
+	assert_null(conf_next_restart_change(old, new, keys, 5, &pos));
+	pos = 0;
+	assert_null(conf_next_restart_change(old, old, keys, 5, &pos));
+	conf_free(old);
+	conf_free(new);
+}
+
 int
 main(void)
 {
@@ -326,6 +358,7 @@ main(void)
 		cmocka_unit_test(test_table_refusals),
 		cmocka_unit_test(test_table_bad_entry),
 		cmocka_unit_test(test_check_keys),
+		cmocka_unit_test(test_restart_changes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
