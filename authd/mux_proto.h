@@ -10,8 +10,8 @@
  * testsaslauthd -f SOCKET. The password is a secret: it lives only in the
  * request's wiping buffer.
  */
-#ifndef SK_MUX_PROTO_H
-#define SK_MUX_PROTO_H
+#ifndef AUTHD_MUX_PROTO_H
+#define AUTHD_MUX_PROTO_H
 
 #include <stddef.h>
 
