@@ -120,6 +120,26 @@ def test_bad_base64_and_protocol_errors(authd):
     assert c2.line()[0] == "OK"
 
 
+def test_mech_list_grammar(tmp_path):
+    """mech_list's names are apart by spaces, tabs, commas or slashes, in
+    any case, each offered once in its order: libsasl2, which splits at
+    spaces only, gets them space-separated (a comma list left authd with
+    no mechanism at all)."""
+    base = tmp_path / "authd"
+    base.mkdir(mode=0o700)
+    a = Authd(base, mech_list="plain,LOGIN / scram-sha-256,,PLAIN")
+    assert sp(a.db, "-p", "-c", "alice", input="alice-pw\n").returncode == 0
+    a.start()
+    try:
+        c = AuthClient(a.auth)
+        assert list(c.mechs) == ["PLAIN", "LOGIN", "SCRAM-SHA-256"]
+        plain_auth(c, 1, "alice", "alice-pw")
+        assert c.line()[:2] == ["OK", "1"]
+        assert "mechanisms: PLAIN LOGIN SCRAM-SHA-256\n" in a.logtext()
+    finally:
+        a.stop()
+
+
 def gsasl_exchange(a, mech, user, pw, rid=1):
     """SCRAM through authd, with gsasl as the client: returns the final
     reply and the number of CONT round trips."""
