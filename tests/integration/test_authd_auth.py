@@ -34,10 +34,11 @@ def doveadm(a, user, pw):
 class AuthClient(LineClient):
     """The client side of Dovecot's auth protocol, as Postfix speaks it."""
 
-    def __init__(self, path, minor=2):
+    def __init__(self, path, minor=2, cpid=True):
         super().__init__(path)
         self.send("VERSION\t1\t%d" % minor)
-        self.send("CPID\t%d" % os.getpid())
+        if cpid:
+            self.send("CPID\t%d" % os.getpid())
         self.mechs = {}
         while True:
             f = self.line()
@@ -118,6 +119,45 @@ def test_bad_base64_and_protocol_errors(authd):
     c2 = AuthClient(authd.auth)
     plain_auth(c2, 1, "alice", "alice-pw")
     assert c2.line()[0] == "OK"
+
+
+def refused(c, *lines):
+    """Sends lines, then a good AUTH: True when authd hung up instead of
+    answering it."""
+    try:
+        for line in lines:
+            c.send(line)
+        plain_auth(c, 99, "alice", "alice-pw")
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    while True:
+        f = c.line()
+        if f is None:
+            return True
+        if f[:2] == ["OK", "99"]:
+            return False
+
+
+def test_cpid_once_and_before_auth(authd):
+    """CPID comes at most once, after VERSION and before the first AUTH,
+    with a pid, as in Dovecot's server: anything else breaks the protocol
+    (the client is disconnected), and the log names the command and the
+    rule it broke."""
+    cpid = "CPID\t%d" % os.getpid()
+    assert refused(AuthClient(authd.auth), cpid)        # a second one
+    c = AuthClient(authd.auth, cpid=False)
+    plain_auth(c, 1, "alice", "alice-pw")
+    assert c.line()[:2] == ["OK", "1"]
+    assert refused(c, cpid)                             # after an AUTH
+    assert refused(AuthClient(authd.auth, cpid=False), "CPID\tnot-a-pid")
+    assert refused(LineClient(authd.auth), cpid, "VERSION\t1\t2")
+    # once, or not at all: served
+    assert not refused(AuthClient(authd.auth))
+    assert not refused(AuthClient(authd.auth, cpid=False))
+    log = authd.logtext()
+    assert "protocol error: CPID may come only once; disconnected" in log
+    assert "protocol error: CPID is not allowed in this state" in log
+    assert "protocol error: CPID has bad arguments" in log
 
 
 def test_mech_list_grammar(tmp_path):
