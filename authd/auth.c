@@ -195,9 +195,10 @@ auth_refuse(struct lconn *c, const char *cmd, const char *why)
 	char safe[AUTH_PROTO_MECH_MAX + 1];
 
 	c->a->stats.protocol_errors++;
-	log_warn("auth: pid %ld: protocol error: %s %s; disconnected",
-	    (long)c->peer.pid, cmd == NULL ? "a line" :
-	    log_sanitize(cmd, strlen(cmd), safe, sizeof(safe)), why);
+	log_warn("auth: pid %ld: protocol error: %s%s%s; disconnected",
+	    (long)c->peer.pid, cmd == NULL ? "" :
+	    log_sanitize(cmd, strlen(cmd), safe, sizeof(safe)),
+	    cmd == NULL ? "" : ": ", why);
 	return -1;
 }
 

@@ -20,13 +20,16 @@ struct verb_rule {
 	size_t nargs;		/* fields after the name, at least */
 };
 
-/* The refusals' wordings, after the command's name */
-#define VERB_MALFORMED	"is malformed"	/* a line without a name */
-#define VERB_UNKNOWN	"is not a command"
-#define VERB_TWICE	"may come only once"
-#define VERB_NOT_NOW	"is not allowed in this state"
-#define VERB_ARGS	"lacks arguments"
-#define VERB_BAD_ARGS	"has bad arguments"
+/*
+ * The refusals' wordings: a log line puts the command's name before them
+ * ("CPID: allowed only once"); a reply may give them alone.
+ */
+#define VERB_MALFORMED	"malformed line"	/* no name to give */
+#define VERB_UNKNOWN	"unknown command"
+#define VERB_TWICE	"allowed only once"
+#define VERB_NOT_NOW	"not allowed in this state"
+#define VERB_ARGS	"missing arguments"
+#define VERB_BAD_ARGS	"invalid arguments"
 
 /*
  * The index of the entry named name in a table of n entries, stride bytes

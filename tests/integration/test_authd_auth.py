@@ -155,9 +155,9 @@ def test_cpid_once_and_before_auth(authd):
     assert not refused(AuthClient(authd.auth))
     assert not refused(AuthClient(authd.auth, cpid=False))
     log = authd.logtext()
-    assert "protocol error: CPID may come only once; disconnected" in log
-    assert "protocol error: CPID is not allowed in this state" in log
-    assert "protocol error: CPID has bad arguments" in log
+    assert "protocol error: CPID: allowed only once; disconnected" in log
+    assert "protocol error: CPID: not allowed in this state" in log
+    assert "protocol error: CPID: invalid arguments" in log
 
 
 def test_mech_list_grammar(tmp_path):
