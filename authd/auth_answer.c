@@ -34,7 +34,7 @@ auth_step_debug(struct auth_req *r)
 	if (r->result == SASL_CONTINUE || r->result == SASL_OK) {
 		log_debug("auth: pid %ld: id=%lu mech=%s step: %s (%s), %s of "
 		    "%zu bytes", (long)r->ac->c->peer.pid, r->id, r->mech,
-		    r->result == SASL_OK ? "OK" : "CONTINUE",
+		    r->result == SASL_OK ? AUTH_CMD_OK : "CONTINUE",
 		    authsasl_code_name(r->result), r->result == SASL_OK ?
 		    "final data" : "challenge", r->out.len);
 		return;
@@ -42,7 +42,8 @@ auth_step_debug(struct auth_req *r)
 	authsasl_errdetail(&r->sasl, detail, sizeof(detail));
 	log_debug("auth: pid %ld: id=%lu mech=%s step: %s (%s): %s",
 	    (long)r->ac->c->peer.pid, r->id, r->mech,
-	    auth_result_temp(r->result) ? "FAIL code=" AUTH_FAIL_TEMP : "FAIL",
+	    auth_result_temp(r->result) ? AUTH_CMD_FAIL " " AUTH_KEY_CODE "="
+	    AUTH_FAIL_TEMP : AUTH_CMD_FAIL,
 	    authsasl_code_name(r->result), detail);
 }
 
