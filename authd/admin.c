@@ -50,13 +50,16 @@ static const struct admin_cmd {
 	{ { ADMIN_CMD_VERSION, ADMIN_ST_NEW, 1, 1 }, admin_cmd_version, 0 },
 	{ { ADMIN_CMD_SETPASS, ADMIN_ST_READY, 0, 3 }, admin_cmd_job,
 	    OP_SETPASS },
-	{ { ADMIN_CMD_DELETE, ADMIN_ST_READY, 0, 2 }, admin_cmd_job, OP_DELETE },
+	{ { ADMIN_CMD_DELETE, ADMIN_ST_READY, 0, 2 }, admin_cmd_job,
+	    OP_DELETE },
 	{ { ADMIN_CMD_DISABLE, ADMIN_ST_READY, 0, 2 }, admin_cmd_job,
 	    OP_DISABLE },
-	{ { ADMIN_CMD_ENABLE, ADMIN_ST_READY, 0, 2 }, admin_cmd_job, OP_ENABLE },
+	{ { ADMIN_CMD_ENABLE, ADMIN_ST_READY, 0, 2 }, admin_cmd_job,
+	    OP_ENABLE },
 	{ { ADMIN_CMD_SHOW, ADMIN_ST_READY, 0, 2 }, admin_cmd_job, OP_SHOW },
 	{ { ADMIN_CMD_LIST, ADMIN_ST_READY, 0, 1 }, admin_cmd_job, OP_LIST },
-	{ { ADMIN_CMD_IMPORT, ADMIN_ST_READY, 0, 2 }, admin_cmd_job, OP_IMPORT },
+	{ { ADMIN_CMD_IMPORT, ADMIN_ST_READY, 0, 2 }, admin_cmd_job,
+	    OP_IMPORT },
 	{ { ADMIN_CMD_STATS, ADMIN_ST_READY, 0, 1 }, admin_cmd_stats, 0 },
 	{ { ADMIN_CMD_RELOAD, ADMIN_ST_READY, 0, 1 }, admin_cmd_reload, 0 },
 };
@@ -332,7 +335,8 @@ admin_line(struct lconn *c, char *line, size_t len)
 	else
 		r = -1;
 	if (r == -1)
-		r = admin_proto_error(c, cmd, why != NULL ? why : VERB_BAD_ARGS);
+		r = admin_proto_error(c, cmd, why != NULL ? why :
+		    VERB_BAD_ARGS);
 	explicit_bzero(line, len);
 	return r;
 }
@@ -355,6 +359,6 @@ struct llistener *
 admin_listener_new(struct authd *a, int fd)
 {
 	return llistener_new(a, fd, "admin", a->conf.admin_gid,
-	    ADMIN_PROTO_LINE_MAX, ADMIN_PROTO_INFLIGHT, admin_opened, admin_line,
-	    admin_closed, sizeof(struct admin_conn));
+	    ADMIN_PROTO_LINE_MAX, ADMIN_PROTO_INFLIGHT, admin_opened,
+	    admin_line, admin_closed, sizeof(struct admin_conn));
 }

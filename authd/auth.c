@@ -242,7 +242,8 @@ static void
 auth_opened(struct lconn *c)
 {
 	struct auth_conn *ac = c->ctx;
-	struct timeval tv = { 0, AUTH_PROTO_HANDSHAKE_WAIT_MS * 1000 };
+	struct timeval tv = { 0,
+	    AUTH_PROTO_HANDSHAKE_WAIT_MS * AUTH_US_PER_MS };
 	struct sbuf b;
 
 	ac->c = c;

@@ -18,6 +18,8 @@
 
 #define AUTH_REQS_MAX 1024	/* exchanges open on one connection */
 #define AUTH_HIST_MAX 4		/* client messages kept for a replay */
+#define AUTH_MS_PER_S	1000	/* for struct timeval */
+#define AUTH_US_PER_MS	1000
 
 struct auth_req;
 

@@ -160,10 +160,21 @@ auth_req_refuse(struct auth_req *r, const char *reason, const char *code)
 	return 0;
 }
 
-/*
- * AUTH id mech service=... [params] [resp=b64]; resp= ends the parameters:
- * nothing after it is read.
- */
+/* resp= ends AUTH's parameters: nothing after it is read. */
+static void
+auth_params_end(struct line_fields *lf)
+{
+	size_t i, k = strlen(AUTH_KEY_RESP);
+
+	for (i = 3; i < lf->n; i++)
+		if (lf->len[i] > k && memcmp(lf->f[i], AUTH_KEY_RESP, k) == 0 &&
+		    lf->f[i][k] == '=') {
+			lf->n = i + 1;
+			return;
+		}
+}
+
+/* AUTH id mech service=... [params] [resp=b64] */
 int
 auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 {
@@ -171,17 +182,11 @@ auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf)
 	char canon[AUTH_PROTO_MECH_MAX + 1];
 	struct auth_req *r;
 	unsigned long id;
-	size_t vlen, slen, i, end = lf->n, k = strlen(AUTH_KEY_RESP);
+	size_t vlen, slen;
 
 	if (line_id(line_str(lf, 1), &id) == -1 || mech == NULL)
 		return -1;
-	for (i = 3; i < lf->n; i++)
-		if (lf->len[i] > k && memcmp(lf->f[i], AUTH_KEY_RESP, k) == 0 &&
-		    lf->f[i][k] == '=') {
-			end = i + 1;
-			break;
-		}
-	lf->n = end;
+	auth_params_end(lf);
 	if (!line_param(lf, 3, AUTH_KEY_SERVICE, &service, &slen) ||
 	    slen == 0 || slen > AUTH_PROTO_SERVICE_MAX ||
 	    auth_find(ac, id) != NULL)
@@ -267,6 +272,7 @@ auth_cmd_cancel(struct auth_conn *ac, struct line_fields *lf)
 			auth_req_free(r);
 	}
 	if (ac->minor >= AUTH_PROTO_MINOR_CANCELLED)
-		auth_reply(ac->c, AUTH_CMD_CANCELLED, id, NULL, NULL, NULL, NULL);
+		auth_reply(ac->c, AUTH_CMD_CANCELLED, id, NULL, NULL, NULL,
+		    NULL);
 	return 0;
 }

@@ -11,9 +11,6 @@
 #include "err.h"
 #include "log.h"
 
-#define AUTH_MS_PER_S	1000
-#define AUTH_US_PER_MS	1000
-
 /* Keeps the step's output, if the step went on. */
 static void
 auth_keep_out(struct auth_req *r, const char *out, unsigned outlen)

@@ -135,7 +135,8 @@ cb_checkpass(sasl_conn_t *conn, void *ctx, const char *user, const char *pass,
 
 	(void)conn;
 	(void)propctx;
-	if (authsasl_split(user, (unsigned)strlen(user), authid, realm) != SK_OK)
+	if (authsasl_split(user, (unsigned)strlen(user), authid, realm) !=
+	    SK_OK)
 		r = SK_ERR_NOTFOUND;
 	else
 		r = verify_password(sasl_authd, authid, realm, pass, passlen,

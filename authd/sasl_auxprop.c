@@ -108,16 +108,42 @@ aux_lookup_debug(const char *authid, const char *realm, int authz,
 	    log_sanitize(realm, strlen(realm), r, sizeof(r)), what);
 }
 
+/*
+ * authPassword: every verifier of the user; for a user unknown or
+ * disabled, decoys, so that SCRAM fails at its last step.
+ */
+static void
+aux_add_scram(sasl_server_params_t *sp, const char *prop,
+    const struct sasldb_secrets *s, const char *authid, const char *realm,
+    int *erased, unsigned flags)
+{
+	char fake[SCRAM_VERIFIER_MAX];
+
+	if (s->has_scram1 && !s->disabled)
+		aux_prop_add(sp->utils, sp->propctx, prop,
+		    (const char *)s->scram1.data, erased, flags);
+	if (s->has_scram256 && !s->disabled)
+		aux_prop_add(sp->utils, sp->propctx, prop,
+		    (const char *)s->scram256.data, erased, flags);
+	if (s->exists && !s->disabled)
+		return;
+	if (aux_decoy(SCRAM_SHA1, authid, realm, fake, sizeof(fake)) == SK_OK)
+		aux_prop_add(sp->utils, sp->propctx, prop, fake, erased, flags);
+	if (aux_decoy(SCRAM_SHA256, authid, realm, fake, sizeof(fake)) == SK_OK)
+		aux_prop_add(sp->utils, sp->propctx, prop, fake, erased, flags);
+	explicit_bzero(fake, sizeof(fake));
+}
+
 /* Our auxprop plugin: userPassword and authPassword (every verifier). */
 static int
 aux_lookup(void *glob, sasl_server_params_t *sp, unsigned flags,
     const char *user, unsigned ulen)
 {
 	char authid[SASLDB_AUTHID_MAX + 1], realm[SASLDB_REALM_MAX + 1];
-	char fake[SCRAM_VERIFIER_MAX];
 	const struct propval *cur;
 	struct sasldb_secrets s;
-	int authz = (flags & SASL_AUXPROP_AUTHZID) != 0, r;
+	int authz = (flags & SASL_AUXPROP_AUTHZID) != 0, r, erased;
+	const char *name;
 
 	(void)glob;
 	if (sp == NULL || user == NULL ||
@@ -134,40 +160,19 @@ aux_lookup(void *glob, sasl_server_params_t *sp, unsigned flags,
 	aux_lookup_debug(authid, realm, authz, !s.exists ? "not found (decoy)" :
 	    s.disabled ? "disabled (decoy)" : "found");
 	for (cur = sp->utils->prop_get(sp->propctx); cur && cur->name; cur++) {
-		const char *name = cur->name;
-		int erased = 0;
-
 		/* authid properties are asked for as "*name" */
-		if (authz == (name[0] == '*'))
+		if (authz == ((name = cur->name)[0] == '*') ||
+		    (cur->values != NULL && !(flags & SASL_AUXPROP_OVERRIDE)))
 			continue;
-		if (name[0] == '*')
-			name++;
-		if (cur->values != NULL && !(flags & SASL_AUXPROP_OVERRIDE))
-			continue;
+		name += name[0] == '*';
+		erased = 0;
 		if (strcmp(name, SASLDB_PROP_PLAIN) == 0 && s.has_plain &&
 		    !s.disabled)
 			aux_prop_add(sp->utils, sp->propctx, cur->name,
 			    (const char *)s.plain.data, &erased, flags);
-		if (strcmp(name, SASLDB_PROP_SCRAM1) != 0)
-			continue;
-		if (s.has_scram1 && !s.disabled)
-			aux_prop_add(sp->utils, sp->propctx, cur->name,
-			    (const char *)s.scram1.data, &erased, flags);
-		if (s.has_scram256 && !s.disabled)
-			aux_prop_add(sp->utils, sp->propctx, cur->name,
-			    (const char *)s.scram256.data, &erased, flags);
-		/* unknown or disabled: a decoy, so SCRAM fails at its last step */
-		if (!s.exists || s.disabled) {
-			if (aux_decoy(SCRAM_SHA1, authid, realm, fake,
-			    sizeof(fake)) == SK_OK)
-				aux_prop_add(sp->utils, sp->propctx, cur->name,
-				    fake, &erased, flags);
-			if (aux_decoy(SCRAM_SHA256, authid, realm, fake,
-			    sizeof(fake)) == SK_OK)
-				aux_prop_add(sp->utils, sp->propctx, cur->name,
-				    fake, &erased, flags);
-			explicit_bzero(fake, sizeof(fake));
-		}
+		if (strcmp(name, SASLDB_PROP_SCRAM1) == 0)
+			aux_add_scram(sp, cur->name, &s, authid, realm, &erased,
+			    flags);
 	}
 	sasldb_secrets_free(&s);
 	return SASL_OK;

@@ -191,19 +191,69 @@ sks_admin_ok_fields(struct sks_admin_ctx *x, const struct line_fields *lf)
 	}
 }
 
+/* FAIL id code= reason=: the request's error, its reason kept. */
+static int
+sks_admin_fail_code(struct sksecret_admin *ad, const struct line_fields *lf)
+{
+	const char *v;
+
+	if (line_param(lf, 2, ADMIN_KEY_REASON, &v, NULL))
+		snprintf(ad->reason, sizeof(ad->reason), "%s", v);
+	if (!line_param(lf, 2, ADMIN_KEY_CODE, &v, NULL))
+		return SKSECRET_ERR_PROTO;
+	if (strcmp(v, ADMIN_FAIL_NOTFOUND) == 0)
+		return SKSECRET_ERR_NOTFOUND;
+	if (strcmp(v, ADMIN_FAIL_INVALID) == 0)
+		return SKSECRET_ERR_REFUSED;
+	if (strcmp(v, ADMIN_FAIL_TEMP) == 0)
+		return SKSECRET_ERR_TEMP;
+	return SKSECRET_ERR_PROTO;
+}
+
 /*
- * Sends one request (its fields already on b, after the command and id
- * this adds) and reads until its OK or FAIL.
+ * One reply line to request id: 1 for a USER line (more follow), else
+ * the request's result; SKSECRET_ERR_PROTO for a line out of step.
  */
 static int
-sks_admin_request(struct sksecret_admin *ad, const char *cmd, struct sbuf *args,
-    struct sks_admin_ctx *x)
+sks_admin_reply(struct sksecret_admin *ad, struct line_fields *lf,
+    unsigned long id, struct sks_admin_ctx *x)
+{
+	const char *props = NULL;
+	unsigned long rid;
+
+	if (lf->n < 2 || line_id(lf->f[1], &rid) == -1 || rid != id)
+		return SKSECRET_ERR_PROTO;	/* one request at a time */
+	if (strcmp(lf->f[0], ADMIN_CMD_USER) == 0) {
+		if (lf->n < 3)
+			return SKSECRET_ERR_PROTO;
+		(void)line_param(lf, 3, ADMIN_KEY_PROPS, &props, NULL);
+		if (x != NULL && x->user_fn != NULL && !x->stopped &&
+		    x->user_fn(lf->f[2], props, x->arg) != 0)
+			x->stopped = 1;
+		return 1;
+	}
+	if (strcmp(lf->f[0], ADMIN_CMD_OK) == 0) {
+		if (x != NULL)
+			sks_admin_ok_fields(x, lf);
+		return SKSECRET_OK;
+	}
+	if (strcmp(lf->f[0], ADMIN_CMD_FAIL) == 0)
+		return sks_admin_fail_code(ad, lf);
+	return SKSECRET_ERR_PROTO;
+}
+
+/*
+ * Sends one request (its fields already on args, after the command and
+ * id this adds) and reads until its OK or FAIL.
+ */
+static int
+sks_admin_request(struct sksecret_admin *ad, const char *cmd,
+    struct sbuf *args, struct sks_admin_ctx *x)
 {
 	struct line_fields lf;
 	struct sbuf b;
 	char *line;
-	const char *v;
-	unsigned long id, rid;
+	unsigned long id;
 	size_t len;
 	int r;
 
@@ -214,60 +264,20 @@ sks_admin_request(struct sksecret_admin *ad, const char *cmd, struct sbuf *args,
 	ad->reason[0] = '\0';
 	id = ad->next_id++;
 	sbuf_init(&b, ADMIN_PROTO_LINE_MAX);
-	if (line_put_cmd(&b, cmd) != SK_OK || line_put_id(&b, id) != SK_OK ||
-	    (args != NULL && sbuf_put(&b, args->data, args->len) != SK_OK) ||
-	    line_end(&b) != SK_OK) {
-		sbuf_free(&b);
-		return SKSECRET_ERR_LIMIT;
-	}
-	r = sks_admin_send(ad, &b);
+	r = line_put_cmd(&b, cmd) == SK_OK && line_put_id(&b, id) == SK_OK &&
+	    (args == NULL || sbuf_put(&b, args->data, args->len) == SK_OK) &&
+	    line_end(&b) == SK_OK ? sks_admin_send(ad, &b) : SKSECRET_ERR_LIMIT;
 	sbuf_free(&b);
-	while (r == SKSECRET_OK) {
-		if ((r = sks_admin_read_line(ad, &line, &len)) != SKSECRET_OK)
-			break;
-		if (line_split(line, len, &lf) != SK_OK || lf.n < 2) {
-			r = SKSECRET_ERR_PROTO;
-			break;
-		}
-		if (line_id(lf.f[1], &rid) == -1 || rid != id) {
-			r = SKSECRET_ERR_PROTO;	/* one request at a time */
-			break;
-		}
-		if (strcmp(lf.f[0], ADMIN_CMD_USER) == 0) {
-			const char *props = NULL;
-
-			if (lf.n < 3) {
-				r = SKSECRET_ERR_PROTO;
-				break;
-			}
-			(void)line_param(&lf, 3, ADMIN_KEY_PROPS, &props, NULL);
-			if (x != NULL && x->user_fn != NULL && !x->stopped &&
-			    x->user_fn(lf.f[2], props, x->arg) != 0)
-				x->stopped = 1;
-			continue;
-		}
-		if (strcmp(lf.f[0], ADMIN_CMD_OK) == 0) {
-			if (x != NULL)
-				sks_admin_ok_fields(x, &lf);
-			return SKSECRET_OK;
-		}
-		if (strcmp(lf.f[0], ADMIN_CMD_FAIL) != 0) {
-			r = SKSECRET_ERR_PROTO;
-			break;
-		}
-		if (line_param(&lf, 2, ADMIN_KEY_REASON, &v, NULL))
-			snprintf(ad->reason, sizeof(ad->reason), "%s", v);
-		if (!line_param(&lf, 2, ADMIN_KEY_CODE, &v, NULL)) {
-			r = SKSECRET_ERR_PROTO;
-			break;
-		}
-		if (strcmp(v, ADMIN_FAIL_NOTFOUND) == 0)
-			return SKSECRET_ERR_NOTFOUND;
-		if (strcmp(v, ADMIN_FAIL_INVALID) == 0)
-			return SKSECRET_ERR_REFUSED;
-		if (strcmp(v, ADMIN_FAIL_TEMP) == 0)
-			return SKSECRET_ERR_TEMP;
-		r = SKSECRET_ERR_PROTO;
+	if (r == SKSECRET_ERR_LIMIT)
+		return r;
+	while (r == SKSECRET_OK &&
+	    (r = sks_admin_read_line(ad, &line, &len)) == SKSECRET_OK) {
+		r = line_split(line, len, &lf) != SK_OK ? SKSECRET_ERR_PROTO :
+		    sks_admin_reply(ad, &lf, id, x);
+		if (r == 1)
+			r = SKSECRET_OK;
+		else if (r != SKSECRET_ERR_PROTO)
+			return r;	/* OK, or FAIL's code */
 	}
 	/* a broken exchange leaves the stream out of step: no more use */
 	ad->dead = r;
@@ -349,7 +359,7 @@ sksecret_admin_list(struct sksecret_admin *ad, int with_props,
 	struct sbuf a;
 	int r;
 
-	sbuf_init(&a, 64);
+	sbuf_init(&a, ADMIN_PROTO_LINE_MAX);
 	r = !with_props || line_put_str(&a, ADMIN_KEY_PROPS) == SK_OK ?
 	    sks_admin_request(ad, ADMIN_CMD_LIST, &a, &x) : SKSECRET_ERR_NOMEM;
 	sbuf_free(&a);
@@ -358,40 +368,47 @@ sksecret_admin_list(struct sksecret_admin *ad, int with_props,
 	return r;
 }
 
+/* Puts as many records from *i on as fit one line on a, moving *i on. */
+static int
+sks_admin_batch(const char *const *records, size_t n, size_t *i,
+    struct sbuf *a)
+{
+	size_t fields, before;
+
+	sbuf_reset(a);
+	for (fields = 0; *i < n && fields < LINE_FIELDS_MAX - 2;
+	    fields++, (*i)++) {
+		if (records[*i] == NULL)
+			return SKSECRET_ERR_INVAL;
+		before = a->len;
+		if (line_put_str(a, records[*i]) != SK_OK) {
+			a->len = before;
+			return fields == 0 ? SKSECRET_ERR_LIMIT : SKSECRET_OK;
+		}
+	}
+	return SKSECRET_OK;
+}
+
 SKS_API int
 sksecret_admin_import(struct sksecret_admin *ad, const char *const *records,
     size_t n, unsigned long *done, unsigned long *missing)
 {
 	struct sks_admin_ctx x;
 	struct sbuf a;
-	size_t i = 0, fields, before;
+	size_t i = 0;
 	unsigned long d = 0, m = 0;
 	int r = SKSECRET_OK;
 
 	if (ad == NULL || (records == NULL && n > 0))
 		return SKSECRET_ERR_INVAL;
-	sbuf_init(&a, ADMIN_PROTO_LINE_MAX - SKS_ADMIN_HEAD);	/* wiped: passwords */
+	/* wiped: passwords */
+	sbuf_init(&a, ADMIN_PROTO_LINE_MAX - SKS_ADMIN_HEAD);
 	while (r == SKSECRET_OK && i < n) {
-		sbuf_reset(&a);
-		/* as many records as fit one line */
-		for (fields = 0; i < n && fields < LINE_FIELDS_MAX - 2;
-		    fields++, i++) {
-			if (records[i] == NULL) {
-				r = SKSECRET_ERR_INVAL;
-				break;
-			}
-			before = a.len;
-			if (line_put_str(&a, records[i]) != SK_OK) {
-				a.len = before;
-				if (fields == 0)
-					r = SKSECRET_ERR_LIMIT;
-				break;
-			}
-		}
-		if (r != SKSECRET_OK)
+		if ((r = sks_admin_batch(records, n, &i, &a)) != SKSECRET_OK)
 			break;
 		memset(&x, 0, sizeof(x));
-		if ((r = sks_admin_request(ad, ADMIN_CMD_IMPORT, &a, &x)) == SKSECRET_OK) {
+		if ((r = sks_admin_request(ad, ADMIN_CMD_IMPORT, &a, &x)) ==
+		    SKSECRET_OK) {
 			d += x.count;
 			m += x.missing;
 		}

@@ -114,7 +114,8 @@ sks_req_auth_line(const struct sksecret_req *r,
 	int ok, e;
 
 	ok = line_put_cmd(b, AUTH_CMD_AUTH) == SK_OK &&
-	    line_put_id(b, r->id) == SK_OK && line_put_str(b, p->mech) == SK_OK &&
+	    line_put_id(b, r->id) == SK_OK &&
+	    line_put_str(b, p->mech) == SK_OK &&
 	    line_put_kv_str(b, AUTH_KEY_SERVICE, p->service) == SK_OK &&
 	    (p->local_ip == NULL ||
 	    line_put_kv_str(b, AUTH_KEY_LIP, p->local_ip) == SK_OK) &&
@@ -153,6 +154,29 @@ sks_req_link(struct sksecret_auth *a, struct sksecret_req *r)
 	a->nreqs++;
 }
 
+/* A request with an id that no open exchange has; not linked yet. */
+static struct sksecret_req *
+sks_req_new(struct sksecret_auth *a, const struct sksecret_auth_params *p,
+    sksecret_auth_fn *fn, void *arg)
+{
+	struct sksecret_req *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	do {
+		r->id = a->next_id;
+		a->next_id = a->next_id == AUTH_PROTO_ID_MAX ? 1 :
+		    a->next_id + 1;
+	} while (sks_req_find(a, r->id) != NULL);
+	r->a = a;
+	r->fn = fn;
+	r->arg = arg;
+	r->cbind = p->cbind;
+	r->cbind_arg = p->cbind_arg;
+	sbuf_init(&r->cb, AUTH_PROTO_CBIND_MAX);
+	return r;
+}
+
 SKS_API int
 sksecret_req_start(struct sksecret_auth *a,
     const struct sksecret_auth_params *p, sksecret_auth_fn *fn, void *arg,
@@ -173,20 +197,8 @@ sksecret_req_start(struct sksecret_auth *a,
 	if (p->initial != NULL &&
 	    b64_encoded_len(p->initial_len) + 1 > AUTH_PROTO_LINE_MAX)
 		return SKSECRET_ERR_LIMIT;
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	if ((r = sks_req_new(a, p, fn, arg)) == NULL)
 		return SKSECRET_ERR_NOMEM;
-	/* an id no open exchange has */
-	do {
-		r->id = a->next_id;
-		a->next_id = a->next_id == AUTH_PROTO_ID_MAX ? 1 :
-		    a->next_id + 1;
-	} while (sks_req_find(a, r->id) != NULL);
-	r->a = a;
-	r->fn = fn;
-	r->arg = arg;
-	r->cbind = p->cbind;
-	r->cbind_arg = p->cbind_arg;
-	sbuf_init(&r->cb, AUTH_PROTO_CBIND_MAX);
 	sbuf_init(&b, AUTH_PROTO_LINE_MAX);
 	if ((e = sks_req_auth_line(r, p, &b)) == SKSECRET_OK)
 		e = sks_auth_queue(a, &b);
