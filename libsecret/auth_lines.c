@@ -155,11 +155,25 @@ sks_line_cbind(struct sksecret_req *r, const char *type)
 	return 0;
 }
 
+/* A CONTINUE or a SUCCESS for r, with the data authd sent. */
+static void
+sks_line_deliver(struct sksecret_req *r, int status, const char *user,
+    const struct sbuf *data)
+{
+	struct sksecret_result res;
+
+	memset(&res, 0, sizeof(res));
+	res.status = status;
+	res.user = user;
+	res.data = data->data;
+	res.len = data->len;
+	sks_req_deliver(r, &res);
+}
+
 /* CONT id data [channel_binding=type] */
 static int
 sks_line_cont(struct sksecret_auth *a, struct line_fields *lf)
 {
-	struct sksecret_result res;
 	struct sksecret_req *r;
 	struct sbuf data;
 	const char *type;
@@ -172,13 +186,8 @@ sks_line_cont(struct sksecret_auth *a, struct line_fields *lf)
 	sbuf_init(&data, AUTH_PROTO_LINE_MAX);
 	if ((e = sks_line_decode(lf->f[2], lf->len[2], &data)) == SKSECRET_OK &&
 	    (!line_param(lf, 3, AUTH_KEY_CBIND, &type, NULL) ||
-	    sks_line_cbind(r, type))) {
-		memset(&res, 0, sizeof(res));
-		res.status = SKSECRET_CONTINUE;
-		res.data = data.data;
-		res.len = data.len;
-		sks_req_deliver(r, &res);
-	}
+	    sks_line_cbind(r, type)))
+		sks_line_deliver(r, SKSECRET_CONTINUE, NULL, &data);
 	sbuf_free(&data);
 	return e;
 }
@@ -187,7 +196,6 @@ sks_line_cont(struct sksecret_auth *a, struct line_fields *lf)
 static int
 sks_line_ok(struct sksecret_auth *a, struct line_fields *lf)
 {
-	struct sksecret_result res;
 	struct sksecret_req *r;
 	struct sbuf data;
 	const char *v, *user;
@@ -202,14 +210,8 @@ sks_line_ok(struct sksecret_auth *a, struct line_fields *lf)
 	sbuf_init(&data, AUTH_PROTO_LINE_MAX);
 	if (line_param(lf, 2, AUTH_KEY_RESP, &v, &vlen))
 		e = sks_line_decode(v, vlen, &data);
-	if (e == SKSECRET_OK) {
-		memset(&res, 0, sizeof(res));
-		res.status = SKSECRET_SUCCESS;
-		res.user = user;
-		res.data = data.data;
-		res.len = data.len;
-		sks_req_deliver(r, &res);
-	}
+	if (e == SKSECRET_OK)
+		sks_line_deliver(r, SKSECRET_SUCCESS, user, &data);
 	sbuf_free(&data);
 	return e;
 }
