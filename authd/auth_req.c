@@ -84,12 +84,16 @@ auth_req_free(struct auth_req *r)
 	free(r);
 }
 
-/* Decodes a base64 client response into the request's wiping buffer. */
+/*
+ * Decodes a base64 client response into the request's wiping buffer; an
+ * empty one is still a response: the buffer is there, empty, not NULL.
+ */
 static int
 auth_decode(struct auth_req *r, const char *b64, size_t len)
 {
 	sbuf_reset(&r->in);
-	r->has_in = b64_decode_sbuf(b64, len, &r->in) == SK_OK;
+	r->has_in = b64_decode_sbuf(b64, len, &r->in) == SK_OK &&
+	    sbuf_terminate(&r->in) == SK_OK;
 	if (!r->has_in)
 		sbuf_reset(&r->in);
 	return r->has_in ? SK_OK : SK_ERR_FORMAT;

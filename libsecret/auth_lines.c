@@ -118,12 +118,14 @@ sks_line_req(struct sksecret_auth *a, struct line_fields *lf,
 	return SKSECRET_OK;
 }
 
-/* Decodes base64 data into a wiping buffer. */
+/* Decodes base64 data into a wiping buffer, there even when empty. */
 static int
 sks_line_decode(const char *b64, size_t len, struct sbuf *out)
 {
 	int r = b64_decode_sbuf(b64, len, out);
 
+	if (r == SK_OK)
+		r = sbuf_terminate(out);
 	return r == SK_OK ? SKSECRET_OK : r == SK_ERR_NOMEM ?
 	    SKSECRET_ERR_NOMEM : SKSECRET_ERR_PROTO;
 }

@@ -445,6 +445,10 @@ def test_review_fixes(authd):
     assert f[:2] == ["CONT", "1"]
     old.send("CONT\t1\t" + b64(b"\0alice\0alice-pw"))
     assert old.line()[:2] == ["OK", "1"]
+    # from minor 2 it is an empty response, which PLAIN fails
+    new = AuthClient(authd.auth, minor=2)
+    new.send("AUTH\t1\tPLAIN\tservice=smtp\tresp=")
+    assert new.line()[:2] == ["FAIL", "1"]
     # everyone else is still served
     d = doveadm(authd, "alice", "alice-pw")
     assert d.returncode == 0
