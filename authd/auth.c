@@ -192,7 +192,7 @@ auth_cmd_cpid(struct auth_conn *ac, struct line_fields *lf)
 static int
 auth_refuse(struct lconn *c, const char *cmd, const char *why)
 {
-	char safe[AUTH_PROTO_MECH_MAX + 1];
+	char safe[LOG_SAFE_MAX];
 
 	c->a->stats.protocol_errors++;
 	log_warn("auth: pid %ld: protocol error: %s%s%s; disconnected",
