@@ -291,15 +291,8 @@ admin_refuse(struct lconn *c, unsigned long id, const char *cmd,
 static int
 admin_proto_error(struct lconn *c, const char *cmd, const char *why)
 {
-	char safe[LOG_SAFE_MAX];
-
-	c->a->stats.protocol_errors++;
-	log_warn("admin: pid %ld: protocol error: %s%s%s; disconnected",
-	    (long)c->peer.pid, cmd == NULL ? "" :
-	    log_sanitize(cmd, strlen(cmd), safe, sizeof(safe)),
-	    cmd == NULL ? "" : ": ", why);
 	admin_fail(c, 0, ADMIN_FAIL_PROTO, "protocol error");
-	return -1;
+	return lconn_proto_error(c, cmd, why);
 }
 
 /*

@@ -185,23 +185,6 @@ auth_cmd_cpid(struct auth_conn *ac, struct line_fields *lf)
 	return 0;
 }
 
-/*
- * A protocol error: counted, and logged with the command's name and the
- * rule it broke (never the rest of the line). The connection ends.
- */
-static int
-auth_refuse(struct lconn *c, const char *cmd, const char *why)
-{
-	char safe[LOG_SAFE_MAX];
-
-	c->a->stats.protocol_errors++;
-	log_warn("auth: pid %ld: protocol error: %s%s%s; disconnected",
-	    (long)c->peer.pid, cmd == NULL ? "" :
-	    log_sanitize(cmd, strlen(cmd), safe, sizeof(safe)),
-	    cmd == NULL ? "" : ": ", why);
-	return -1;
-}
-
 /* One line from the client, through the table. */
 static int
 auth_line(struct lconn *c, char *line, size_t len)
@@ -226,7 +209,7 @@ auth_line(struct lconn *c, char *line, size_t len)
 	if (r == 0 && auth_cmds[k].next != 0)
 		ac->state = auth_cmds[k].next;
 	if (r == -1)
-		r = auth_refuse(c, cmd, why);
+		r = lconn_proto_error(c, cmd, why);
 	explicit_bzero(line, len);
 	return r;
 }
