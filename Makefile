@@ -163,6 +163,7 @@ $(BF)/fuzz_senders: smtpd/senders.c
 
 # a target that fuzzes a program's module names it in FUZZ_WITH
 FUZZ_WITH =
+$(BF)/fuzz_mux: FUZZ_WITH = authd/mux_proto.c
 .SECONDEXPANSION:
 $(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(COMMON_SRC) \
 		$(LIBSECRET_SRC) $$(FUZZ_WITH) $(HEADERS)

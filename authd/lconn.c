@@ -323,6 +323,19 @@ lconn_release(struct lconn *c)
 	lconn_update_read(c);
 }
 
+int
+lconn_proto_error(struct lconn *c, const char *cmd, const char *why)
+{
+	char safe[LOG_SAFE_MAX];
+
+	c->a->stats.protocol_errors++;
+	log_warn("%s: pid %ld: protocol error: %s%s%s; disconnected", c->name,
+	    (long)c->peer.pid, cmd == NULL ? "" :
+	    log_sanitize(cmd, strlen(cmd), safe, sizeof(safe)),
+	    cmd == NULL ? "" : ": ", why);
+	return -1;
+}
+
 void
 lconn_close(struct lconn *c)
 {

@@ -70,6 +70,13 @@ size_t lconn_pending(const struct lconn *c);
  * by a request is not freed before that request is released.
  */
 void lconn_on_drain(struct lconn *c, void (*fn)(void *), void *arg);
+/*
+ * A protocol error on a line connection: counted, and logged with the
+ * listener's name, the command's (cmd may be NULL; it is sanitised) and
+ * the rule it broke, never the rest of the line. Returns -1, which the
+ * line handler returns to close the connection.
+ */
+int lconn_proto_error(struct lconn *c, const char *cmd, const char *why);
 /* Closes after the queued output is written and no request is out. */
 void lconn_close(struct lconn *c);
 /* On SIGTERM: closes every connection once its requests are answered. */

@@ -1,10 +1,10 @@
 /*
  * sasl.c: authd's use of Cyrus libsasl2 (DESIGN §3). Mechanisms are
- * libsasl2's; secrets come from our own auxprop plugin, which reads the
- * store through authd's open handle; PLAIN and LOGIN are checked by our
- * checkpass callback against the verifiers. Every option libsasl2 asks
- * for is answered here, so no system .conf file or sasldb plugin touches
- * the store behind authd's back.
+ * libsasl2's; secrets come from our own auxprop plugin (sasl_auxprop.c),
+ * which reads the store through authd's open handle; PLAIN and LOGIN are
+ * checked by our checkpass callback against the verifiers. Every option
+ * libsasl2 asks for is answered here, so no system .conf file or sasldb
+ * plugin touches the store behind authd's back.
  * Must never log a password, response or verifier.
  */
 #include <ctype.h>
@@ -12,21 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-#include <openssl/hmac.h>
 
 #include <sasl/sasl.h>
-#include <sasl/saslplug.h>
 
 #include "authd.h"
 #include "authsasl.h"
-#include "b64.h"
 #include "err.h"
 #include "log.h"
-#include "scram.h"
+#include "mech.h"
 
 static struct authd *sasl_authd;
+/* mech_list's names as libsasl2 reads a list: space-separated */
+static char sasl_mech_list[sizeof(((struct authd *)0)->sasl_mechs)];
 
 /* libsasl2's log_level option: SASL_LOG_DEBUG with debug on, else its own. */
 #define AUTHSASL_LOG_DEBUG	"5"
@@ -65,163 +62,6 @@ mutex_free(void *m)
 	free(m);
 }
 
-/* Splits libsasl2's canonical "user@realm" as the store does. */
-static int
-sasl_split(const char *user, unsigned ulen, char *authid, char *realm)
-{
-	char tmp[SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + 2];
-
-	if (ulen >= sizeof(tmp))
-		return SK_ERR_LIMIT;
-	memcpy(tmp, user, ulen);
-	tmp[ulen] = '\0';
-	return sasldb_split_user(tmp, sasl_authd->conf.default_realm, authid,
-	    SASLDB_AUTHID_MAX + 1, realm, SASLDB_REALM_MAX + 1);
-}
-
-/*
- * A verifier for a user that does not exist, stable across restarts:
- * salt and keys from HMAC(install key, user), so that SCRAM fails at its last
- * step, as for a wrong password, instead of saying "no such user" at once.
- */
-static int
-fake_verifier(enum scram_hash hash, const char *authid, const char *realm,
-    char *out, size_t outsz)
-{
-	struct scram_verifier v;
-	unsigned char md[64];
-	unsigned int n;
-	char input[SASLDB_AUTHID_MAX + SASLDB_REALM_MAX + 8];
-	int r;
-
-	memset(&v, 0, sizeof(v));
-	v.hash = hash;
-	v.iter = sasl_authd->conf.scram_iterations;
-	v.saltlen = SCRAM_SALT_LEN;
-	n = (unsigned)snprintf(input, sizeof(input), "%d\n%s@%s", (int)hash,
-	    authid, realm);
-	if (HMAC(EVP_sha512(), sasl_authd->install_key,
-	    sizeof(sasl_authd->install_key),
-	    (unsigned char *)input, n, md, &n) == NULL)
-		return SK_ERR_CRYPTO;
-	memcpy(v.salt, md, SCRAM_SALT_LEN);
-	memcpy(v.stored_key, md + 16, scram_key_len(hash) > 24 ? 24 :
-	    scram_key_len(hash));
-	memcpy(v.server_key, md + 40, 24);
-	r = scram_format(&v, out, outsz);
-	scram_clear(&v);
-	explicit_bzero(md, sizeof(md));
-	return r;
-}
-
-/* Adds a value to a requested property, once per request. */
-static void
-prop_add(const sasl_utils_t *utils, struct propctx *ctx, const char *name,
-    const char *value, int *erased, unsigned flags)
-{
-	if ((flags & SASL_AUXPROP_OVERRIDE) && !*erased) {
-		utils->prop_erase(ctx, name);
-		*erased = 1;
-	}
-	utils->prop_set(ctx, name, value, 0);
-}
-
-/* Debug: what the auxprop lookup found, never the secrets themselves. */
-static void
-lookup_debug(const char *authid, const char *realm, int authz,
-    const char *what)
-{
-	char u[LOG_SAFE_MAX], r[LOG_SAFE_MAX];
-
-	if (!log_enabled(LOG_LVL_DEBUG))
-		return;
-	log_debug("store: lookup of %s %s@%s: %s", authz ? "authzid" :
-	    "authid", log_sanitize(authid, strlen(authid), u, sizeof(u)),
-	    log_sanitize(realm, strlen(realm), r, sizeof(r)), what);
-}
-
-/* Our auxprop plugin: userPassword and authPassword (every verifier). */
-static int
-saslkit_lookup(void *glob, sasl_server_params_t *sp, unsigned flags,
-    const char *user, unsigned ulen)
-{
-	char authid[SASLDB_AUTHID_MAX + 1], realm[SASLDB_REALM_MAX + 1];
-	char fake[SCRAM_VERIFIER_MAX];
-	const struct propval *cur;
-	struct sasldb_secrets s;
-	int authz = (flags & SASL_AUXPROP_AUTHZID) != 0, r;
-
-	(void)glob;
-	if (sp == NULL || user == NULL ||
-	    sasl_split(user, ulen, authid, realm) != SK_OK)
-		return SASL_NOUSER;
-	sasldb_secrets_init(&s);
-	if ((r = sasldb_get_secrets(sasl_authd->db, authid, realm, &s)) !=
-	    SK_OK) {
-		if (!verify_defer(r))	/* inline, and the store is busy */
-			lookup_debug(authid, realm, authz, sk_strerror(r));
-		sasldb_secrets_free(&s);
-		return SASL_FAIL;
-	}
-	lookup_debug(authid, realm, authz, !s.exists ? "not found (decoy)" :
-	    s.disabled ? "disabled (decoy)" : "found");
-	for (cur = sp->utils->prop_get(sp->propctx); cur && cur->name; cur++) {
-		const char *name = cur->name;
-		int erased = 0;
-
-		/* authid properties are asked for as "*name" */
-		if (authz == (name[0] == '*'))
-			continue;
-		if (name[0] == '*')
-			name++;
-		if (cur->values != NULL && !(flags & SASL_AUXPROP_OVERRIDE))
-			continue;
-		if (strcmp(name, SASLDB_PROP_PLAIN) == 0 && s.has_plain &&
-		    !s.disabled)
-			prop_add(sp->utils, sp->propctx, cur->name,
-			    (const char *)s.plain.data, &erased, flags);
-		if (strcmp(name, SASLDB_PROP_SCRAM1) != 0)
-			continue;
-		if (s.has_scram1 && !s.disabled)
-			prop_add(sp->utils, sp->propctx, cur->name,
-			    (const char *)s.scram1.data, &erased, flags);
-		if (s.has_scram256 && !s.disabled)
-			prop_add(sp->utils, sp->propctx, cur->name,
-			    (const char *)s.scram256.data, &erased, flags);
-		/* unknown or disabled: a decoy, so SCRAM fails at its last step */
-		if (!s.exists || s.disabled) {
-			if (fake_verifier(SCRAM_SHA1, authid, realm, fake,
-			    sizeof(fake)) == SK_OK)
-				prop_add(sp->utils, sp->propctx, cur->name,
-				    fake, &erased, flags);
-			if (fake_verifier(SCRAM_SHA256, authid, realm, fake,
-			    sizeof(fake)) == SK_OK)
-				prop_add(sp->utils, sp->propctx, cur->name,
-				    fake, &erased, flags);
-			explicit_bzero(fake, sizeof(fake));
-		}
-	}
-	sasldb_secrets_free(&s);
-	return SASL_OK;
-}
-
-static sasl_auxprop_plug_t saslkit_auxprop = {
-	0, 0, NULL, NULL, saslkit_lookup, "saslkit", NULL
-};
-
-static int
-saslkit_auxprop_init(const sasl_utils_t *utils, int max_version,
-    int *out_version, sasl_auxprop_plug_t **plug, const char *plugname)
-{
-	(void)utils;
-	(void)plugname;
-	if (max_version < SASL_AUXPROP_PLUG_VERSION)
-		return SASL_BADVERS;
-	*out_version = SASL_AUXPROP_PLUG_VERSION;
-	*plug = &saslkit_auxprop;
-	return SASL_OK;
-}
-
 /* Every option libsasl2 reads comes from here. */
 static int
 cb_getopt(void *ctx, const char *plugin, const char *opt, const char **res,
@@ -232,7 +72,7 @@ cb_getopt(void *ctx, const char *plugin, const char *opt, const char **res,
 	if (strcmp(opt, "auxprop_plugin") == 0)
 		*res = "saslkit";
 	else if (strcmp(opt, "mech_list") == 0)
-		*res = sasl_authd->conf.mech_list;
+		*res = sasl_mech_list;
 	else if (strcmp(opt, "pwcheck_method") == 0)
 		*res = "auxprop";
 	else if (strcmp(opt, "log_level") == 0)	/* read per connection */
@@ -295,7 +135,8 @@ cb_checkpass(sasl_conn_t *conn, void *ctx, const char *user, const char *pass,
 
 	(void)conn;
 	(void)propctx;
-	if (sasl_split(user, (unsigned)strlen(user), authid, realm) != SK_OK)
+	if (authsasl_split(user, (unsigned)strlen(user), authid, realm) !=
+	    SK_OK)
 		r = SK_ERR_NOTFOUND;
 	else
 		r = verify_password(sasl_authd, authid, realm, pass, passlen,
@@ -340,8 +181,9 @@ authsasl_init(struct authd *a, char *err, size_t errlen)
 	int r;
 
 	sasl_authd = a;
+	authsasl_auxprop_set(a);
 	sasl_set_mutex(mutex_alloc, mutex_lock, mutex_unlock, mutex_free);
-	if ((r = sasl_auxprop_add_plugin("saslkit", saslkit_auxprop_init)) !=
+	if ((r = sasl_auxprop_add_plugin("saslkit", authsasl_auxprop_init)) !=
 	    SASL_OK || (r = sasl_server_init(global_cbs, "saslkit-authd")) !=
 	    SASL_OK) {
 		snprintf(err, errlen, "libsasl2: %s", sasl_errstring(r, NULL,
@@ -467,38 +309,68 @@ authsasl_user(struct authsasl_req *req)
 	return user;
 }
 
-/* Whether name is in the space-separated list, ignoring case. */
+/*
+ * Appends a mechanism name to a space-separated list at *used, once,
+ * upper-cased when upper is set.
+ */
 static int
-mech_in_list(const char *list, const char *name, size_t n)
+authsasl_mech_put(char *out, size_t outsz, size_t *used, const char *name,
+    size_t n, int upper)
 {
-	size_t len;
+	size_t i;
 
-	while (*list != '\0') {
-		list += strspn(list, " \t,");
-		len = strcspn(list, " \t,");
-		if (len == n && strncasecmp(list, name, n) == 0)
-			return 1;
-		list += len;
-	}
-	return 0;
+	if (mech_list_has(out, name, n, NULL))
+		return SK_OK;
+	if (*used + (*used > 0) + n + 1 > outsz)
+		return SK_ERR_LIMIT;
+	if (*used > 0)
+		out[(*used)++] = ' ';
+	for (i = 0; i < n; i++)
+		out[(*used)++] = upper ? (char)toupper((unsigned char)name[i]) :
+		    name[i];
+	out[*used] = '\0';
+	return SK_OK;
+}
+
+/*
+ * mech_list in the one grammar of mech.h (names apart by spaces, tabs,
+ * commas or slashes), for libsasl2, which splits at spaces only. What is
+ * not a mechanism name is left out: libsasl2 would not have it either.
+ */
+static int
+authsasl_mech_list(const char *conf, char *out, size_t outsz)
+{
+	const char *name;
+	size_t n, used = 0;
+	int r = SK_OK;
+
+	out[0] = '\0';
+	while (r == SK_OK && (n = mech_list_next(&conf, &name)) > 0)
+		if (mech_name_ok(name, n))
+			r = authsasl_mech_put(out, outsz, &used, name, n, 0);
+	return r;
 }
 
 /*
  * The mechanisms we offer: the configured list, in its order, intersected
- * with what libsasl2 has. libsasl2 lists a -PLUS form only on a connection
- * that holds channel-binding data, so the probe carries a placeholder.
+ * with what libsasl2 has, upper-cased. libsasl2 lists a -PLUS form only on
+ * a connection that holds channel-binding data, so the probe carries a
+ * placeholder.
  */
 int
 authsasl_mechs(char *out, size_t outsz)
 {
 	static const sasl_channel_binding_t probe = { "tls-unique", 0, 0,
 	    (const unsigned char *)"" };
-	const char *conf = sasl_authd->conf.mech_list, *list, *m;
+	const char *p = sasl_mech_list, *list, *name;
 	unsigned len;
-	int count;
+	int count, r;
 	size_t n, used = 0;
 	sasl_conn_t *c;
 
+	if ((r = authsasl_mech_list(sasl_authd->conf.mech_list, sasl_mech_list,
+	    sizeof(sasl_mech_list))) != SK_OK)
+		return r;
 	if (sasl_server_new("saslkit", sasl_authd->conf.host_name, NULL, NULL,
 	    NULL, NULL, 0, &c) != SASL_OK)
 		return SK_ERR_INVAL;
@@ -509,24 +381,11 @@ authsasl_mechs(char *out, size_t outsz)
 		return SK_ERR_INVAL;
 	}
 	out[0] = '\0';
-	for (m = conf; *m != '\0'; m += n) {
-		m += strspn(m, " \t,");
-		n = strcspn(m, " \t,");
-		if (n == 0 || !mech_in_list(list, m, n) ||
-		    mech_in_list(out, m, n))
-			continue;
-		if (used + n + 2 > outsz) {
-			sasl_dispose(&c);
-			return SK_ERR_LIMIT;
-		}
-		if (used > 0)
-			out[used++] = ' ';
-		for (size_t i = 0; i < n; i++)
-			out[used++] = (char)toupper((unsigned char)m[i]);
-		out[used] = '\0';
-	}
+	while (r == SK_OK && (n = mech_list_next(&p, &name)) > 0)
+		if (mech_list_has(list, name, n, NULL))
+			r = authsasl_mech_put(out, outsz, &used, name, n, 1);
 	sasl_dispose(&c);
-	return SK_OK;
+	return r;
 }
 
 void

@@ -1,7 +1,10 @@
 /*
  * admin_proto.h: the contract of authd's admin socket, in the line syntax
- * of the auth protocol (line.h). Every request carries an id that its
- * replies name. Only root and members of admin_socket_group may connect.
+ * of the auth protocol (line.h), for both sides: authd (authd/admin*.c)
+ * and libsecret (libsecret/admin.c). This header is the only place that
+ * spells the protocol's command names, parameter names, STATS names,
+ * version and limits. Every request carries an id that its replies name.
+ * Only root and members of admin_socket_group may connect.
  *
  *   C: VERSION 1 0                 S: VERSION 1 0
  *   C: SETPASS <id> <user> <password> [plaintext|noplaintext]
@@ -17,8 +20,11 @@
  *   C: STATS   <id>                S: OK <id> <name>=<value>...
  *   S: OK <id> [...] | FAIL <id> code=<code> reason=<text>
  *
- * A user is name or name@realm, split at the first '@'. A password never
- * appears in a reply or a log.
+ * VERSION comes first, once; anything else first, or a request without
+ * an id, breaks the protocol (FAIL 0 code=protocol, then disconnected).
+ * A request authd cannot serve gets FAIL <id>, and the connection goes
+ * on. A user is name or name@realm, split at the first '@', within
+ * sasldb.h's limits. A password never appears in a reply or a log.
  */
 #ifndef SK_ADMIN_PROTO_H
 #define SK_ADMIN_PROTO_H
@@ -27,6 +33,47 @@
 #define ADMIN_PROTO_MINOR	0
 #define ADMIN_PROTO_LINE_MAX	16384
 #define ADMIN_PROTO_INFLIGHT	64	/* requests of one client at once */
+
+/* Commands of the client */
+#define ADMIN_CMD_VERSION	"VERSION"	/* the server's answer too */
+#define ADMIN_CMD_SETPASS	"SETPASS"
+#define ADMIN_CMD_DELETE	"DELETE"
+#define ADMIN_CMD_DISABLE	"DISABLE"
+#define ADMIN_CMD_ENABLE	"ENABLE"
+#define ADMIN_CMD_SHOW		"SHOW"
+#define ADMIN_CMD_LIST		"LIST"
+#define ADMIN_CMD_IMPORT	"IMPORT"
+#define ADMIN_CMD_RELOAD	"RELOAD"
+#define ADMIN_CMD_STATS		"STATS"
+/* Of the server */
+#define ADMIN_CMD_USER		"USER"
+#define ADMIN_CMD_OK		"OK"
+#define ADMIN_CMD_FAIL		"FAIL"
+
+/* Options (bare words) and parameters */
+#define ADMIN_OPT_PLAINTEXT	"plaintext"	/* SETPASS */
+#define ADMIN_OPT_NOPLAINTEXT	"noplaintext"	/* SETPASS */
+#define ADMIN_KEY_PROPS		"props"		/* LIST's option, USER's key */
+#define ADMIN_KEY_COUNT		"count"
+#define ADMIN_KEY_MISSING	"missing"
+#define ADMIN_KEY_CODE		"code"
+#define ADMIN_KEY_REASON	"reason"
+
+/* STATS: the counters, then mech.<NAME>.ok and .fail per mechanism */
+#define ADMIN_STAT_AUTH_OK		"auth_ok"
+#define ADMIN_STAT_AUTH_FAIL		"auth_fail"
+#define ADMIN_STAT_AUTH_ERROR		"auth_error"
+#define ADMIN_STAT_ADMIN_OK		"admin_ok"
+#define ADMIN_STAT_ADMIN_FAIL		"admin_fail"
+#define ADMIN_STAT_REFUSED_PEERS	"refused_peers"
+#define ADMIN_STAT_PROTOCOL_ERRORS	"protocol_errors"
+#define ADMIN_STAT_PENALISED		"penalised"
+#define ADMIN_STAT_CONNECTIONS		"connections"
+#define ADMIN_STAT_CACHE_HITS		"cache_hits"
+#define ADMIN_STAT_CACHE_MISSES		"cache_misses"
+#define ADMIN_STAT_CACHE_FLUSHES	"cache_flushes"
+#define ADMIN_STAT_MECH_OK		"mech.%s.ok"	/* a format */
+#define ADMIN_STAT_MECH_FAIL		"mech.%s.fail"
 
 /* FAIL codes */
 #define ADMIN_FAIL_NOTFOUND	"notfound"	/* no such user */

@@ -1,8 +1,10 @@
 /*
  * admin.c: libsecret's blocking client of authd's admin socket
- * (common/admin_proto.h), for tools. One request at a time; each reply is
- * waited for at most the handle's timeout. Passwords go out in wiping
- * buffers and never come back. Must never log, exit or raise SIGPIPE.
+ * (common/admin_proto.h), for tools: the connection, its VERSION
+ * exchange, and one request with its replies; the requests themselves
+ * are admin_cmds.c's. One request at a time; each reply is waited for at
+ * most the handle's timeout. Passwords go out in wiping buffers and never
+ * come back. Must never log, exit or raise SIGPIPE.
  */
 #include <errno.h>
 #include <poll.h>
@@ -18,6 +20,7 @@
 #include "internal.h"
 #include "line.h"
 #include "monotime.h"
+#include "sks_admin.h"
 
 struct sksecret_admin {
 	int fd;
@@ -31,7 +34,7 @@ struct sksecret_admin {
 
 /* Sends a whole line, waiting as needed. */
 static int
-send_all(struct sksecret_admin *ad, const struct sbuf *b)
+sks_admin_send(struct sksecret_admin *ad, const struct sbuf *b)
 {
 	size_t off = 0;
 	ssize_t n;
@@ -49,16 +52,17 @@ send_all(struct sksecret_admin *ad, const struct sbuf *b)
 
 /* The next line from authd, waiting at most the handle's timeout. */
 static int
-read_line(struct sksecret_admin *ad, char **line, size_t *len)
+sks_admin_read_line(struct sksecret_admin *ad, char **line, size_t *len)
 {
-	unsigned char buf[16384];
+	unsigned char buf[ADMIN_PROTO_LINE_MAX];
 	struct pollfd pfd = { ad->fd, POLLIN, 0 };
 	long long deadline = sk_clock_ms(CLOCK_MONOTONIC) + ad->timeout_ms;
 	ssize_t n;
 	int r;
 
 	for (;;) {
-		if ((r = sks_take_line(&ad->in, &ad->in_start, line, len)) != 0)
+		if ((r = sks_take_line(&ad->in, &ad->in_start,
+		    ADMIN_PROTO_LINE_MAX, line, len)) != 0)
 			return r == 1 ? SKSECRET_OK : r;
 		sks_compact(&ad->in, &ad->in_start);
 		if (ad->timeout_ms >= 0) {
@@ -87,6 +91,7 @@ sks_admin_from_fd(int fd, int timeout_ms, struct sksecret_admin **out)
 	struct sksecret_admin *ad;
 	struct line_fields lf;
 	struct sbuf b;
+	unsigned long major;
 	char *line;
 	size_t len;
 	int r;
@@ -99,20 +104,22 @@ sks_admin_from_fd(int fd, int timeout_ms, struct sksecret_admin **out)
 	ad->fd = fd;
 	ad->timeout_ms = timeout_ms;
 	ad->next_id = 1;
-	sbuf_init(&ad->in, 2 * SKS_LINE_MAX);
-	sbuf_init(&b, 64);
-	r = line_put_cmd(&b, "VERSION") == SK_OK &&
-	    line_put_str(&b, "1") == SK_OK && line_put_str(&b, "0") == SK_OK &&
-	    line_end(&b) == SK_OK ? send_all(ad, &b) : SKSECRET_ERR_NOMEM;
+	sbuf_init(&ad->in, 2 * ADMIN_PROTO_LINE_MAX);
+	sbuf_init(&b, ADMIN_PROTO_LINE_MAX);
+	r = line_put_cmd(&b, ADMIN_CMD_VERSION) == SK_OK &&
+	    line_put_id(&b, ADMIN_PROTO_MAJOR) == SK_OK &&
+	    line_put_id(&b, ADMIN_PROTO_MINOR) == SK_OK &&
+	    line_end(&b) == SK_OK ? sks_admin_send(ad, &b) : SKSECRET_ERR_NOMEM;
 	sbuf_free(&b);
 	if (r == SKSECRET_OK)
-		r = read_line(ad, &line, &len);
+		r = sks_admin_read_line(ad, &line, &len);
 	/* authd closes a peer it refuses at once, before any line */
 	if (r == SKSECRET_ERR_CLOSED)
 		r = SKSECRET_ERR_DENIED;
 	if (r == SKSECRET_OK && (line_split(line, len, &lf) != SK_OK ||
-	    lf.n < 2 || strcmp(lf.f[0], "VERSION") != 0 ||
-	    strcmp(lf.f[1], "1") != 0))
+	    lf.n < 2 || strcmp(lf.f[0], ADMIN_CMD_VERSION) != 0 ||
+	    line_id(line_str(&lf, 1), &major) == -1 ||
+	    major != ADMIN_PROTO_MAJOR))
 		r = SKSECRET_ERR_PROTO;
 	if (r != SKSECRET_OK) {
 		sksecret_admin_close(ad);
@@ -152,25 +159,16 @@ sksecret_admin_reason(const struct sksecret_admin *ad)
 	return ad != NULL ? ad->reason : "";
 }
 
-/* What a request's extra lines go to. */
-struct req_ctx {
-	sksecret_user_fn *user_fn;
-	sksecret_stat_fn *stat_fn;
-	void *arg;
-	int stopped;
-	unsigned long count, missing;
-};
-
 /* OK id k=v...: the counters asked for. */
 static void
-ok_fields(struct req_ctx *x, const struct line_fields *lf)
+sks_admin_ok_fields(struct sks_admin_ctx *x, const struct line_fields *lf)
 {
 	const char *v;
 	size_t i, k;
 
-	if (line_param(lf, 2, "count", &v, NULL))
+	if (line_param(lf, 2, ADMIN_KEY_COUNT, &v, NULL))
 		x->count = strtoul(v, NULL, 10);
-	if (line_param(lf, 2, "missing", &v, NULL))
+	if (line_param(lf, 2, ADMIN_KEY_MISSING, &v, NULL))
 		x->missing = strtoul(v, NULL, 10);
 	if (x->stat_fn == NULL)
 		return;
@@ -184,18 +182,68 @@ ok_fields(struct req_ctx *x, const struct line_fields *lf)
 	}
 }
 
+/* FAIL id code= reason=: the request's error, its reason kept. */
+static int
+sks_admin_fail_code(struct sksecret_admin *ad, const struct line_fields *lf)
+{
+	const char *v;
+
+	if (line_param(lf, 2, ADMIN_KEY_REASON, &v, NULL))
+		snprintf(ad->reason, sizeof(ad->reason), "%s", v);
+	if (!line_param(lf, 2, ADMIN_KEY_CODE, &v, NULL))
+		return SKSECRET_ERR_PROTO;
+	if (strcmp(v, ADMIN_FAIL_NOTFOUND) == 0)
+		return SKSECRET_ERR_NOTFOUND;
+	if (strcmp(v, ADMIN_FAIL_INVALID) == 0)
+		return SKSECRET_ERR_REFUSED;
+	if (strcmp(v, ADMIN_FAIL_TEMP) == 0)
+		return SKSECRET_ERR_TEMP;
+	return SKSECRET_ERR_PROTO;
+}
+
 /*
- * Sends one request (its fields already on b, after the command and id
- * this adds) and reads until its OK or FAIL.
+ * One reply line to request id: 1 for a USER line (more follow), else
+ * the request's result; SKSECRET_ERR_PROTO for a line out of step.
  */
 static int
-request(struct sksecret_admin *ad, const char *cmd, struct sbuf *args,
-    struct req_ctx *x)
+sks_admin_reply(struct sksecret_admin *ad, struct line_fields *lf,
+    unsigned long id, struct sks_admin_ctx *x)
+{
+	const char *props = NULL;
+	unsigned long rid;
+
+	if (lf->n < 2 || line_id(lf->f[1], &rid) == -1 || rid != id)
+		return SKSECRET_ERR_PROTO;	/* one request at a time */
+	if (strcmp(lf->f[0], ADMIN_CMD_USER) == 0) {
+		if (lf->n < 3)
+			return SKSECRET_ERR_PROTO;
+		(void)line_param(lf, 3, ADMIN_KEY_PROPS, &props, NULL);
+		if (x != NULL && x->user_fn != NULL && !x->stopped &&
+		    x->user_fn(lf->f[2], props, x->arg) != 0)
+			x->stopped = 1;
+		return 1;
+	}
+	if (strcmp(lf->f[0], ADMIN_CMD_OK) == 0) {
+		if (x != NULL)
+			sks_admin_ok_fields(x, lf);
+		return SKSECRET_OK;
+	}
+	if (strcmp(lf->f[0], ADMIN_CMD_FAIL) == 0)
+		return sks_admin_fail_code(ad, lf);
+	return SKSECRET_ERR_PROTO;
+}
+
+/*
+ * Sends one request (its fields already on args, after the command and
+ * id this adds) and reads until its OK or FAIL.
+ */
+int
+sks_admin_request(struct sksecret_admin *ad, const char *cmd,
+    struct sbuf *args, struct sks_admin_ctx *x)
 {
 	struct line_fields lf;
 	struct sbuf b;
-	char num[24], *line;
-	const char *v;
+	char *line;
 	unsigned long id;
 	size_t len;
 	int r;
@@ -206,210 +254,23 @@ request(struct sksecret_admin *ad, const char *cmd, struct sbuf *args,
 		return ad->dead;
 	ad->reason[0] = '\0';
 	id = ad->next_id++;
-	snprintf(num, sizeof(num), "%lu", id);
-	sbuf_init(&b, SKS_LINE_MAX);
-	if (line_put_cmd(&b, cmd) != SK_OK || line_put_str(&b, num) != SK_OK ||
-	    (args != NULL && sbuf_put(&b, args->data, args->len) != SK_OK) ||
-	    line_end(&b) != SK_OK) {
-		sbuf_free(&b);
-		return SKSECRET_ERR_LIMIT;
-	}
-	r = send_all(ad, &b);
+	sbuf_init(&b, ADMIN_PROTO_LINE_MAX);
+	r = line_put_cmd(&b, cmd) == SK_OK && line_put_id(&b, id) == SK_OK &&
+	    (args == NULL || sbuf_put(&b, args->data, args->len) == SK_OK) &&
+	    line_end(&b) == SK_OK ? sks_admin_send(ad, &b) : SKSECRET_ERR_LIMIT;
 	sbuf_free(&b);
-	while (r == SKSECRET_OK) {
-		if ((r = read_line(ad, &line, &len)) != SKSECRET_OK)
-			break;
-		if (line_split(line, len, &lf) != SK_OK || lf.n < 2) {
-			r = SKSECRET_ERR_PROTO;
-			break;
-		}
-		if (strcmp(lf.f[1], num) != 0) {
-			r = SKSECRET_ERR_PROTO;	/* one request at a time */
-			break;
-		}
-		if (strcmp(lf.f[0], "USER") == 0) {
-			const char *props = NULL;
-
-			if (lf.n < 3) {
-				r = SKSECRET_ERR_PROTO;
-				break;
-			}
-			(void)line_param(&lf, 3, "props", &props, NULL);
-			if (x != NULL && x->user_fn != NULL && !x->stopped &&
-			    x->user_fn(lf.f[2], props, x->arg) != 0)
-				x->stopped = 1;
-			continue;
-		}
-		if (strcmp(lf.f[0], "OK") == 0) {
-			if (x != NULL)
-				ok_fields(x, &lf);
-			return SKSECRET_OK;
-		}
-		if (strcmp(lf.f[0], "FAIL") != 0) {
-			r = SKSECRET_ERR_PROTO;
-			break;
-		}
-		if (line_param(&lf, 2, "reason", &v, NULL))
-			snprintf(ad->reason, sizeof(ad->reason), "%s", v);
-		if (!line_param(&lf, 2, "code", &v, NULL)) {
-			r = SKSECRET_ERR_PROTO;
-			break;
-		}
-		if (strcmp(v, ADMIN_FAIL_NOTFOUND) == 0)
-			return SKSECRET_ERR_NOTFOUND;
-		if (strcmp(v, ADMIN_FAIL_INVALID) == 0)
-			return SKSECRET_ERR_REFUSED;
-		if (strcmp(v, ADMIN_FAIL_TEMP) == 0)
-			return SKSECRET_ERR_TEMP;
-		r = SKSECRET_ERR_PROTO;
+	if (r == SKSECRET_ERR_LIMIT)
+		return r;
+	while (r == SKSECRET_OK &&
+	    (r = sks_admin_read_line(ad, &line, &len)) == SKSECRET_OK) {
+		r = line_split(line, len, &lf) != SK_OK ? SKSECRET_ERR_PROTO :
+		    sks_admin_reply(ad, &lf, id, x);
+		if (r == 1)
+			r = SKSECRET_OK;
+		else if (r != SKSECRET_ERR_PROTO)
+			return r;	/* OK, or FAIL's code */
 	}
 	/* a broken exchange leaves the stream out of step: no more use */
 	ad->dead = r;
 	return r;
-}
-
-/* A request with one user argument. */
-static int
-user_req(struct sksecret_admin *ad, const char *cmd, const char *user,
-    struct req_ctx *x)
-{
-	struct sbuf a;
-	int r;
-
-	if (user == NULL || user[0] == '\0')
-		return SKSECRET_ERR_INVAL;
-	sbuf_init(&a, SKS_LINE_MAX);
-	r = line_put_str(&a, user) == SK_OK ? request(ad, cmd, &a, x) :
-	    SKSECRET_ERR_LIMIT;
-	sbuf_free(&a);
-	return r;
-}
-
-SKS_API int
-sksecret_admin_setpass(struct sksecret_admin *ad, const char *user,
-    const char *password, int plaintext)
-{
-	struct sbuf a;
-	int r;
-
-	if (user == NULL || user[0] == '\0' || password == NULL ||
-	    password[0] == '\0' || plaintext < SKSECRET_PLAINTEXT_KEEP ||
-	    plaintext > SKSECRET_PLAINTEXT_NO)
-		return SKSECRET_ERR_INVAL;
-	sbuf_init(&a, SKS_LINE_MAX);	/* wiped when freed */
-	r = line_put_str(&a, user) == SK_OK &&
-	    line_put_str(&a, password) == SK_OK &&
-	    (plaintext == SKSECRET_PLAINTEXT_KEEP || line_put_str(&a,
-	    plaintext == SKSECRET_PLAINTEXT_YES ? "plaintext" :
-	    "noplaintext") == SK_OK) ? request(ad, "SETPASS", &a, NULL) :
-	    SKSECRET_ERR_LIMIT;
-	sbuf_free(&a);
-	return r;
-}
-
-SKS_API int
-sksecret_admin_delete(struct sksecret_admin *ad, const char *user)
-{
-	return user_req(ad, "DELETE", user, NULL);
-}
-
-SKS_API int
-sksecret_admin_disable(struct sksecret_admin *ad, const char *user)
-{
-	return user_req(ad, "DISABLE", user, NULL);
-}
-
-SKS_API int
-sksecret_admin_enable(struct sksecret_admin *ad, const char *user)
-{
-	return user_req(ad, "ENABLE", user, NULL);
-}
-
-SKS_API int
-sksecret_admin_show(struct sksecret_admin *ad, const char *user,
-    sksecret_user_fn *fn, void *arg)
-{
-	struct req_ctx x = { fn, NULL, arg, 0, 0, 0 };
-
-	return user_req(ad, "SHOW", user, &x);
-}
-
-SKS_API int
-sksecret_admin_list(struct sksecret_admin *ad, int with_props,
-    sksecret_user_fn *fn, void *arg, unsigned long *count)
-{
-	struct req_ctx x = { fn, NULL, arg, 0, 0, 0 };
-	struct sbuf a;
-	int r;
-
-	sbuf_init(&a, 64);
-	r = !with_props || line_put_str(&a, "props") == SK_OK ?
-	    request(ad, "LIST", &a, &x) : SKSECRET_ERR_NOMEM;
-	sbuf_free(&a);
-	if (r == SKSECRET_OK && count != NULL)
-		*count = x.count;
-	return r;
-}
-
-SKS_API int
-sksecret_admin_import(struct sksecret_admin *ad, const char *const *records,
-    size_t n, unsigned long *done, unsigned long *missing)
-{
-	struct req_ctx x;
-	struct sbuf a;
-	size_t i = 0, fields, before;
-	unsigned long d = 0, m = 0;
-	int r = SKSECRET_OK;
-
-	if (ad == NULL || (records == NULL && n > 0))
-		return SKSECRET_ERR_INVAL;
-	sbuf_init(&a, SKS_LINE_MAX - 64);	/* wiped: passwords */
-	while (r == SKSECRET_OK && i < n) {
-		sbuf_reset(&a);
-		/* as many records as fit one line */
-		for (fields = 0; i < n && fields < LINE_FIELDS_MAX - 2;
-		    fields++, i++) {
-			if (records[i] == NULL) {
-				r = SKSECRET_ERR_INVAL;
-				break;
-			}
-			before = a.len;
-			if (line_put_str(&a, records[i]) != SK_OK) {
-				a.len = before;
-				if (fields == 0)
-					r = SKSECRET_ERR_LIMIT;
-				break;
-			}
-		}
-		if (r != SKSECRET_OK)
-			break;
-		memset(&x, 0, sizeof(x));
-		if ((r = request(ad, "IMPORT", &a, &x)) == SKSECRET_OK) {
-			d += x.count;
-			m += x.missing;
-		}
-	}
-	sbuf_free(&a);
-	if (done != NULL)
-		*done = d;
-	if (missing != NULL)
-		*missing = m;
-	return r;
-}
-
-SKS_API int
-sksecret_admin_reload(struct sksecret_admin *ad)
-{
-	return request(ad, "RELOAD", NULL, NULL);
-}
-
-SKS_API int
-sksecret_admin_stats(struct sksecret_admin *ad, sksecret_stat_fn *fn,
-    void *arg)
-{
-	struct req_ctx x = { NULL, fn, arg, 0, 0, 0 };
-
-	if (fn == NULL)
-		return SKSECRET_ERR_INVAL;
-	return request(ad, "STATS", NULL, &x);
 }

@@ -81,7 +81,8 @@ sks_connect(const char *path)
 }
 
 int
-sks_take_line(struct sbuf *in, size_t *start, char **line, size_t *len)
+sks_take_line(struct sbuf *in, size_t *start, size_t max, char **line,
+    size_t *len)
 {
 	unsigned char *p, *lf;
 	size_t avail = in->len - *start;
@@ -90,8 +91,8 @@ sks_take_line(struct sbuf *in, size_t *start, char **line, size_t *len)
 		return 0;		/* in->data may still be NULL */
 	p = in->data + *start;
 	if ((lf = memchr(p, '\n', avail)) == NULL)
-		return avail >= SKS_LINE_MAX ? SKSECRET_ERR_PROTO : 0;
-	if ((size_t)(lf - p) + 1 > SKS_LINE_MAX)
+		return avail >= max ? SKSECRET_ERR_PROTO : 0;
+	if ((size_t)(lf - p) + 1 > max)
 		return SKSECRET_ERR_PROTO;
 	*line = (char *)p;
 	*len = (size_t)(lf - p);

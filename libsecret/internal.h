@@ -13,8 +13,6 @@
 
 #define SKS_API __attribute__((visibility("default")))
 
-#define SKS_LINE_MAX	16384	/* authd's line limit, LF included */
-
 /* An auth connection on a connected socket (sksecret_auth_open, fuzzing). */
 struct sksecret_auth;
 int sks_auth_from_fd(int fd, struct sksecret_auth **out);
@@ -29,9 +27,11 @@ int sks_errno_err(int e);
  * Takes one complete line out of in: *line points into in's data (LF
  * replaced by NUL, one byte past the line stays writable), *len its
  * length. 1 when a line was taken, 0 when none is complete yet,
- * SKSECRET_ERR_PROTO when an incomplete line is already too long.
+ * SKSECRET_ERR_PROTO when a line, LF included, is longer than max (the
+ * protocol's line limit), or an incomplete one already is.
  */
-int sks_take_line(struct sbuf *in, size_t *start, char **line, size_t *len);
+int sks_take_line(struct sbuf *in, size_t *start, size_t max, char **line,
+    size_t *len);
 /* Drops the consumed bytes [0, start) of in. */
 void sks_compact(struct sbuf *in, size_t *start);
 

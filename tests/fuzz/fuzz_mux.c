@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "err.h"
-#include "mux_proto.h"
+#include "../../authd/mux_proto.h"
 #include "fuzz.h"
 
 int

@@ -106,6 +106,29 @@ def test_stats_and_bad_requests(authd):
     c2.close()
 
 
+def test_version_first_and_once(authd):
+    """The admin table's states: VERSION first (anything else first breaks
+    the protocol), and only once (a second one is refused for the id in
+    its first field, and the connection goes on); STATS and RELOAD are
+    in the table like the rest."""
+    c = LineClient(authd.admin)
+    c.send("STATS\t1")
+    f = c.line()
+    assert f[:2] == ["FAIL", "0"] and "code=protocol" in f
+    assert c.line() is None
+    c = AdminClient(authd.admin)
+    c.send("VERSION\t1\t0")
+    f = c.line()
+    assert f[:3] == ["FAIL", "1", "code=invalid"], f
+    assert "reason=allowed only once" in f
+    c.next_id = 2
+    assert c.request("STATS")[1][0] == "OK"
+    assert c.request("RELOAD")[1][0] == "OK"
+    c.close()
+    log = authd.logtext()
+    assert "protocol error: STATS: not allowed in this state" in log
+
+
 def test_overlong_line_disconnects(authd):
     c = AdminClient(authd.admin)
     c.sock.sendall(b"SETPASS\t1\tx\t" + b"y" * 20000)

@@ -34,10 +34,11 @@ def doveadm(a, user, pw):
 class AuthClient(LineClient):
     """The client side of Dovecot's auth protocol, as Postfix speaks it."""
 
-    def __init__(self, path, minor=2):
+    def __init__(self, path, minor=2, cpid=True):
         super().__init__(path)
         self.send("VERSION\t1\t%d" % minor)
-        self.send("CPID\t%d" % os.getpid())
+        if cpid:
+            self.send("CPID\t%d" % os.getpid())
         self.mechs = {}
         while True:
             f = self.line()
@@ -118,6 +119,65 @@ def test_bad_base64_and_protocol_errors(authd):
     c2 = AuthClient(authd.auth)
     plain_auth(c2, 1, "alice", "alice-pw")
     assert c2.line()[0] == "OK"
+
+
+def refused(c, *lines):
+    """Sends lines, then a good AUTH: True when authd hung up instead of
+    answering it."""
+    try:
+        for line in lines:
+            c.send(line)
+        plain_auth(c, 99, "alice", "alice-pw")
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    while True:
+        f = c.line()
+        if f is None:
+            return True
+        if f[:2] == ["OK", "99"]:
+            return False
+
+
+def test_cpid_once_and_before_auth(authd):
+    """CPID comes at most once, after VERSION and before the first AUTH,
+    with a pid, as in Dovecot's server: anything else breaks the protocol
+    (the client is disconnected), and the log names the command and the
+    rule it broke."""
+    cpid = "CPID\t%d" % os.getpid()
+    assert refused(AuthClient(authd.auth), cpid)        # a second one
+    c = AuthClient(authd.auth, cpid=False)
+    plain_auth(c, 1, "alice", "alice-pw")
+    assert c.line()[:2] == ["OK", "1"]
+    assert refused(c, cpid)                             # after an AUTH
+    assert refused(AuthClient(authd.auth, cpid=False), "CPID\tnot-a-pid")
+    assert refused(LineClient(authd.auth), cpid, "VERSION\t1\t2")
+    # once, or not at all: served
+    assert not refused(AuthClient(authd.auth))
+    assert not refused(AuthClient(authd.auth, cpid=False))
+    log = authd.logtext()
+    assert "protocol error: CPID: allowed only once; disconnected" in log
+    assert "protocol error: CPID: not allowed in this state" in log
+    assert "protocol error: CPID: invalid arguments" in log
+
+
+def test_mech_list_grammar(tmp_path):
+    """mech_list's names are apart by spaces, tabs, commas or slashes, in
+    any case, each offered once in its order: libsasl2, which splits at
+    spaces only, gets them space-separated (a comma list left authd with
+    no mechanism at all)."""
+    base = tmp_path / "authd"
+    base.mkdir(mode=0o700)
+    a = Authd(base, mech_list="plain,LOGIN / scram-sha-256,,PLAIN")
+    assert sp(a.db, "-p", "-c", "alice", input="alice-pw\n").returncode == 0
+    a.start()
+    try:
+        c = AuthClient(a.auth)
+        assert list(c.mechs) == ["PLAIN", "LOGIN", "SCRAM-SHA-256"]
+        plain_auth(c, 1, "alice", "alice-pw")
+        assert c.line()[:2] == ["OK", "1"]
+        assert "mechanisms: PLAIN LOGIN SCRAM-SHA-256\n" in a.logtext()
+    finally:
+        a.stop()
 
 
 def gsasl_exchange(a, mech, user, pw, rid=1):
@@ -385,6 +445,10 @@ def test_review_fixes(authd):
     assert f[:2] == ["CONT", "1"]
     old.send("CONT\t1\t" + b64(b"\0alice\0alice-pw"))
     assert old.line()[:2] == ["OK", "1"]
+    # from minor 2 it is an empty response, which PLAIN fails
+    new = AuthClient(authd.auth, minor=2)
+    new.send("AUTH\t1\tPLAIN\tservice=smtp\tresp=")
+    assert new.line()[:2] == ["FAIL", "1"]
     # everyone else is still served
     d = doveadm(authd, "alice", "alice-pw")
     assert d.returncode == 0

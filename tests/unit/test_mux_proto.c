@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "err.h"
-#include "mux_proto.h"
+#include "../../authd/mux_proto.h"
 
 static void
 test_roundtrip(void **state)

@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 #include "err.h"
-#include "peercred.h"
+#include "../../authd/peercred.h"
 
 static void
 test_self(void **state)

@@ -8,10 +8,11 @@
  *
  * Clients: Cyrus-linked programs with pwcheck_method: saslauthd, and
  * testsaslauthd -f SOCKET. The password is a secret: it lives only in the
- * request's wiping buffer.
+ * request's wiping buffer. This header is the only place that spells the
+ * protocol's replies and limits.
  */
-#ifndef SK_MUX_PROTO_H
-#define SK_MUX_PROTO_H
+#ifndef AUTHD_MUX_PROTO_H
+#define AUTHD_MUX_PROTO_H
 
 #include <stddef.h>
 
@@ -20,6 +21,9 @@
 #define MUX_FIELD_MAX	256	/* as saslauthd's MAX_REQ_LEN for each string */
 #define MUX_REQUEST_MAX	(4 * (2 + MUX_FIELD_MAX))
 #define MUX_REPLY_MAX	(2 + 256)
+
+#define MUX_REPLY_OK	"OK"
+#define MUX_REPLY_NO	"NO"	/* then a space and the reason */
 
 struct mux_request {
 	char login[MUX_FIELD_MAX + 1];

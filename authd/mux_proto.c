@@ -103,18 +103,16 @@ int
 mux_build_reply(struct sbuf *out, int ok, const char *reason)
 {
 	char msg[MUX_REPLY_MAX];
-	size_t n;
+	size_t n, k = strlen(MUX_REPLY_NO) + 1;
 
-	if (ok) {
-		memcpy(msg, "OK", 2);
-		n = 2;
-	} else {
-		n = strlen(reason);
-		if (n > sizeof(msg) - 5)
-			n = sizeof(msg) - 5;
-		memcpy(msg, "NO ", 3);
-		memcpy(msg + 3, reason, n);
-		n += 3;
-	}
-	return mux_put(out, msg, n);
+	if (ok)
+		return mux_put(out, MUX_REPLY_OK, strlen(MUX_REPLY_OK));
+	/* the reason, cut to fit: as saslauthd, no more than 256 bytes */
+	n = strlen(reason);
+	if (n > sizeof(msg) - 2 - k)
+		n = sizeof(msg) - 2 - k;
+	memcpy(msg, MUX_REPLY_NO, k - 1);
+	msg[k - 1] = ' ';
+	memcpy(msg + k, reason, n);
+	return mux_put(out, msg, n + k);
 }

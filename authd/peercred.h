@@ -3,8 +3,8 @@
  * (SO_PEERCRED, SO_PEERGROUPS), and whether that peer may use a socket
  * that is open to root and one group.
  */
-#ifndef SK_PEERCRED_H
-#define SK_PEERCRED_H
+#ifndef AUTHD_PEERCRED_H
+#define AUTHD_PEERCRED_H
 
 #include <sys/types.h>
 
