@@ -137,8 +137,7 @@ mux_conn_user(struct mux_conn *c)
 	if (c->req.realm[0] == '\0')
 		return sasldb_split_user(c->req.login, c->a->conf.default_realm,
 		    c->authid, sizeof(c->authid), c->realm, sizeof(c->realm));
-	if (sasldb_check_name(c->req.login, SASLDB_AUTHID_MAX, 0) != SK_OK ||
-	    sasldb_check_name(c->req.realm, SASLDB_REALM_MAX, 1) != SK_OK)
+	if (sasldb_check_user(c->req.login, c->req.realm) != SK_OK)
 		return SK_ERR_INVAL;
 	strcpy(c->authid, c->req.login);
 	strcpy(c->realm, c->req.realm);
