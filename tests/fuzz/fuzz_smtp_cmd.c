@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "smtp_cmd.h"
+#include "../../smtpd/smtp_cmd.h"
 #include "fuzz.h"
 
 #define UPPER	"ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "smtp_data.h"
+#include "../../smtpd/smtp_data.h"
 #include "fuzz.h"
 
 struct out {

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "smtp_cmd.h"
+#include "../../smtpd/smtp_cmd.h"
 
 static struct smtp_cmd cmd;	/* 13 KB: kept off the stack */
 static char big[SMTP_AUTH_LINE_MAX + 64];

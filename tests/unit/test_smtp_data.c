@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "smtp_data.h"
+#include "../../smtpd/smtp_data.h"
 
 struct out {
 	unsigned char buf[65536];

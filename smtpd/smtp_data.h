@@ -9,8 +9,8 @@
  * and what breaks the rules is flagged, never repaired silently: the
  * session rejects the message once its end has been read.
  */
-#ifndef SK_SMTP_DATA_H
-#define SK_SMTP_DATA_H
+#ifndef SMTPD_SMTP_DATA_H
+#define SMTPD_SMTP_DATA_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
  * and checks syntax only: the session decides every reply, and each
  * result below says which reply it calls for.
  */
-#ifndef SK_SMTP_CMD_H
-#define SK_SMTP_CMD_H
+#ifndef SMTPD_SMTP_CMD_H
+#define SMTPD_SMTP_CMD_H
 
 #include <stddef.h>
 #include <stdint.h>
