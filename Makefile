@@ -162,7 +162,8 @@ $(BF)/fuzz_smtpd_conf: FUZZ_WITH = smtpd/conflists.c
 $(BF)/fuzz_senders: smtpd/senders.c
 
 # the smtpd targets that link the module they fuzz
-$(BF)/fuzz_smtp_cmd: FUZZ_WITH = smtpd/smtp_cmd.c
+$(BF)/fuzz_smtp_cmd: FUZZ_WITH = smtpd/smtp_cmd.c smtpd/smtp_addr.c \
+	smtpd/smtp_lex.c
 $(BF)/fuzz_smtp_data: FUZZ_WITH = smtpd/smtp_data.c
 
 # a target that fuzzes a program's module names it in FUZZ_WITH

@@ -3,13 +3,17 @@
  * 8BITMIME, SMTPUTF8, CHUNKING, AUTH and STARTTLS: RFC 1869, 1870, 6152,
  * 6531, 3030, 4954, 3207) into a struct smtp_cmd. The parser classifies
  * and checks syntax only: the session decides every reply, and each
- * result below says which reply it calls for.
+ * result below says which reply it calls for. smtp_cmd.c parses the
+ * verbs and their arguments; paths and domains are smtp_addr.c's, the
+ * cursor and byte classes smtp_lex.c's.
  */
 #ifndef SMTPD_SMTP_CMD_H
 #define SMTPD_SMTP_CMD_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "mech.h"
 
 /*
  * Limits. A line reaches the parser without its CRLF, so its len is at
@@ -35,7 +39,7 @@
 /* ESMTP parameters on one MAIL or RCPT */
 #define SMTP_PARAMS_MAX		16
 /* a SASL mechanism name (RFC 4422 §3.1) */
-#define SMTP_MECH_MAX		20
+#define SMTP_MECH_MAX		MECH_NAME_MAX
 /*
  * the largest BDAT chunk size taken, 2^53: any real message size limit
  * is far lower, and every size up to it is exact as a double
