@@ -22,8 +22,9 @@
 #include <saslkit/secret.h>
 
 #include "log.h"
+#include "mech.h"
 #include "monotime.h"
-#include "session.h"
+#include "smtpd.h"
 
 #define AUTHC_FAST_MS	250	/* a reconnect at once, at most this often */
 
@@ -91,25 +92,22 @@ static void
 authc_learn(struct authc *c)
 {
 	struct smtpd *d = c->d;
-	const char *p = sksecret_auth_mechs(c->auth);
-	char old[AUTHC_MECHS_MAX * (SMTP_MECH_MAX + 1)], now[sizeof(old)];
+	const char *p = sksecret_auth_mechs(c->auth), *name;
+	char old[AUTHC_MECHS_MAX * (MECH_NAME_MAX + 1)], now[sizeof(old)];
 	size_t n;
 	int changed;
 
 	authc_mech_list(d, old, sizeof(old));
 	d->nmechs = 0;
-	while (*p != '\0' && d->nmechs < AUTHC_MECHS_MAX) {
-		p += strspn(p, " ");
-		if ((n = strcspn(p, " ")) == 0)
-			break;
-		if (n <= SMTP_MECH_MAX) {	/* longer: not for SMTP */
-			memcpy(d->mechs[d->nmechs].name, p, n);
-			d->mechs[d->nmechs].name[n] = '\0';
-			d->mechs[d->nmechs].flags = sksecret_auth_mech_flags(
-			    c->auth, d->mechs[d->nmechs].name);
-			d->nmechs++;
-		}
-		p += n;
+	while (d->nmechs < AUTHC_MECHS_MAX &&
+	    (n = mech_list_next(&p, &name)) > 0) {
+		if (n > MECH_NAME_MAX)	/* longer: not a SASL name */
+			continue;
+		memcpy(d->mechs[d->nmechs].name, name, n);
+		d->mechs[d->nmechs].name[n] = '\0';
+		d->mechs[d->nmechs].flags = sksecret_auth_mech_flags(c->auth,
+		    d->mechs[d->nmechs].name);
+		d->nmechs++;
 	}
 	authc_mech_list(d, now, sizeof(now));
 	changed = strcmp(old, now) != 0;

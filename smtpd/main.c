@@ -22,18 +22,18 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-
 #include "daemonize.h"
 #include "err.h"
+#include "iptable.h"
 #include "log.h"
 #include "pidfile.h"
+#include "pool.h"
 #include "privdrop.h"
+#include "reload.h"
 #include "rundir.h"
 #include "safefile.h"
 #include "session.h"
+#include "tls.h"
 #include "version.h"
 
 
@@ -71,12 +71,13 @@ bind_listener(const struct listener_conf *l)
  * Returns an exit status, the error logged, naming the key and the file.
  */
 static int
-tls_load(const struct smtpd_conf *c, uid_t key_owner, SSL_CTX **ctx_r)
+tls_load(const struct smtpd_conf *c, uid_t key_owner,
+    struct ssl_ctx_st **ctx_r)
 {
 	char err[1024];
 	int r;
 
-	if ((r = smtpd_tls_load(c, key_owner, ctx_r, err, sizeof(err))) !=
+	if ((r = tls_ctx_load(c, key_owner, ctx_r, err, sizeof(err))) !=
 	    SK_OK) {
 		int e = errno;	/* before syslog may change it */
 
@@ -184,7 +185,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	(void)arg;
 	if (sig == SIGHUP) {
-		if (smtpd_reload(&smtpd) == SK_OK)
+		if (reload_run(&smtpd) == SK_OK)
 			log_set_debug(verbose, smtpd.conf.debug);
 		return;
 	}
@@ -192,7 +193,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	log_info("%s: no new sessions; exiting once %u end",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT", smtpd.nsessions);
-	smtpd_stop_listening(&smtpd);
+	sess_stop_listening(&smtpd);
 	drain = event_new(smtpd.base, -1, EV_PERSIST, drain_tick, NULL);
 	if (drain == NULL || event_add(drain, &tv) == -1)
 		event_base_loopexit(smtpd.base, NULL);
@@ -282,7 +283,7 @@ main(int argc, char *argv[])
 			fatal("cannot watch signals");
 	}
 	authc_init(&smtpd);
-	if (smtpd_listen(&smtpd) != 0)
+	if (sess_listen(&smtpd) != 0)
 		fatal("cannot accept connections");
 	for (i = 0; i < smtpd.conf.nlisten; i++)
 		log_info("listening on %s:%u", smtpd.conf.listen[i].addr,
@@ -291,7 +292,7 @@ main(int argc, char *argv[])
 	daemonize_ready(readyfd);	/* the parent exits 0 now */
 	event_base_dispatch(smtpd.base);
 	pool_free(smtpd.pool);
-	smtpd_stop_listening(&smtpd);
+	sess_stop_listening(&smtpd);
 	authc_free(&smtpd);
 	iptable_free(smtpd.ips);
 	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++)
@@ -299,7 +300,7 @@ main(int argc, char *argv[])
 	if (drain != NULL)
 		event_free(drain);
 	event_base_free(smtpd.base);
-	SSL_CTX_free(smtpd.tls);
+	tls_ctx_free(smtpd.tls);
 	sender_map_free(&smtpd.senders);
 	/* after the drop it cannot remove the file: it empties it */
 	if (pidfd != -1)

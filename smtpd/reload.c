@@ -1,30 +1,23 @@
 /*
- * reload.c: smtpd's SIGHUP. The configuration is read again, as smtpd's
+ * reload.c: smtpd's SIGHUP (reload.h). The configuration is read again, as smtpd's
  * own user, and what can change live is applied at once: new sessions
  * and the next command of a running one see it. What only a restart can
  * apply (listeners, user, paths opened at start) is logged and left.
  * Must never apply half a configuration, and never free a string that a
  * session born before the reload may still hold.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
-
 #include "err.h"
 #include "log.h"
-#include "safefile.h"
-#include "session.h"
+#include "reload.h"
+#include "smtpd.h"
+#include "tls.h"
 
 /* Keys that only a restart applies. */
 static const char *const restart_keys[] = {
@@ -46,130 +39,6 @@ static char conffile[PATH_MAX];	/* absolute: daemon() went to / */
 static struct conf *boot_raw;	/* restart-only strings point into it */
 static uid_t key_owner;		/* who may own tls_key besides root */
 static struct retired *retired;
-
-/* The reason OpenSSL gave for the last failure, or a default. */
-static const char *
-tls_reason(void)
-{
-	const char *r = ERR_reason_error_string(ERR_get_error());
-
-	ERR_clear_error();
-	return r != NULL ? r : "unknown reason";
-}
-
-/* The directories above the key: root's (or the caller's), none other. */
-static int
-tls_key_dirs(const char *key, char *err, size_t errlen)
-{
-	struct safefile_policy pol;
-	char dir[PATH_MAX], *slash;
-
-	memset(&pol, 0, sizeof(pol));
-	pol.owner = geteuid();
-	pol.trusted_gid = (gid_t)-1;
-	pol.key = "tls_key";
-	if (snprintf(dir, sizeof(dir), "%s", key) >= (int)sizeof(dir) ||
-	    (slash = strrchr(dir, '/')) == NULL) {
-		snprintf(err, errlen, "tls_key %s: want an absolute path", key);
-		return SK_ERR_INVAL;
-	}
-	slash[slash == dir] = '\0';
-	return safefile_check_dir(dir, &pol, err, errlen);
-}
-
-/*
- * Loads the private key through a descriptor opened without following a
- * link, the file the checks passed: 1 as SSL_CTX_use_PrivateKey_file.
- */
-static int
-tls_use_key(SSL_CTX *ctx, const char *path)
-{
-	EVP_PKEY *pk = NULL;
-	struct stat st;
-	BIO *b = NULL;
-	int fd, ok = 0;
-
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
-		return 0;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (b = BIO_new_fd(fd, BIO_NOCLOSE)) != NULL &&
-	    (pk = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL)) != NULL)
-		ok = SSL_CTX_use_PrivateKey(ctx, pk);
-	EVP_PKEY_free(pk);
-	BIO_free(b);
-	close(fd);
-	return ok;
-}
-
-int
-smtpd_tls_load(const struct smtpd_conf *c, uid_t owner, SSL_CTX **ctx_r,
-    char *err, size_t errlen)
-{
-	struct safefile_policy pol;
-	unsigned long oe;
-	SSL_CTX *ctx;
-	int r, e;
-
-	*ctx_r = NULL;
-	safefile_policy_secret(&pol);
-	pol.owner = owner;
-	pol.key = "tls_key";
-	if ((r = safefile_check(c->tls_key, &pol, err, errlen)) != SK_OK)
-		return r;
-	/*
-	 * smtpd's user may own the key, not the directories above it: else
-	 * it could swap the file under root's next start
-	 */
-	if (owner != geteuid() && (r = tls_key_dirs(c->tls_key, err, errlen)) !=
-	    SK_OK)
-		return r;
-	if (access(c->tls_cert, R_OK) == -1) {
-		e = errno;
-		r = safefile_explain("tls_cert", c->tls_cert, "read", e, NULL,
-		    err, errlen);
-		errno = e;
-		return r;
-	}
-	ERR_clear_error();
-	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
-	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
-		snprintf(err, errlen, "TLS: cannot make a context: %s",
-		    tls_reason());
-		SSL_CTX_free(ctx);
-		return SK_ERR_CRYPTO;
-	}
-	if (SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert) != 1) {
-		snprintf(err, errlen, "tls_cert %s: not a PEM certificate chain "
-		    "(%s); check the file or set tls_cert", c->tls_cert,
-		    tls_reason());
-		goto bad;
-	}
-	if (tls_use_key(ctx, c->tls_key) != 1) {
-		/* a good key, but of another certificate */
-		oe = ERR_peek_last_error();
-		if (ERR_GET_LIB(oe) == ERR_LIB_X509 &&
-		    ERR_GET_REASON(oe) == X509_R_KEY_VALUES_MISMATCH)
-			goto mismatch;
-		snprintf(err, errlen, "tls_key %s: not a PEM private key (%s); "
-		    "check the file or set tls_key", c->tls_key, tls_reason());
-		goto bad;
-	}
-	if (SSL_CTX_check_private_key(ctx) != 1)
-		goto mismatch;
-	/* no renegotiation, no compression, the server's cipher order */
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-	*ctx_r = ctx;
-	return SK_OK;
-mismatch:
-	snprintf(err, errlen, "tls_key %s: does not match the certificate of "
-	    "tls_cert %s (%s); set the two to a key and its certificate",
-	    c->tls_key, c->tls_cert, tls_reason());
-bad:
-	SSL_CTX_free(ctx);
-	return SK_ERR_FORMAT;
-}
 
 void
 reload_init(struct smtpd *d, const char *path, uid_t owner)
@@ -241,8 +110,8 @@ retire(struct smtpd *d, struct retired *r)
  * the running context: *ctx_r stays NULL and the reason is logged.
  */
 static int
-reload_tls(struct smtpd *d, const struct smtpd_conf *nc, SSL_CTX **ctx_r,
-    char *err, size_t errlen)
+reload_tls(struct smtpd *d, const struct smtpd_conf *nc,
+    struct ssl_ctx_st **ctx_r, char *err, size_t errlen)
 {
 	size_t i;
 
@@ -267,7 +136,7 @@ reload_tls(struct smtpd *d, const struct smtpd_conf *nc, SSL_CTX **ctx_r,
 		    nc->tls_cert, nc->tls_key, (unsigned)geteuid());
 		return SK_OK;
 	}
-	return smtpd_tls_load(nc, key_owner, ctx_r, err, errlen);
+	return tls_ctx_load(nc, key_owner, ctx_r, err, errlen);
 }
 
 /* Moves the live values of nc into d->conf; nc's lists go with them. */
@@ -309,12 +178,12 @@ apply(struct smtpd *d, struct smtpd_conf *nc)
 }
 
 int
-smtpd_reload(struct smtpd *d)
+reload_run(struct smtpd *d)
 {
 	struct smtpd_conf nc;
 	struct sender_map senders;
 	struct retired *r;
-	SSL_CTX *ctx = NULL;
+	struct ssl_ctx_st *ctx = NULL;
 	char err[1024];
 	size_t i;
 	int rc;
@@ -333,7 +202,7 @@ smtpd_reload(struct smtpd *d)
 			snprintf(err, sizeof(err), "out of memory");
 		}
 		log_error("reload: %s; the running configuration stays", err);
-		SSL_CTX_free(ctx);
+		tls_ctx_free(ctx);
 		sender_map_free(&senders);
 		smtpd_conf_free(&nc);
 		return rc;
@@ -346,7 +215,7 @@ smtpd_reload(struct smtpd *d)
 	retire(d, r);
 	apply(d, &nc);
 	if (ctx != NULL) {	/* running TLS sessions hold the old one */
-		SSL_CTX_free(d->tls);
+		tls_ctx_free(d->tls);
 		d->tls = ctx;
 	}
 	sender_map_free(&d->senders);

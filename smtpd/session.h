@@ -1,95 +1,159 @@
 /*
- * session.h: smtpd's server state and its SMTP sessions (session.c),
- * on libevent: one event loop, a worker pool for the handoff's waits.
+ * session.h: one SMTP session (RFC 5321) per client, on a bufferevent,
+ * and what the files of a session share:
+ *  - session.c: the connection from accept to end, its TLS, replies;
+ *  - input.c: what the client sends, in order, lines into wiping buffers;
+ *  - dispatch.c: a command line: the table of verbs and the state each
+ *    needs, one reply per refusal;
+ *  - smtp_auth.c: AUTH (RFC 4954), every exchange answered by authd;
+ *  - tx.c: the mail transaction's envelope, MAIL and RCPT;
+ *  - msg.c: the message after DATA or BDAT, and its handoff.
+ * All of it runs on the event loop's thread, but the handoff's wait
+ * (msg.c), which reads only its session's transaction.
  */
 #ifndef SMTPD_SESSION_H
 #define SMTPD_SESSION_H
 
-#include <event2/event.h>
-#include <event2/listener.h>
+#include <stddef.h>
+#include <stdint.h>
 
-#include <openssl/ssl.h>
-
+#include "handoff.h"
 #include "iptable.h"
-#include "pool.h"
-#include "senders.h"
 #include "smtp_cmd.h"
 #include "smtpd.h"
+#include "tls.h"
 
-#define AUTHC_MECHS_MAX	32
+#define SESS_ID_MAX	24	/* "%08lX%04X": 16 + 4 hex digits at most */
+#define SESS_USER_MAX	512	/* the user authd named, NUL included */
 
-/* One connection to authd (authc.c). */
-struct authc {
+/* Replies given by more than one file, in one wording. */
+#define REPLY_LINE_TOO_LONG	"500 5.5.2 Error: line too long"
+#define REPLY_AUTH_TOO_LONG	"500 5.5.6 Authentication exchange line " \
+	"is too long"			/* RFC 4954 §4 */
+
+struct bufferevent;
+struct evbuffer;
+struct event;
+struct sbuf;
+struct sksecret_req;
+struct smtp_data;
+
+enum sess_state {
+	S_CMD,		/* reading commands */
+	S_DATA,		/* reading the message after DATA */
+	S_BDAT,		/* reading a BDAT chunk */
+	S_WAIT,		/* the pool has the handoff: input waits */
+	S_SKIP,		/* dropping an over-long line up to its LF */
+	S_STARTTLS,	/* 220 sent: TLS starts once it is written */
+	S_AUTH,		/* an AUTH exchange: lines are responses */
+	S_QUIT,		/* closing once the output is written */
+};
+
+struct session {
+	struct session *next, *prev;	/* the server's open sessions */
 	struct smtpd *d;
-	unsigned n;			/* 1, 2, ...: for the log */
-	struct sksecret_auth *auth;
-	struct event *rev, *wev, *retry;
-	int down;			/* 1: lost it, 2: cannot connect */
-	int ready;			/* its mechanisms were learnt */
-	long long fast;			/* ms, monotonic: the last reconnect
-					   made at once */
+	unsigned long gen;		/* the configuration it began under */
+	const struct listener_conf *l;
+	struct bufferevent *bev;
+	enum sess_state state;
+	char id[SESS_ID_MAX];
+	char rip[IPTABLE_ADDR_MAX], helo[SMTP_DOMAIN_MAX + 1];
+	int greeted, esmtp;
+	int tls;			/* the session runs over TLS */
+	/* AUTH (RFC 4954), answered by authd: smtp_auth.c */
+	int authed;
+	char auth_user[SESS_USER_MAX], auth_mech[SMTP_MECH_MAX + 1];
+	unsigned auth_failures;
+	struct sksecret_req *areq;	/* the exchange in progress */
+	int auth_wait;			/* a step is with authd: input waits */
+	int auth_lost;			/* the exchange ended (authd went away)
+					   while the client owed a line: 454
+					   answers that line */
+	int auth_tempfail;		/* AUTH failed only for want of authd:
+					   MAIL and relaying get 4xx, not 5xx */
+	unsigned char cbdata[TLS_CBIND_MAX];	/* channel binding, handed
+					   to libsecret; wiped once taken */
+	/* the mail transaction: tx.c, msg.c */
+	int in_mail, smtputf8;
+	char from[SMTP_PATH_MAX + 1];
+	char **rcpts;
+	size_t nrcpts;
+	struct smtp_data *rd;		/* during a message only */
+	struct handoff ho;
+	int ho_open;
+	uint64_t bdat_left, bdat_size;
+	int bdat_last, bdat_failed;
+	int gone;			/* the client left while the pool had us */
+	struct event *closer;		/* waits for TLS output to reach the wire */
+	int close_waits;
+	/* the handoff on the pool */
+	int ho_result;
+	unsigned ho_timeout;		/* read on the loop: SIGHUP may change it */
+	char ho_err[HANDOFF_ERR_MAX];
+	struct smtp_cmd *cmd;		/* the one of the event loop */
 };
 
-struct smtpd {
-	struct smtpd_conf conf;
-	struct event_base *base;
-	struct pool *pool;
-	SSL_CTX *tls;			/* NULL when no listener uses TLS */
-	struct sender_map senders;	/* sender_login_map, read at start */
-	struct authc auth[SMTPD_AUTH_CONNS_MAX];	/* shared by all sessions */
-	unsigned nauth, auth_next;	/* in use; the next for an exchange */
-	struct {			/* authd's last handshake, kept while */
-		char name[SMTP_MECH_MAX + 1];	/* authd is away */
-		int flags;
-	} mechs[AUTHC_MECHS_MAX];
-	size_t nmechs;
-	int reached;			/* authd answered once since start */
-	int unreached_said;		/* "not reached yet" was logged */
-	struct evconnlistener *lev[SMTPD_LISTENERS_MAX];
-	int lfd[SMTPD_LISTENERS_MAX];	/* bound before the drop of root */
-	unsigned nsessions;
-	struct session *sessions;
-	unsigned long next_id;
-	int stopping;
-	struct iptable *ips;		/* sessions per client address */
-	unsigned long gen;		/* configurations loaded: reload.c */
-};
-
-/*
- * The connection to authd (authc.c): made at start and again whenever it
- * is lost. authc_get is NULL while authd cannot be asked (authc_up 0);
- * authc_kick after starting or continuing an exchange, so that it is
- * sent. authc_mech_flags answers from authd's last handshake, also while
- * authd is away: a mechanism's SKSECRET_MECH_* flags, -1 when authd did
- * not offer it; before authd was ever reached, every mechanism counts as
- * offered, PLAIN and LOGIN as plaintext.
- */
-struct sksecret_auth;
-void authc_init(struct smtpd *d);
-void authc_free(struct smtpd *d);
-struct sksecret_auth *authc_get(struct smtpd *d);
-int authc_up(const struct smtpd *d);
-int authc_mech_flags(const struct smtpd *d, const char *mech);
-void authc_kick(struct smtpd *d);
-
+/* session.c */
+void sess_reply(struct session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Ends the session: the client is gone, or its goodbye is written. */
+void sess_free(struct session *s);
 /* Starts accepting on every bound listener. 0 or -1. */
-int smtpd_listen(struct smtpd *d);
+int sess_listen(struct smtpd *d);
 /* Stops accepting; sessions go on until they end. */
-void smtpd_stop_listening(struct smtpd *d);
+void sess_stop_listening(struct smtpd *d);
 
+/* input.c */
+/* Everything the input holds, until a command has to wait. */
+void input_run(struct session *s);
+/* Wipes and drops what the client sent and no one read yet. */
+void input_drop(struct session *s);
 /*
- * SIGHUP (reload.c): reads the configuration again and applies what can
- * change live; a bad one changes nothing. reload_init after the first
- * load, with who may own tls_key besides root; reload_session_end when
- * a session born under configuration gen ends; reload_free at exit,
- * before smtpd_conf_free.
+ * Moves the first n bytes of in into out (NULL: drops them), wiping each
+ * piece in libevent's buffer before it is drained. SK_OK, or out's error
+ * (the n bytes are drained and wiped all the same).
  */
-void reload_init(struct smtpd *d, const char *conffile, uid_t key_owner);
-int smtpd_reload(struct smtpd *d);
-void reload_session_end(struct smtpd *d, unsigned long gen);
-void reload_free(struct smtpd *d);
-/* The TLS context of c's certificate and key (owned by root or owner). */
-int smtpd_tls_load(const struct smtpd_conf *c, uid_t owner, SSL_CTX **ctx_r,
-    char *err, size_t errlen);
+int input_take(struct evbuffer *in, size_t n, struct sbuf *out);
+/*
+ * The next line of in, its CRLF or LF removed, into line (a wiping
+ * buffer; NUL-terminated, the NUL not counted): 1; 0 when no whole line
+ * is in yet; -1, nothing taken, when it is longer than line's bound.
+ */
+int input_line(struct evbuffer *in, struct sbuf *line);
+
+/* dispatch.c */
+/* One command line, CRLF removed: parsed, checked, then carried out. */
+void dispatch_line(struct session *s, const char *line, size_t len);
+/* The reply that refuses verb in s's state now, or NULL. */
+const char *dispatch_refusal(const struct session *s, enum smtp_verb verb);
+
+/* smtp_auth.c */
+/* The mechanisms configured for s's listener ("": no AUTH). */
+const char *smtp_auth_conf_mechs(const struct session *s);
+/* EHLO's AUTH line (and AUTH= for broken clients), if any. */
+void smtp_auth_ehlo(struct session *s);
+/* The AUTH command, its preconditions met (dispatch.c). */
+void smtp_auth_start(struct session *s);
+/* A line of the client during AUTH: its response, or "*". */
+void smtp_auth_line(struct session *s, const char *line, size_t len);
+/* Ends the exchange in progress, if any, without a reply. */
+void smtp_auth_abort(struct session *s);
+/* Forgets the session's AUTH (RFC 3207 §4.2, after STARTTLS). */
+void smtp_auth_reset(struct session *s);
+/* At the session's end: the exchange and its binding data go. */
+void smtp_auth_end(struct session *s);
+/* tx.c */
+/* Ends the transaction: its envelope, and any message begun. */
+void tx_reset(struct session *s);
+void tx_mail(struct session *s);
+void tx_rcpt(struct session *s);
+
+/* msg.c */
+void msg_data(struct session *s);
+void msg_bdat(struct session *s);
+/* A refused BDAT: its chunk is read and dropped, for it is no command. */
+void msg_bdat_skip(struct session *s);
+/* Message bytes from in, as far as they go (S_DATA, S_BDAT). */
+void msg_body(struct session *s, struct evbuffer *in);
 
 #endif

@@ -15,6 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* a text line, CRLF included (RFC 5321 §4.5.3.1.6): the usual max_line */
+#define SMTP_DATA_LINE_MAX	1000
+
 /* modes */
 #define SMTP_DATA_DOT		0	/* after DATA: ends at CRLF.CRLF */
 #define SMTP_DATA_RAW		1	/* BDAT: no end mark, no stuffing */

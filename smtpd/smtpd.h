@@ -1,7 +1,8 @@
 /*
  * smtpd.h: what smtpd's modules share: the configuration (config.c) and
- * its listeners. smtpd holds no stored secret: every AUTH goes to authd,
- * and the TLS key is the one secret it loads.
+ * its listeners, and the server (struct smtpd). smtpd holds no stored
+ * secret: every AUTH goes to authd, and the TLS key is the one secret it
+ * loads.
  */
 #ifndef SMTPD_H
 #define SMTPD_H
@@ -9,8 +10,18 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "authc.h"
 #include "conf.h"
+#include "mech.h"
 #include "paths.h"
+#include "senders.h"
+
+struct event_base;
+struct evconnlistener;
+struct iptable;
+struct pool;
+struct session;
+struct ssl_ctx_st;
 
 #define SMTPD_DEFAULT_CONF	SK_CONFDIR "/smtpd.conf"
 #define SMTPD_DEFAULT_USER	"saslkit-smtpd"
@@ -101,5 +112,35 @@ conf_parse_fn smtpd_conf_listen, smtpd_conf_mechs, smtpd_conf_trusted_mechs,
     smtpd_conf_local_domains, smtpd_conf_relay_domains;
 /* Whether domain is in the list, ignoring case. */
 int smtpd_domain_in(char *const *list, size_t n, const char *domain);
+
+/*
+ * The server, one per process (main.c's). The live part of conf is
+ * reload.c's to replace, on the loop's thread; the rest lives until exit.
+ */
+struct smtpd {
+	struct smtpd_conf conf;
+	struct event_base *base;
+	struct pool *pool;
+	struct ssl_ctx_st *tls;		/* SSL_CTX (tls.c); NULL when no
+					   listener uses TLS */
+	struct sender_map senders;	/* sender_login_map, read at start */
+	struct authc auth[SMTPD_AUTH_CONNS_MAX];	/* shared by all sessions */
+	unsigned nauth, auth_next;	/* in use; the next for an exchange */
+	struct {			/* authd's last handshake, kept while */
+		char name[MECH_NAME_MAX + 1];	/* authd is away */
+		int flags;
+	} mechs[AUTHC_MECHS_MAX];
+	size_t nmechs;
+	int reached;			/* authd answered once since start */
+	int unreached_said;		/* "not reached yet" was logged */
+	struct evconnlistener *lev[SMTPD_LISTENERS_MAX];
+	int lfd[SMTPD_LISTENERS_MAX];	/* bound before the drop of root */
+	unsigned nsessions;
+	struct session *sessions;
+	unsigned long next_id;
+	int stopping;
+	struct iptable *ips;		/* sessions per client address */
+	unsigned long gen;		/* configurations loaded: reload.c */
+};
 
 #endif
