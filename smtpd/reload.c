@@ -1,10 +1,17 @@
 /*
- * reload.c: smtpd's SIGHUP (reload.h). The configuration is read again, as smtpd's
- * own user, and what can change live is applied at once: new sessions
- * and the next command of a running one see it. What only a restart can
- * apply (listeners, user, paths opened at start) is logged and left.
- * Must never apply half a configuration, and never free a string that a
- * session born before the reload may still hold.
+ * reload.c: smtpd's SIGHUP (reload.h). The configuration is read again,
+ * as smtpd's own user, and what can change live is applied at once: new
+ * sessions and the next command of a running one see it. What only a
+ * restart can apply (listeners, user, paths opened at start) is logged
+ * and left, pointing into the first file's strings, kept to the end.
+ *
+ * What a reload replaces is freed at once: nothing else holds it. A
+ * session reads the configuration only on the loop's thread (where the
+ * reload runs too), while it handles an event, and keeps no pointer into
+ * it from one event to the next; the pool's thread reads only maildir
+ * and sendmail_command, which only a restart changes. A running TLS
+ * session holds a reference of its own to the old SSL_CTX.
+ * Must never apply half a configuration.
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,20 +32,9 @@ static const char *const restart_keys[] = {
 	"maildir", "sendmail_command", "spool_dir", "pidfile", NULL
 };
 
-/* What a reload replaced, kept until the sessions born before it end. */
-struct retired {
-	struct retired *next;
-	unsigned long gen;		/* the configuration's generation */
-	unsigned pending;		/* sessions of gen or older, alive */
-	struct conf *raw;		/* NULL: the first, kept to the end */
-	char *domains[2 * SMTPD_DOMAINS_MAX];
-	size_t ndomains;
-};
-
 static char conffile[PATH_MAX];	/* absolute: daemon() went to / */
 static struct conf *boot_raw;	/* restart-only strings point into it */
 static uid_t key_owner;		/* who may own tls_key besides root */
-static struct retired *retired;
 
 void
 reload_init(struct smtpd *d, const char *path, uid_t owner)
@@ -47,61 +43,6 @@ reload_init(struct smtpd *d, const char *path, uid_t owner)
 		snprintf(conffile, sizeof(conffile), "%s", path);
 	boot_raw = d->conf.raw;
 	key_owner = owner;
-}
-
-static void
-retired_free(struct retired *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->ndomains; i++)
-		free(r->domains[i]);
-	conf_free(r->raw);
-	free(r);
-}
-
-/* Frees every record no running session can still use. */
-static void
-retired_sweep(void)
-{
-	struct retired **rp = &retired, *r;
-
-	while ((r = *rp) != NULL) {
-		if (r->pending == 0) {
-			*rp = r->next;
-			retired_free(r);
-		} else
-			rp = &r->next;
-	}
-}
-
-void
-reload_session_end(struct smtpd *d, unsigned long gen)
-{
-	struct retired *r;
-
-	(void)d;
-	for (r = retired; r != NULL; r = r->next)
-		if (gen <= r->gen && r->pending > 0)
-			r->pending--;
-	retired_sweep();
-}
-
-/* Hands what the running configuration owns to r, until its sessions end. */
-static void
-retire(struct smtpd *d, struct retired *r)
-{
-	struct smtpd_conf *c = &d->conf;
-
-	r->gen = d->gen;
-	r->pending = d->nsessions;
-	r->raw = c->raw == boot_raw ? NULL : c->raw;
-	memcpy(r->domains, c->local_domains, c->nlocal * sizeof(char *));
-	memcpy(r->domains + c->nlocal, c->relay_domains,
-	    c->nrelay * sizeof(char *));
-	r->ndomains = c->nlocal + c->nrelay;
-	r->next = retired;
-	retired = r;
 }
 
 /*
@@ -137,6 +78,26 @@ reload_tls(struct smtpd *d, const struct smtpd_conf *nc,
 		return SK_OK;
 	}
 	return tls_ctx_load(nc, key_owner, ctx_r, err, errlen);
+}
+
+/*
+ * What the running configuration owns and a reload replaces, moved into
+ * old for smtpd_conf_free: its strings (but the first file's) and its
+ * domain lists.
+ */
+static void
+detach(struct smtpd *d, struct smtpd_conf *old)
+{
+	struct smtpd_conf *c = &d->conf;
+
+	memset(old, 0, sizeof(*old));
+	old->raw = c->raw == boot_raw ? NULL : c->raw;
+	memcpy(old->local_domains, c->local_domains,
+	    c->nlocal * sizeof(c->local_domains[0]));
+	old->nlocal = c->nlocal;
+	memcpy(old->relay_domains, c->relay_domains,
+	    c->nrelay * sizeof(c->relay_domains[0]));
+	old->nrelay = c->nrelay;
 }
 
 /* Moves the live values of nc into d->conf; nc's lists go with them. */
@@ -177,12 +138,33 @@ apply(struct smtpd *d, struct smtpd_conf *nc)
 	nc->nlocal = nc->nrelay = 0;
 }
 
+/*
+ * The new file's parts that can fail: its certificate and key, its
+ * sender_login_map. SK_OK, or an error with err set.
+ */
+static int
+reload_load(struct smtpd *d, struct smtpd_conf *nc, struct ssl_ctx_st **ctx,
+    struct sender_map *senders, char *err, size_t errlen)
+{
+	int rc;
+
+	if ((rc = reload_tls(d, nc, ctx, err, errlen)) != SK_OK)
+		return rc;
+	if (nc->sender_login_map != NULL && (rc = sender_map_load(
+	    nc->sender_login_map, senders, err, errlen)) != 0) {
+		tls_ctx_free(*ctx);
+		*ctx = NULL;
+		sender_map_free(senders);
+		return rc;
+	}
+	return SK_OK;
+}
+
 int
 reload_run(struct smtpd *d)
 {
-	struct smtpd_conf nc;
+	struct smtpd_conf nc, old;
 	struct sender_map senders;
-	struct retired *r;
 	struct ssl_ctx_st *ctx = NULL;
 	char err[1024];
 	size_t i;
@@ -193,17 +175,9 @@ reload_run(struct smtpd *d)
 		log_error("reload: %s; the running configuration stays", err);
 		return rc;
 	}
-	if ((rc = reload_tls(d, &nc, &ctx, err, sizeof(err))) != SK_OK ||
-	    (nc.sender_login_map != NULL && (rc = sender_map_load(
-	    nc.sender_login_map, &senders, err, sizeof(err))) != 0) ||
-	    (r = calloc(1, sizeof(*r))) == NULL) {
-		if (rc == SK_OK) {
-			rc = SK_ERR_NOMEM;
-			snprintf(err, sizeof(err), "out of memory");
-		}
+	if ((rc = reload_load(d, &nc, &ctx, &senders, err, sizeof(err))) !=
+	    SK_OK) {
 		log_error("reload: %s; the running configuration stays", err);
-		tls_ctx_free(ctx);
-		sender_map_free(&senders);
 		smtpd_conf_free(&nc);
 		return rc;
 	}
@@ -212,16 +186,15 @@ reload_run(struct smtpd *d)
 		if (!conf_same(nc.raw, boot_raw, restart_keys[i]))
 			log_warn("reload: %s changed: needs a restart; the "
 			    "running value stays", restart_keys[i]);
-	retire(d, r);
+	detach(d, &old);
 	apply(d, &nc);
+	smtpd_conf_free(&old);
 	if (ctx != NULL) {	/* running TLS sessions hold the old one */
 		tls_ctx_free(d->tls);
 		d->tls = ctx;
 	}
 	sender_map_free(&d->senders);
 	d->senders = senders;
-	d->gen++;
-	retired_sweep();
 	log_info("reload: %s read again%s; new sessions use it", conffile,
 	    ctx != NULL ? ", certificate and key loaded" : "");
 	return SK_OK;
@@ -230,12 +203,6 @@ reload_run(struct smtpd *d)
 void
 reload_free(struct smtpd *d)
 {
-	struct retired *r;
-
-	while ((r = retired) != NULL) {
-		retired = r->next;
-		retired_free(r);
-	}
 	if (d->conf.raw != boot_raw)
 		conf_free(boot_raw);
 	boot_raw = NULL;

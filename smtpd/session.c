@@ -26,7 +26,6 @@
 
 #include "alloc.h"
 #include "log.h"
-#include "reload.h"
 #include "session.h"
 
 #define SESS_ID_TIME_MASK	0xffff	/* the id's last 4 hex digits */
@@ -94,7 +93,6 @@ sess_free(struct session *s)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	s->d->nsessions--;
-	reload_session_end(s->d, s->gen);
 	log_info("%s: disconnect from [%s]", s->id, s->rip);
 	if (s->closer != NULL)
 		event_free(s->closer);
@@ -315,7 +313,6 @@ sess_start(struct smtpd *d, struct session *s, const struct listener_conf *l,
 {
 	d->nsessions++;
 	s->d = d;
-	s->gen = d->gen;
 	if ((s->next = d->sessions) != NULL)
 		s->next->prev = s;
 	d->sessions = s;

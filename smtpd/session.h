@@ -52,7 +52,6 @@ enum sess_state {
 struct session {
 	struct session *next, *prev;	/* the server's open sessions */
 	struct smtpd *d;
-	unsigned long gen;		/* the configuration it began under */
 	const struct listener_conf *l;
 	struct bufferevent *bev;
 	enum sess_state state;

@@ -140,7 +140,6 @@ struct smtpd {
 	unsigned long next_id;
 	int stopping;
 	struct iptable *ips;		/* sessions per client address */
-	unsigned long gen;		/* configurations loaded: reload.c */
 };
 
 #endif
