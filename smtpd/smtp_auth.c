@@ -320,7 +320,6 @@ smtp_auth_respond(struct session *s, const char *line, size_t len)
 	int r;
 
 	sbuf_init(&resp, SMTP_AUTH_LINE_MAX);
-	len = strnlen(line, len);	/* as before the split: up to a NUL */
 	if (smtp_auth_decode(line, len, &resp) != SK_OK) {
 		sbuf_free(&resp);
 		smtp_auth_abort(s);

@@ -692,6 +692,24 @@ def test_auth_reply_codes(authd_smtpd):
     assert "alice-pw" not in d.log.read_text()
 
 
+def test_auth_response_with_a_nul_is_refused(authd_smtpd):
+    """An AUTH response is base64 up to its line's end: a NUL in it makes
+    it no base64 (501), where smtpd read it up to the NUL and ignored the
+    rest."""
+    import base64
+    d = authd_smtpd
+    good = base64.b64encode(b"\0alice\0alice-pw")
+    r = Raw(d.plain_port)
+    r.cmd("EHLO c.example")
+    assert r.cmd("AUTH PLAIN")[0] == 334
+    r.send(good + b"\0junk\r\n")
+    code, lines = r.reply()
+    assert code == 501 and "5.5.2" in lines[0], lines
+    assert r.cmd("AUTH PLAIN")[0] == 334          # the session goes on
+    assert r.cmd(good.decode())[0] == 235
+    r.cmd("QUIT")
+
+
 def test_authd_away_then_back(authd_smtpd):
     import base64
     d = authd_smtpd
