@@ -58,10 +58,6 @@ msg_received(const struct session *s)
 	    s->id, s->nrcpts == 1 ? s->rcpts[0] : "multiple recipients",
 	    date) == -1)
 		return NULL;
-	if (strlen(hdr) >= 1024) {	/* as before the split: a fixed buffer */
-		free(hdr);
-		return NULL;
-	}
 	return hdr;
 }
 

@@ -220,6 +220,31 @@ def test_bare_lf_accepted_when_allowed():
         d.stop()
 
 
+def test_received_header_longer_than_1k():
+    """The Received header takes what it must, whatever its length: a
+    long host_name and HELO made it over 1 KiB, and every message got
+    451 (it was written into a fixed buffer of 1024 bytes)."""
+    host = ".".join(["h" * 63] * 12)
+    helo = ".".join(["c" * 63] * 4)
+    d = Smtpd(host_name=host).start()
+    try:
+        r = Raw(d.port)
+        for c in ("EHLO " + helo, "MAIL FROM:<a@b.example>",
+                  "RCPT TO:<bob@example.org>"):
+            assert r.cmd(c)[0] == 250
+        code, lines = r.cmd("DATA")
+        assert code == 354, lines
+        r.send(b"Subject: long\r\n\r\nbody\r\n.\r\n")
+        assert r.reply()[0] == 250
+        (m,) = d.messages()
+        head = m.split(b"\n\n", 1)[0]
+        assert len(head) > 1024
+        assert head.startswith(b"Received: from " + helo.encode())
+        assert b"by " + host.encode() + b" (saslkit)" in head
+    finally:
+        d.stop()
+
+
 def test_pipelining_and_bdat(smtpd):
     r = Raw(smtpd.port)
     assert r.cmd("EHLO c.example")[0] == 250
