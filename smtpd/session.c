@@ -2,9 +2,8 @@
  * session.c: a client's session from accept to end (session.h): the caps
  * on sessions, the greeting, the bufferevent and its TLS (implicit, or
  * after STARTTLS), replies, timeouts and the close. What the client
- * sends is input.c's to read.
- * Never logs a message body or AUTH data; client strings in logs are
- * sanitised.
+ * sends is input.c's to read. Never logs a message body or AUTH data;
+ * client strings in logs are sanitised.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -32,16 +31,14 @@
 #define SESS_REPLY_LOG_MAX	1024	/* a reply as the debug log shows it */
 #define SESS_CLOSE_TICK_US	10000	/* after STARTTLS, the close waits */
 #define SESS_CLOSE_TICKS	200	/* for TLS output: 2 s at most */
+#define SESS_CHALLENGE		"334 "	/* AUTH's: logged by its size only */
 
 static void sess_read(struct bufferevent *bev, void *arg);
 static void sess_write(struct bufferevent *bev, void *arg);
 static void sess_event(struct bufferevent *bev, short what, void *arg);
 
-/*
- * The parsed command: big (an AUTH line's worth), and used only while one
- * line is handled on the event loop's one thread, so all sessions share
- * it; an idle session costs a few KiB, not twenty.
- */
+/* The parsed command, an AUTH line's worth: the loop's one thread handles
+   one line at a time, so all sessions share it (an idle one costs less). */
 static struct smtp_cmd sess_cmd;
 
 /*
@@ -56,9 +53,9 @@ reply_debug(struct session *s, const char *fmt, va_list ap)
 
 	if (n < 0)
 		return;
-	if (strncmp(line, "334", 3) == 0)
+	if (strncmp(line, SESS_CHALLENGE, strlen(SESS_CHALLENGE)) == 0)
 		log_debug("%s: > 334 <challenge of %zu base64 bytes>", s->id,
-		    strlen(line) > 4 ? strlen(line) - 4 : 0);
+		    strlen(line) - strlen(SESS_CHALLENGE));
 	else
 		log_debug("%s: > %s", s->id, log_sanitize(line, strlen(line),
 		    safe, sizeof(safe)));

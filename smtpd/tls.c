@@ -29,6 +29,8 @@
 #define SSL_OP_CLEANSE_PLAINTEXT	0
 #endif
 
+#define TLS_ERRSTR_MAX	256	/* ERR_error_string_n's text, as logged */
+
 /* No renegotiation, no compression, the server's cipher order. */
 #define TLS_CTX_OPTIONS	(SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | \
 	SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_CLEANSE_PLAINTEXT)
@@ -222,7 +224,7 @@ tls_log_done(const char *id, SSL *ssl)
 void
 tls_log_error(const char *id, const char *rip, unsigned long err)
 {
-	char e[256];
+	char e[TLS_ERRSTR_MAX];
 
 	log_info("%s: TLS error from [%s]", id, rip);
 	if (log_enabled(LOG_LVL_DEBUG)) {
