@@ -16,8 +16,11 @@
  * - TLS: the plaintext also passes through OpenSSL's record buffer,
  *   which tls.c's contexts cleanse (SSL_OP_CLEANSE_PLAINTEXT); the
  *   underlying buffer of a STARTTLS session holds only ciphertext;
+ * - the parsed command, with AUTH's initial response, is wiped after
+ *   each line (smtp_cmd_clear), a decoded response when it is sent on
+ *   (smtp_auth.c);
  * - not wiped: message bytes after DATA or BDAT (mail, not a secret);
- *   the kernel's socket buffers, which no process can reach; and the
+ *   the kernel's socket buffers, out of a process's reach; and the
  *   copies libsecret and authd make of a response (theirs to wipe).
  */
 #include <string.h>
@@ -31,7 +34,7 @@
 #include "sbuf.h"
 #include "session.h"
 
-#define INPUT_LINE_MAX	SMTP_AUTH_LINE_MAX	/* the longest line read */
+#define INPUT_LINE_MAX	SMTP_AUTH_LINE_MAX	/* no end by then: too long */
 #define INPUT_AUTH_HEAD	"AUTH "		/* a line of AUTH: its 5.5.6 */
 
 int
