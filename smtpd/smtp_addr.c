@@ -122,7 +122,7 @@ scan_route(struct smtp_lex *s)
 static int
 scan_dot_string(struct smtp_lex *s)
 {
-	size_t atom = 0, k;
+	size_t atom = 0;
 	int c;
 
 	for (;;) {
@@ -133,10 +133,8 @@ scan_dot_string(struct smtp_lex *s)
 			atom = 0;
 			s->off++;
 		} else if (c >= 0x80) {
-			k = smtp_lex_utf8(s->p + s->off, s->len - s->off);
-			if (k == 0)
+			if (!smtp_lex_utf8_skip(s))
 				return -1;
-			s->off += k;
 			atom++;
 		} else if (smtp_lex_atext(c)) {
 			s->off++;
@@ -150,7 +148,6 @@ scan_dot_string(struct smtp_lex *s)
 static int
 scan_quoted(struct smtp_lex *s)
 {
-	size_t k;
 	int c;
 
 	s->off++;
@@ -167,10 +164,8 @@ scan_quoted(struct smtp_lex *s)
 				return -1;
 			s->off++;
 		} else if (c >= 0x80) {
-			k = smtp_lex_utf8(s->p + s->off, s->len - s->off);
-			if (k == 0)
+			if (!smtp_lex_utf8_skip(s))
 				return -1;
-			s->off += k;
 		} else if (c >= 32 && c <= 126)
 			s->off++;
 		else

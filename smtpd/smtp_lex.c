@@ -100,6 +100,18 @@ smtp_lex_utf8(const unsigned char *p, size_t n)
 	return len;
 }
 
+int
+smtp_lex_utf8_skip(struct smtp_lex *l)
+{
+	size_t k;
+
+	if (l->off >= l->len ||
+	    (k = smtp_lex_utf8(l->p + l->off, l->len - l->off)) == 0)
+		return 0;
+	l->off += k;
+	return 1;
+}
+
 void
 smtp_lex_copy(char *dst, const unsigned char *p, size_t n)
 {

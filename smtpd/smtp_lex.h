@@ -36,6 +36,8 @@ int smtp_lex_caseeq(const unsigned char *p, const char *w, size_t n);
  * there is none (overlong forms, surrogates, past U+10FFFF).
  */
 size_t smtp_lex_utf8(const unsigned char *p, size_t n);
+/* Consumes the well-formed UTF-8 sequence at the cursor; 1 when it did. */
+int smtp_lex_utf8_skip(struct smtp_lex *l);
 /* Copies n bytes into dst, which holds at least n + 1, and NUL-terminates. */
 void smtp_lex_copy(char *dst, const unsigned char *p, size_t n);
 
