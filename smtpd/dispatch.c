@@ -4,8 +4,10 @@
  * verb's handler. The state rules are data: each verb's row names the
  * rules that must hold, and each rule has the one reply that refuses it
  * (RFC 5321 §4.1.4 and §4.3.2, RFC 3207 §4, RFC 4954 §4). MAIL, RCPT,
- * DATA and BDAT are tx.c's and msg.c's, AUTH auth.c's; the short verbs
- * are here.
+ * DATA and BDAT are tx.c's and msg.c's, AUTH smtp_auth.c's; the short
+ * verbs are here. Not common/verb.h's table: a line protocol there has
+ * one state and one wording per kind of refusal, where SMTP's state is
+ * many facts and each rule has its own reply code and text.
  * Never logs AUTH data: a command is logged as parsed, never as sent.
  */
 #include <stdio.h>
