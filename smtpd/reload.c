@@ -26,12 +26,6 @@
 #include "smtpd.h"
 #include "tls.h"
 
-/* Keys that only a restart applies. */
-static const char *const restart_keys[] = {
-	"listen", "user", "auth_socket", "auth_connections", "max_connections",
-	"maildir", "sendmail_command", "spool_dir", "pidfile", NULL
-};
-
 static char conffile[PATH_MAX];	/* absolute: daemon() went to / */
 static struct conf *boot_raw;	/* restart-only strings point into it */
 static uid_t key_owner;		/* who may own tls_key besides root */
@@ -166,6 +160,7 @@ reload_run(struct smtpd *d)
 	struct smtpd_conf nc, old;
 	struct sender_map senders;
 	struct ssl_ctx_st *ctx = NULL;
+	const char *key;
 	char err[1024];
 	size_t i;
 	int rc;
@@ -182,10 +177,10 @@ reload_run(struct smtpd *d)
 		return rc;
 	}
 	/* the running values of these are the first file's */
-	for (i = 0; restart_keys[i] != NULL; i++)
-		if (!conf_same(nc.raw, boot_raw, restart_keys[i]))
-			log_warn("reload: %s changed: needs a restart; the "
-			    "running value stays", restart_keys[i]);
+	for (i = 0; (key = conf_next_restart_change(boot_raw, nc.raw,
+	    smtpd_conf_keys, smtpd_conf_nkeys, &i)) != NULL;)
+		log_warn("reload: %s changed: needs a restart; the running "
+		    "value stays", key);
 	detach(d, &old);
 	apply(d, &nc);
 	smtpd_conf_free(&old);
