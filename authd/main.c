@@ -128,13 +128,124 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		event_base_loopexit(authd.base, NULL);
 }
 
+/* The configuration and every file it names; -t stops after this. */
+static void
+check_all(int test_only)
+{
+	char err[1024];
+	int r;
+
+	authd_reload_init(&authd, conffile, verbose);
+	authd_no_core_dumps();
+	if ((r = authd_check_conf_file("-c", conffile, err, sizeof(err))) != SK_OK)
+		fatal_status(safefile_exit_status(r, errno), "%s", err);
+	if (authd_conf_load(conffile, &authd.conf, err, sizeof(err)) != SK_OK)
+		fatal_status(EX_CONFIG, "%s", err);
+	authd_make_rundirs(&authd.conf);
+	log_debug_start(verbose, authd.conf.debug);
+	open_store(&authd, test_only);
+	authd_check_pam(&authd.conf);
+	/* before daemon(): its errors reach the admin with their exit status */
+	authd_load_install_key(authd.conf.install_key, authd.install_key,
+	    sizeof(authd.install_key));
+	authd_check_plugin_dir(authd.conf.sasl_plugin_dir);
+}
+
+/* Binds one socket of the configuration, if it names one. */
+static int
+bind_socket(const char *key, const char *path, mode_t mode, gid_t gid)
+{
+	char err[1024];
+	int fd;
+
+	if (path == NULL)
+		return -1;
+	if ((fd = listen_unix(key, path, mode, gid, err, sizeof(err))) == -1)
+		fatal("%s", err);
+	return fd;
+}
+
+/* libsasl2, the event loop, the workers and the penalties. */
+static void
+start_engine(void)
+{
+	char err[1024];
+
+	if ((authd.penalty = penalty_new(authd.conf.penalty_base_ms,
+	    authd.conf.penalty_max_ms, authd.conf.penalty_expire)) == NULL)
+		fatal("out of memory");
+	if (authsasl_init(&authd, err, sizeof(err)) != SK_OK)
+		fatal("cannot start libsasl2: %s", err);
+	if (authsasl_mechs(authd.sasl_mechs, sizeof(authd.sasl_mechs)) != SK_OK)
+		fatal_status(EX_CONFIG, "sasl_plugin_dir %s: libsasl2 finds "
+		    "no mechanism there; install its plugins (libsasl2-modules) "
+		    "or set sasl_plugin_dir", authd.conf.sasl_plugin_dir);
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() == -1 ||
+	    (authd.base = event_base_new()) == NULL ||
+	    (authd.pool = pool_new(authd.base, authd.conf.workers,
+	    strchr(authd.conf.passdb, AUTHD_PASSDB_PAM) != NULL ?
+	    authd.conf.pam_workers : 0)) == NULL)
+		fatal("cannot start the event loop or the workers");
+}
+
+/* The listeners on the bound sockets, and the ready line. */
+static void
+start_listeners(void)
+{
+	if (mux_fd != -1 && (mux = mux_listener_new(&authd, mux_fd)) == NULL)
+		fatal("cannot listen on %s", authd.conf.mux_socket);
+	if (admin_fd != -1 &&
+	    (admin = admin_listener_new(&authd, admin_fd)) == NULL)
+		fatal("cannot listen on %s", authd.conf.admin_socket);
+	if (auth_fd != -1 && (authl = auth_listener_new(&authd, auth_fd)) == NULL)
+		fatal("cannot listen on %s", authd.conf.auth_socket);
+	log_info("mechanisms: %s", authd.sasl_mechs);
+	log_info("authd %s ready: store %s, %u workers%s%s%s%s%s%s",
+	    SASLKIT_VERSION, authd.conf.sasldb_path, authd.conf.workers,
+	    auth_fd != -1 ? ", auth " : "", auth_fd != -1 ?
+	    authd.conf.auth_socket : "", mux_fd != -1 ? ", mux " : "",
+	    mux_fd != -1 ? authd.conf.mux_socket : "", admin_fd != -1 ?
+	    ", admin " : "", admin_fd != -1 ? authd.conf.admin_socket : "");
+}
+
+/* After the loop: the sockets and the pidfile go, everything is freed. */
+static void
+stop_all(int pidfd, struct event **sigs, size_t nsigs)
+{
+	size_t i;
+
+	pool_free(authd.pool);
+	mux_listener_free(mux);
+	llistener_free(admin);
+	llistener_free(authl);
+	if (authd.conf.auth_socket != NULL)
+		unlink(authd.conf.auth_socket);
+	if (authd.conf.mux_socket != NULL)
+		unlink(authd.conf.mux_socket);
+	if (authd.conf.admin_socket != NULL)
+		unlink(authd.conf.admin_socket);
+	close_store_at_exit();
+	pidfile_close(authd.conf.pidfile, pidfd);
+	for (i = 0; i < nsigs; i++)
+		event_free(sigs[i]);
+	if (drain != NULL)
+		event_free(drain);
+	event_base_free(authd.base);
+	authsasl_done();
+	penalty_free(authd.penalty);
+	vcache_free(authd.cache);
+	authd_conf_free(&authd.conf);
+	authd_reload_end();
+	log_info("stopped");
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct event *sigs[4];
 	static const int signums[] = { SIGTERM, SIGINT, SIGHUP };
-	char err[1024];
-	int c, r, foreground = 0, test_only = 0, pidfd, readyfd = -1;
+	struct event *sigs[sizeof(signums) / sizeof(signums[0])];
+	int c, foreground = 0, test_only = 0, pidfd, readyfd = -1;
 	size_t i;
 
 	while ((c = getopt(argc, argv, "c:dtVv")) != -1) {
@@ -153,22 +264,7 @@ main(int argc, char *argv[])
 	if (realpath(conffile, conffile_abs) != NULL)
 		conffile = conffile_abs;
 	log_init("authd", LOG_AUTH, foreground);
-	authd_reload_init(&authd, conffile, verbose);
-	authd_no_core_dumps();
-	if ((r = authd_check_conf_file("-c", conffile, err, sizeof(err))) != SK_OK)
-		fatal_status(safefile_exit_status(r, errno), "%s", err);
-	if (authd_conf_load(conffile, &authd.conf, err, sizeof(err)) != SK_OK) {
-		log_error("%s", err);
-		return EX_CONFIG;
-	}
-	authd_make_rundirs(&authd.conf);
-	log_debug_start(verbose, authd.conf.debug);
-	open_store(&authd, test_only);
-	authd_check_pam(&authd.conf);
-	/* before daemon(): its errors reach the admin with their exit status */
-	authd_load_install_key(authd.conf.install_key, authd.install_key,
-	    sizeof(authd.install_key));
-	authd_check_plugin_dir(authd.conf.sasl_plugin_dir);
+	check_all(test_only);
 	/*
 	 * -t: the configuration and every file it names are fine, and what a
 	 * first start makes (the install key, the store and its environment,
@@ -182,18 +278,12 @@ main(int argc, char *argv[])
 	if ((authd.cache = vcache_new(authd.db,
 	    authd.conf.cache_size, authd.conf.cache_ttl)) == NULL)
 		fatal("out of memory for the cache");
-	if (authd.conf.mux_socket != NULL &&
-	    (mux_fd = listen_unix("mux_socket", authd.conf.mux_socket,
-	    authd.conf.mux_mode, authd.conf.mux_gid, err, sizeof(err))) == -1)
-		fatal("%s", err);
-	if (authd.conf.auth_socket != NULL &&
-	    (auth_fd = listen_unix("auth_socket", authd.conf.auth_socket,
-	    authd.conf.auth_mode, authd.conf.auth_gid, err, sizeof(err))) == -1)
-		fatal("%s", err);
-	if (authd.conf.admin_socket != NULL &&
-	    (admin_fd = listen_unix("admin_socket", authd.conf.admin_socket,
-	    authd.conf.admin_mode, authd.conf.admin_gid, err, sizeof(err))) == -1)
-		fatal("%s", err);
+	mux_fd = bind_socket("mux_socket", authd.conf.mux_socket,
+	    authd.conf.mux_mode, authd.conf.mux_gid);
+	auth_fd = bind_socket("auth_socket", authd.conf.auth_socket,
+	    authd.conf.auth_mode, authd.conf.auth_gid);
+	admin_fd = bind_socket("admin_socket", authd.conf.admin_socket,
+	    authd.conf.admin_mode, authd.conf.admin_gid);
 	if (!foreground && daemonize(&readyfd) == -1)
 		fatal("cannot become a daemon: %s", strerror(errno));
 	/* the store's lock record named the parent, which is gone now */
@@ -202,65 +292,15 @@ main(int argc, char *argv[])
 		fatal("sasldb_path %s: cannot record the lock's owner: %s",
 		    authd.conf.sasldb_path, strerror(errno));
 	pidfd = authd_write_pidfile(authd.conf.pidfile);
-	if ((authd.penalty = penalty_new(authd.conf.penalty_base_ms,
-	    authd.conf.penalty_max_ms, authd.conf.penalty_expire)) == NULL)
-		fatal("out of memory");
-	if (authsasl_init(&authd, err, sizeof(err)) != SK_OK)
-		fatal("cannot start libsasl2: %s", err);
-	if (authsasl_mechs(authd.sasl_mechs, sizeof(authd.sasl_mechs)) != SK_OK)
-		fatal_status(EX_CONFIG, "sasl_plugin_dir %s: libsasl2 finds "
-		    "no mechanism there; install its plugins (libsasl2-modules) "
-		    "or set sasl_plugin_dir", authd.conf.sasl_plugin_dir);
-	signal(SIGPIPE, SIG_IGN);
-	if (evthread_use_pthreads() == -1 ||
-	    (authd.base = event_base_new()) == NULL ||
-	    (authd.pool = pool_new(authd.base, authd.conf.workers,
-	    strchr(authd.conf.passdb, AUTHD_PASSDB_PAM) != NULL ?
-	    authd.conf.pam_workers : 0)) == NULL)
-		fatal("cannot start the event loop or the workers");
+	start_engine();
 	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++) {
 		sigs[i] = evsignal_new(authd.base, signums[i], on_signal, NULL);
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) == -1)
 			fatal("cannot watch signals");
 	}
-	if (mux_fd != -1 && (mux = mux_listener_new(&authd, mux_fd)) == NULL)
-		fatal("cannot listen on %s", authd.conf.mux_socket);
-	if (admin_fd != -1 &&
-	    (admin = admin_listener_new(&authd, admin_fd)) == NULL)
-		fatal("cannot listen on %s", authd.conf.admin_socket);
-	if (auth_fd != -1 && (authl = auth_listener_new(&authd, auth_fd)) == NULL)
-		fatal("cannot listen on %s", authd.conf.auth_socket);
-	log_info("mechanisms: %s", authd.sasl_mechs);
-	log_info("authd %s ready: store %s, %u workers%s%s%s%s%s%s",
-	    SASLKIT_VERSION, authd.conf.sasldb_path, authd.conf.workers,
-	    auth_fd != -1 ? ", auth " : "", auth_fd != -1 ?
-	    authd.conf.auth_socket : "", mux_fd != -1 ? ", mux " : "",
-	    mux_fd != -1 ? authd.conf.mux_socket : "", admin_fd != -1 ?
-	    ", admin " : "", admin_fd != -1 ? authd.conf.admin_socket : "");
+	start_listeners();
 	daemonize_ready(readyfd);	/* the parent exits 0 now */
 	event_base_dispatch(authd.base);
-	pool_free(authd.pool);
-	mux_listener_free(mux);
-	llistener_free(admin);
-	llistener_free(authl);
-	if (authd.conf.auth_socket != NULL)
-		unlink(authd.conf.auth_socket);
-	if (authd.conf.mux_socket != NULL)
-		unlink(authd.conf.mux_socket);
-	if (authd.conf.admin_socket != NULL)
-		unlink(authd.conf.admin_socket);
-	close_store_at_exit();
-	pidfile_close(authd.conf.pidfile, pidfd);
-	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++)
-		event_free(sigs[i]);
-	if (drain != NULL)
-		event_free(drain);
-	event_base_free(authd.base);
-	authsasl_done();
-	penalty_free(authd.penalty);
-	vcache_free(authd.cache);
-	authd_conf_free(&authd.conf);
-	authd_reload_end();
-	log_info("stopped");
+	stop_all(pidfd, sigs, sizeof(signums) / sizeof(signums[0]));
 	return 0;
 }

@@ -206,16 +206,123 @@ usage(void)
 	exit(64);
 }
 
+/*
+ * The configuration, the TLS context and the sender map, read as root;
+ * an exit status, or 0.
+ */
+static int
+load_all(const char *conffile, uid_t *owner)
+{
+	char err[1024];
+	size_t i;
+	int r, e;
+
+	if ((r = smtpd_conf_load(conffile, &smtpd.conf, err, sizeof(err))) !=
+	    SK_OK) {
+		if (r == SK_ERR_NOTFOUND || r == SK_ERR_IO) {
+			e = errno;
+			r = safefile_explain("-c", conffile, "read", e, NULL, err,
+			    sizeof(err));
+			log_error("%s", err);
+			return safefile_exit_status(r, e);
+		}
+		log_error("%s", err);
+		return EX_CONFIG;
+	}
+	log_debug_start(verbose, smtpd.conf.debug);
+	*owner = key_owner(smtpd.conf.user);
+	for (i = 0; i < smtpd.conf.nlisten; i++)
+		if (smtpd.conf.listen[i].tls != LISTEN_PLAIN &&
+		    smtpd.tls == NULL &&
+		    (r = tls_load(&smtpd.conf, *owner, &smtpd.tls)) != 0)
+			return r;
+	if (smtpd.conf.sender_login_map != NULL &&
+	    sender_map_load(smtpd.conf.sender_login_map, &smtpd.senders, err,
+	    sizeof(err)) != 0) {
+		log_error("%s", err);
+		return EX_CONFIG;
+	}
+	return 0;
+}
+
+/* The listeners bound and root dropped; an exit status, or 0. */
+static int
+bind_and_drop(void)
+{
+	char err[1024];
+	size_t i;
+
+	raise_nofile(smtpd.conf.max_connections + 64);
+	for (i = 0; i < smtpd.conf.nlisten; i++)
+		if ((smtpd.lfd[i] = bind_listener(&smtpd.conf.listen[i])) == -1)
+			fatal("listen %s:%u: %s", smtpd.conf.listen[i].addr,
+			    smtpd.conf.listen[i].port, strerror(errno));
+	/* no network byte has been read yet */
+	if (privdrop(smtpd.conf.user, err, sizeof(err)) != 0)
+		fatal("%s", err);
+	return check_handoff_dir(&smtpd.conf);
+}
+
+/* The event loop, the handoff's workers, authd's connections, the listeners. */
+static void
+start_serving(struct event **sigs, const int *signums, size_t nsigs)
+{
+	size_t i;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() == -1 ||
+	    (smtpd.base = event_base_new()) == NULL ||
+	    (smtpd.pool = pool_new(smtpd.base, 2, SMTPD_HANDOFFS_MAX)) == NULL)
+		fatal("cannot start the event loop or the workers");
+	for (i = 0; i < nsigs; i++) {
+		sigs[i] = evsignal_new(smtpd.base, signums[i], on_signal, NULL);
+		if (sigs[i] == NULL || event_add(sigs[i], NULL) == -1)
+			fatal("cannot watch signals");
+	}
+	authc_init(&smtpd);
+	if (sess_listen(&smtpd) != 0)
+		fatal("cannot accept connections");
+	for (i = 0; i < smtpd.conf.nlisten; i++)
+		log_info("listening on %s:%u", smtpd.conf.listen[i].addr,
+		    smtpd.conf.listen[i].port);
+	log_info("smtpd %s ready as uid %u", SASLKIT_VERSION, (unsigned)getuid());
+}
+
+/* After the loop: everything freed, the pidfile emptied. */
+static void
+stop_all(int pidfd, struct event **sigs, size_t nsigs)
+{
+	size_t i;
+
+	pool_free(smtpd.pool);
+	sess_stop_listening(&smtpd);
+	authc_free(&smtpd);
+	iptable_free(smtpd.ips);
+	for (i = 0; i < nsigs; i++)
+		event_free(sigs[i]);
+	if (drain != NULL)
+		event_free(drain);
+	event_base_free(smtpd.base);
+	tls_ctx_free(smtpd.tls);
+	sender_map_free(&smtpd.senders);
+	/* after the drop it cannot remove the file: it empties it */
+	if (pidfd != -1)
+		pidfile_close(smtpd.conf.pidfile, pidfd);
+	reload_free(&smtpd);
+	smtpd_conf_free(&smtpd.conf);
+	log_info("stopped");
+}
+
 int
 main(int argc, char *argv[])
 {
-	const char *conffile = SMTPD_DEFAULT_CONF;
-	struct event *sigs[3];
 	static const int signums[] = { SIGTERM, SIGINT, SIGHUP };
+	struct event *sigs[sizeof(signums) / sizeof(signums[0])];
+	const size_t nsigs = sizeof(signums) / sizeof(signums[0]);
+	const char *conffile = SMTPD_DEFAULT_CONF;
 	char err[1024];
 	int c, r, foreground = 0, pidfd = -1, readyfd = -1;
-	uid_t owner;
-	size_t i;
+	uid_t owner = 0;
 
 	while ((c = getopt(argc, argv, "c:dVv")) != -1) {
 		switch (c) {
@@ -229,84 +336,21 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	log_init("smtpd", LOG_MAIL, foreground);
-	if ((r = smtpd_conf_load(conffile, &smtpd.conf, err, sizeof(err))) !=
-	    SK_OK) {
-		if (r == SK_ERR_NOTFOUND || r == SK_ERR_IO) {
-			c = errno;
-			r = safefile_explain("-c", conffile, "read", c, NULL, err,
-			    sizeof(err));
-			log_error("%s", err);
-			return safefile_exit_status(r, c);
-		}
-		log_error("%s", err);
-		return EX_CONFIG;
-	}
-	log_debug_start(verbose, smtpd.conf.debug);
-	owner = key_owner(smtpd.conf.user);
-	for (i = 0; i < smtpd.conf.nlisten; i++)
-		if (smtpd.conf.listen[i].tls != LISTEN_PLAIN &&
-		    smtpd.tls == NULL &&
-		    (r = tls_load(&smtpd.conf, owner, &smtpd.tls)) != 0)
-			return r;
-	if (smtpd.conf.sender_login_map != NULL &&
-	    sender_map_load(smtpd.conf.sender_login_map, &smtpd.senders, err,
-	    sizeof(err)) != 0) {
-		log_error("%s", err);
-		return EX_CONFIG;
-	}
+	if ((r = load_all(conffile, &owner)) != 0)
+		return r;
 	reload_init(&smtpd, conffile, owner);
 	if (smtpd.conf.pidfile != NULL)
 		pidfd = open_pidfile(smtpd.conf.pidfile);
-	raise_nofile(smtpd.conf.max_connections + 64);
-	for (i = 0; i < smtpd.conf.nlisten; i++)
-		if ((smtpd.lfd[i] = bind_listener(&smtpd.conf.listen[i])) == -1)
-			fatal("listen %s:%u: %s", smtpd.conf.listen[i].addr,
-			    smtpd.conf.listen[i].port, strerror(errno));
-	/* no network byte has been read yet */
-	if (privdrop(smtpd.conf.user, err, sizeof(err)) != 0)
-		fatal("%s", err);
-	if ((r = check_handoff_dir(&smtpd.conf)) != 0)
+	if ((r = bind_and_drop()) != 0)
 		return r;
 	if (!foreground && daemonize(&readyfd) == -1)
 		fatal("cannot become a daemon: %s", strerror(errno));
 	/* the lock came through the fork; root owns the file */
 	if (pidfd != -1 && pidfile_write(pidfd, err, sizeof(err)) != SK_OK)
 		fatal("pidfile %s: %s", smtpd.conf.pidfile, err);
-	signal(SIGPIPE, SIG_IGN);
-	if (evthread_use_pthreads() == -1 ||
-	    (smtpd.base = event_base_new()) == NULL ||
-	    (smtpd.pool = pool_new(smtpd.base, 2, SMTPD_HANDOFFS_MAX)) == NULL)
-		fatal("cannot start the event loop or the workers");
-	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++) {
-		sigs[i] = evsignal_new(smtpd.base, signums[i], on_signal, NULL);
-		if (sigs[i] == NULL || event_add(sigs[i], NULL) == -1)
-			fatal("cannot watch signals");
-	}
-	authc_init(&smtpd);
-	if (sess_listen(&smtpd) != 0)
-		fatal("cannot accept connections");
-	for (i = 0; i < smtpd.conf.nlisten; i++)
-		log_info("listening on %s:%u", smtpd.conf.listen[i].addr,
-		    smtpd.conf.listen[i].port);
-	log_info("smtpd %s ready as uid %u", SASLKIT_VERSION, (unsigned)getuid());
+	start_serving(sigs, signums, nsigs);
 	daemonize_ready(readyfd);	/* the parent exits 0 now */
 	event_base_dispatch(smtpd.base);
-	pool_free(smtpd.pool);
-	sess_stop_listening(&smtpd);
-	authc_free(&smtpd);
-	iptable_free(smtpd.ips);
-	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++)
-		event_free(sigs[i]);
-	if (drain != NULL)
-		event_free(drain);
-	event_base_free(smtpd.base);
-	tls_ctx_free(smtpd.tls);
-	sender_map_free(&smtpd.senders);
-	/* after the drop it cannot remove the file: it empties it */
-	if (pidfd != -1)
-		pidfile_close(smtpd.conf.pidfile, pidfd);
-	reload_free(&smtpd);
-	smtpd_conf_free(&smtpd.conf);
-	log_info("stopped");
+	stop_all(pidfd, sigs, nsigs);
 	return 0;
 }
