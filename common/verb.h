@@ -4,14 +4,13 @@
  * client) opens its entries with a struct verb_rule: the command's name,
  * the states it is allowed in, whether it may come at most once, and
  * how many fields must follow its name. One lookup, one check, and one
- * wording for each refusal. Header-only, so that libsecret builds it in
- * without another common/ object. Never allocates, never logs.
+ * wording for each refusal (verb.c). Never allocates, never logs.
  */
 #ifndef SK_VERB_H
 #define SK_VERB_H
 
+#include <limits.h>
 #include <stddef.h>
-#include <string.h>
 
 struct verb_rule {
 	const char *name;
@@ -31,41 +30,22 @@ struct verb_rule {
 #define VERB_ARGS	"missing arguments"
 #define VERB_BAD_ARGS	"invalid arguments"
 
+/* Entries a table may have before its once-only ones (bits of *seen). */
+#define VERB_ONCE_MAX	(sizeof(unsigned) * CHAR_BIT)
+
 /*
  * The index of the entry named name in a table of n entries, stride bytes
  * apart, each opening with a struct verb_rule; n when there is none.
  */
-static inline size_t
-verb_find(const void *table, size_t n, size_t stride, const char *name)
-{
-	const char *p = table;
-	size_t k;
-
-	for (k = 0; k < n; k++, p += stride)
-		if (strcmp(((const struct verb_rule *)(const void *)p)->name,
-		    name) == 0)
-			break;
-	return k;
-}
-
+size_t verb_find(const void *table, size_t n, size_t stride,
+    const char *name);
 /*
  * Whether entry k (rule r) may run now, in state, with nfields fields
  * after its name: NULL when it may, and then a once-only command is
- * marked in *seen (bit k); else the refusal's wording.
+ * marked in *seen (bit k; a once-only entry must have k < VERB_ONCE_MAX);
+ * else the refusal's wording.
  */
-static inline const char *
-verb_check(const struct verb_rule *r, size_t k, unsigned state,
-    unsigned *seen, size_t nfields)
-{
-	if (r->once && (*seen & (1u << k)))
-		return VERB_TWICE;
-	if (!(r->states & state))
-		return VERB_NOT_NOW;
-	if (nfields < r->nargs)
-		return VERB_ARGS;
-	if (r->once)
-		*seen |= 1u << k;
-	return NULL;
-}
+const char *verb_check(const struct verb_rule *r, size_t k, unsigned state,
+    unsigned *seen, size_t nfields);
 
 #endif
