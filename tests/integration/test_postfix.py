@@ -37,7 +37,10 @@ smtpd_sasl_security_options = noanonymous
 smtpd_tls_security_level = none
 """
 
-MASTER_CF = """127.0.0.1:{port} inet n - n - - smtpd
+# one smtpd process (maxproc 1): Postfix starts another while the first
+# is still busy with the last session, and each keeps its own connection
+# to authd, which test_postfix_keeps_one_auth_connection counts
+MASTER_CF = """127.0.0.1:{port} inet n - n - 1 smtpd
 postlog unix-dgram n - n - 1 postlogd
 proxymap unix - - n - - proxymap
 anvil unix - - n - 1 anvil
