@@ -57,6 +57,34 @@ reload_reopen_done(void *arg)
 	free(j);
 }
 
+/* Applies what a reload can change: nc's values, raw already moved. */
+static void
+reload_apply(const struct authd_conf *nc)
+{
+	/*
+	 * Workers read these while we write them: atomic stores, and the old
+	 * strings stay allocated. nc's host name lives in nc: point at
+	 * authd's copy instead.
+	 */
+	__atomic_store_n(&ra->conf.default_realm, nc->default_realm == nc->host ?
+	    ra->conf.host : nc->default_realm, __ATOMIC_RELEASE);
+	__atomic_store_n(&ra->conf.host_name, nc->host_name == nc->host ?
+	    ra->conf.host : nc->host_name, __ATOMIC_RELEASE);
+	__atomic_store_n(&ra->conf.scram_iterations, nc->scram_iterations,
+	    __ATOMIC_RELEASE);
+	ra->conf.io_timeout = nc->io_timeout;
+	ra->conf.exchange_timeout = nc->exchange_timeout;
+	ra->conf.max_connections = nc->max_connections;
+	if (nc->debug != ra->conf.debug)
+		log_info("reload: debug logging %s", nc->debug ? "on" :
+		    reload_verbose ? "stays on (-v)" : "off");
+	ra->conf.debug = nc->debug;
+	log_set_debug(reload_verbose, ra->conf.debug);
+	penalty_set(ra->penalty, nc->penalty_base_ms, nc->penalty_max_ms,
+	    nc->penalty_expire);
+	vcache_set_ttl(ra->cache, nc->cache_ttl);
+}
+
 int
 authd_reload(reload_done_fn *done, void *arg)
 {
@@ -66,8 +94,9 @@ authd_reload(reload_done_fn *done, void *arg)
 	char err[1024];
 	size_t i;
 
-	if (authd_check_conf_file("-c", reload_conffile, err, sizeof(err)) != SK_OK ||
-	    authd_conf_load(reload_conffile, &nc, err, sizeof(err)) != SK_OK) {
+	if (authd_check_conf_file("-c", reload_conffile, err, sizeof(err)) !=
+	    SK_OK || authd_conf_load(reload_conffile, &nc, err, sizeof(err)) !=
+	    SK_OK) {
 		log_error("reload: %s; the running configuration stays", err);
 		return SK_ERR_INVAL;
 	}
@@ -81,39 +110,18 @@ authd_reload(reload_done_fn *done, void *arg)
 		log_warn("reload: %s changed: restart authd to apply it", key);
 	reload_old[reload_nold++] = ra->conf.raw;
 	ra->conf.raw = nc.raw;
-	/*
-	 * Workers read these while we write them: atomic stores, and the old
-	 * strings stay allocated. nc's host name lives in nc: point at
-	 * authd's copy instead.
-	 */
-	__atomic_store_n(&ra->conf.default_realm, nc.default_realm == nc.host ?
-	    ra->conf.host : nc.default_realm, __ATOMIC_RELEASE);
-	__atomic_store_n(&ra->conf.host_name, nc.host_name == nc.host ?
-	    ra->conf.host : nc.host_name, __ATOMIC_RELEASE);
-	__atomic_store_n(&ra->conf.scram_iterations, nc.scram_iterations,
-	    __ATOMIC_RELEASE);
-	ra->conf.io_timeout = nc.io_timeout;
-	ra->conf.exchange_timeout = nc.exchange_timeout;
-	ra->conf.max_connections = nc.max_connections;
-	if (nc.debug != ra->conf.debug)
-		log_info("reload: debug logging %s", nc.debug ? "on" : reload_verbose ?
-		    "stays on (-v)" : "off");
-	ra->conf.debug = nc.debug;
-	log_set_debug(reload_verbose, ra->conf.debug);
-	penalty_set(ra->penalty, nc.penalty_base_ms, nc.penalty_max_ms,
-	    nc.penalty_expire);
-	vcache_set_ttl(ra->cache, nc.cache_ttl);
+	reload_apply(&nc);
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return SK_ERR_NOMEM;
 	j->done = done;
 	j->arg = arg;
-	if (pool_submit(ra->pool, reload_reopen_work, reload_reopen_done, j) != SK_OK) {
+	if (pool_submit(ra->pool, reload_reopen_work, reload_reopen_done, j) !=
+	    SK_OK) {
 		free(j);
 		return SK_ERR_NOMEM;
 	}
 	return SK_OK;
 }
-
 
 void
 authd_reload_init(struct authd *a, const char *conffile, int verbose)
