@@ -263,8 +263,9 @@ import_run(struct sp_ctx *sp, FILE *fp, const char *name, unsigned long records)
 	free(jobs);
 	sbuf_free(&line);
 	if (r == SK_OK && done != records) {
-		log_error("%s: the input changed while it was imported: %lu of "
-		    "%lu records were committed", name, done, records);
+		log_error("%s: the input changed while it was imported: %lu "
+		    "records were committed, %lu were validated", name, done,
+		    records);
 		return EXIT_IOERR;
 	}
 	if (r != SK_OK) {
@@ -305,7 +306,7 @@ sp_cmd_import(struct sp_ctx *sp, const char *file)
 			    "its password records keep plaintext as it was");
 			r = EXIT_USAGE;
 		} else
-			r = sp_online_import(sp, fp, name);
+			r = sp_online_import(sp, fp, name, records);
 	} else if ((r = sp_open(sp, 1)) == 0)
 		r = import_run(sp, fp, name, records);
 	import_close(fp);

@@ -214,68 +214,102 @@ sp_online_test(struct sp_ctx *sp, const char *user, const char *pass,
 	return t.ok ? 0 : EXIT_MISMATCH;
 }
 
+#define SP_PASSWORD_FIELD	"\tpassword\t"
+#define SP_PLAINTEXT_FIELD	"\tplaintext\t"
+
 /*
- * -i online: the whole input was validated already (import_validate);
- * records go to authd in chunks, each split by libsecret into requests of
- * one transaction each.
+ * One record line as authd gets it, in a new string (NULL: no memory).
+ * With -P, password records become plaintext ones: they keep plaintext.
+ */
+static char *
+sp_online_record(const struct sp_ctx *sp, const char *l, size_t len)
+{
+	const size_t pw = sizeof(SP_PASSWORD_FIELD) - 1,
+	    pt = sizeof(SP_PLAINTEXT_FIELD) - 1;
+	const char *tab = memchr(l, '\t', len);
+	size_t head;
+	char *rec;
+
+	if (sp->plain != SASLDB_PLAIN_YES || tab == NULL ||
+	    (size_t)(tab - l) + pw >= len || memcmp(tab, SP_PASSWORD_FIELD,
+	    pw) != 0)
+		return strndup(l, len);
+	head = (size_t)(tab - l);
+	if ((rec = malloc(len - pw + pt + 1)) == NULL)
+		return NULL;
+	memcpy(rec, l, head);
+	memcpy(rec + head, SP_PLAINTEXT_FIELD, pt);
+	memcpy(rec + head + pt, tab + pw, len - head - pw);
+	rec[len - pw + pt] = '\0';
+	return rec;
+}
+
+/*
+ * Reads up to SP_IMPORT_CHUNK records into recs; their number, and in *r
+ * SKSECRET_ERR_NOMEM when one could not be kept (the import then stops).
+ */
+static size_t
+sp_online_fill(const struct sp_ctx *sp, FILE *fp, struct sbuf *line,
+    char **recs, int *r)
+{
+	size_t n = 0;
+
+	while (n < SP_IMPORT_CHUNK && import_read_line(fp, line) == SK_OK) {
+		const char *l = (const char *)line->data;
+
+		if (line->len > 0 && l[line->len - 1] == '\r')
+			line->len--;
+		if (line->len == 0 || l[0] == '#')
+			continue;
+		if ((recs[n] = sp_online_record(sp, l, line->len)) == NULL) {
+			*r = SKSECRET_ERR_NOMEM;
+			break;
+		}
+		n++;
+	}
+	return n;
+}
+
+/* Wipes and frees n records. */
+static void
+sp_online_free(char **recs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		explicit_bzero(recs[i], strlen(recs[i]));
+		free(recs[i]);
+	}
+}
+
+/*
+ * -i online: the whole input was validated already (import_validate
+ * counted its records); records go to authd in chunks, each split by
+ * libsecret into requests of one transaction each.
  */
 int
-sp_online_import(struct sp_ctx *sp, FILE *fp, const char *name)
+sp_online_import(struct sp_ctx *sp, FILE *fp, const char *name,
+    unsigned long records)
 {
 	char **recs;
 	struct sbuf line;
-	size_t n = 0, i;
-	unsigned long done = 0, missing = 0, d, m;
-	int r = SKSECRET_OK, rr;
+	size_t n;
+	unsigned long done = 0, sent = 0, missing = 0, d, m;
+	int r = SKSECRET_OK;
 
 	if ((recs = calloc(SP_IMPORT_CHUNK, sizeof(*recs))) == NULL)
 		return EXIT_SOFTWARE;
 	sbuf_init(&line, IMPORT_LINE_MAX);
-	while (r == SKSECRET_OK) {
-		while (n < SP_IMPORT_CHUNK &&
-		    (rr = import_read_line(fp, &line)) == SK_OK) {
-			const char *l = (const char *)line.data;
-
-			if (line.len > 0 && l[line.len - 1] == '\r')
-				line.len--;
-			if (line.len == 0 || l[0] == '#')
-				continue;
-			/* -P: password records keep plaintext too */
-			if (sp->plain == SASLDB_PLAIN_YES) {
-				const char *tab = memchr(l, '\t', line.len);
-
-				if (tab != NULL && (size_t)(tab - l) + 10 <
-				    line.len && memcmp(tab, "\tpassword\t", 10) == 0) {
-					size_t head = (size_t)(tab - l);
-
-					if ((recs[n] = malloc(line.len + 2)) == NULL)
-						break;
-					memcpy(recs[n], l, head);
-					memcpy(recs[n] + head, "\tplaintext\t", 11);
-					memcpy(recs[n] + head + 11, tab + 10,
-					    line.len - head - 10);
-					recs[n][line.len + 1] = '\0';
-					n++;
-					continue;
-				}
-			}
-			if ((recs[n] = malloc(line.len + 1)) == NULL)
-				break;
-			memcpy(recs[n], l, line.len);
-			recs[n][line.len] = '\0';
-			n++;
+	while (r == SKSECRET_OK &&
+	    (n = sp_online_fill(sp, fp, &line, recs, &r)) > 0) {
+		if (r == SKSECRET_OK) {
+			r = sksecret_admin_import(sp->ad,
+			    (const char *const *)recs, n, &d, &m);
+			done += d;
+			missing += m;
+			sent += n;
 		}
-		if (n == 0)
-			break;
-		r = sksecret_admin_import(sp->ad, (const char *const *)recs, n, &d,
-		    &m);
-		done += d;
-		missing += m;
-		for (i = 0; i < n; i++) {
-			explicit_bzero(recs[i], strlen(recs[i]));
-			free(recs[i]);
-		}
-		n = 0;
+		sp_online_free(recs, n);
 	}
 	sbuf_free(&line);
 	free(recs);
@@ -284,6 +318,12 @@ sp_online_import(struct sp_ctx *sp, FILE *fp, const char *name)
 		    "before the failing request, which was rolled back", name,
 		    done);
 		return sp_online_fail(sp, name, r);
+	}
+	if (sent != records) {
+		log_error("%s: the input changed while it was imported: %lu "
+		    "records were committed, %lu were validated", name, done,
+		    records);
+		return EXIT_IOERR;
 	}
 	if (missing > 0)
 		log_warn("%s: %lu deletes named no existing user", name, missing);

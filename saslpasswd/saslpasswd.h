@@ -74,7 +74,9 @@ int sp_online_list(struct sp_ctx *sp, int with_props);
 int sp_online_show(struct sp_ctx *sp, const char *user);
 int sp_online_test(struct sp_ctx *sp, const char *user, const char *pass,
     size_t passlen);
-int sp_online_import(struct sp_ctx *sp, FILE *fp, const char *name);
+/* records: what import_validate counted; another count is an error. */
+int sp_online_import(struct sp_ctx *sp, FILE *fp, const char *name,
+    unsigned long records);
 /* Calls fn for each user name; -1 on failure. */
 int sp_online_users(struct sp_ctx *sp, int (*fn)(const char *, const char *,
     void *), void *arg);

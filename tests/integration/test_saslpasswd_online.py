@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,28 @@ def test_import_through_authd(authd, tmp_path):
     assert r.returncode == 65 and not tsa(authd, "erin", "erin-pw")
     r = online(authd, "-n", "-i", str(f))
     assert r.returncode != 0
+
+
+def test_import_refuses_input_that_changed_between_passes(authd, tmp_path):
+    """-i reads its input twice: to validate every line, then to send it.
+    Lines added in between were sent unvalidated and the import reported
+    success; now it fails, naming what was committed, as the offline
+    import does. strace holds the rewind between the passes for 2 s, and
+    the file grows meanwhile."""
+    f = tmp_path / "users"
+    f.write_text("ann\tpassword\tann-pw\n")
+    args = ["strace", "-o", "/dev/null", "-P", str(f),
+            "-e", "inject=lseek:delay_exit=2000000",
+            SASLPASSWD, "-S", str(authd.admin), "-u", REALM, "-i", str(f)]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    time.sleep(1)
+    with open(f, "a") as fp:
+        fp.write("bob\tpassword\tbob-pw\n")
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 74, err
+    assert "the input changed while it was imported" in err, err
+    assert "2 records were committed, 1 were validated" in err, err
 
 
 def test_shell_through_authd(authd):
