@@ -271,7 +271,8 @@ admin_cmd_job(struct lconn *c, const struct line_fields *lf,
 
 /*
  * A request the table refuses after VERSION: FAIL for its id, and the
- * connection goes on; the log names the command (sanitised) and the rule.
+ * connection goes on; the log names the command, if the table knows it,
+ * and the rule.
  */
 static int
 admin_refuse(struct lconn *c, unsigned long id, const char *cmd,
@@ -280,8 +281,9 @@ admin_refuse(struct lconn *c, unsigned long id, const char *cmd,
 	char safe[LOG_SAFE_MAX];
 
 	log_debug("admin: pid %ld uid %u: request id=%lu %s refused: %s",
-	    (long)c->peer.pid, (unsigned)c->peer.uid, id,
-	    log_sanitize(cmd, strlen(cmd), safe, sizeof(safe)), why);
+	    (long)c->peer.pid, (unsigned)c->peer.uid, id, cmd == NULL ?
+	    "(unknown)" : log_sanitize(cmd, strlen(cmd), safe, sizeof(safe)),
+	    why);
 	c->a->stats.admin_fail++;
 	admin_fail(c, id, ADMIN_FAIL_INVALID, why);
 	return 0;
@@ -321,6 +323,9 @@ admin_line(struct lconn *c, char *line, size_t len)
 	else
 		why = verb_check(&admin_cmds[k].rule, k, ac->state, &ac->seen,
 		    lf.n - 1);
+	/* a name not in the table may be a stray piece of a password */
+	if (k == ADMIN_NCMDS)
+		cmd = NULL;
 	if (why == NULL)
 		r = admin_cmds[k].fn(c, &lf, id, admin_cmds[k].op);
 	else if (!fatal)

@@ -208,8 +208,9 @@ auth_line(struct lconn *c, char *line, size_t len)
 		why = VERB_BAD_ARGS;
 	if (r == 0 && auth_cmds[k].next != 0)
 		ac->state = auth_cmds[k].next;
+	/* a name not in the table may be a stray piece of a secret */
 	if (r == -1)
-		r = lconn_proto_error(c, cmd, why);
+		r = lconn_proto_error(c, k < AUTH_NCMDS ? cmd : NULL, why);
 	explicit_bzero(line, len);
 	return r;
 }

@@ -160,6 +160,40 @@ def test_cpid_once_and_before_auth(authd):
     assert "protocol error: CPID: invalid arguments" in log
 
 
+def test_protocol_errors_never_log_an_unknown_name(tmp_path):
+    """A line broken inside a field (an LF in a password) puts the rest of
+    the field where a command name goes. authd names a command it knows in
+    its protocol-error line, never an unknown one: it may be a piece of a
+    secret. Both sockets, with debug logging on, so that the admin
+    socket's refusal line is written too."""
+    base = tmp_path / "authd"
+    base.mkdir(mode=0o700)
+    authd = Authd(base, debug="yes")
+    authd.start()
+    c = AuthClient(authd.auth)
+    c.send("cret-tail\tmore")
+    assert c.line() is None
+    a = LineClient(authd.admin)
+    a.send("VERSION\t1\t0")
+    assert a.line() == ["VERSION", "1", "0"]
+    a.send("SETPASS\t1\tbob\tcorrect horse")     # a password cut at an LF
+    a.send("battery staple")
+    while a.line() is not None:
+        pass
+    a = LineClient(authd.admin)
+    a.send("VERSION\t1\t0")
+    assert a.line() == ["VERSION", "1", "0"]
+    a.send("staple2\t7")                 # an id: refused, not fatal
+    assert a.line()[:2] == ["FAIL", "7"]
+    a.close()
+    log = authd.logtext()
+    assert "protocol error: unknown command; disconnected" in log, log
+    assert "request id=7 (unknown) refused: unknown command" in log, log
+    for piece in ("cret-tail", "battery", "staple"):
+        assert piece not in log, log
+    authd.stop()
+
+
 def test_mech_list_grammar(tmp_path):
     """mech_list's names are apart by spaces, tabs, commas or slashes, in
     any case, each offered once in its order: libsasl2, which splits at
