@@ -105,8 +105,10 @@ authd_reload(reload_done_fn *done, void *arg)
 		authd_conf_free(&nc);
 		return SK_ERR_LIMIT;
 	}
-	for (i = 0; (key = conf_next_restart_change(ra->conf.raw, nc.raw,
-	    authd_conf_keys, authd_conf_nkeys, &i)) != NULL;)
+	/* against the first file: the running values of these are its own */
+	for (i = 0; (key = conf_next_restart_change(reload_nold > 0 ?
+	    reload_old[0] : ra->conf.raw, nc.raw, authd_conf_keys,
+	    authd_conf_nkeys, &i)) != NULL;)
 		log_warn("reload: %s changed: restart authd to apply it", key);
 	reload_old[reload_nold++] = ra->conf.raw;
 	ra->conf.raw = nc.raw;

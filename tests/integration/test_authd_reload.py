@@ -45,6 +45,19 @@ def test_restart_only_keys_are_named(authd):  # noqa: F811
     assert len(said) == 2, said
 
 
+def test_restart_warning_holds_until_the_restart(authd):  # noqa: F811
+    """The running value of a restart-only key is the first file's: each
+    reload that still differs from it says so again (a second reload was
+    compared with the first reload's file, and said nothing)."""
+    a = authd
+    a.keys["mech_list"] = "PLAIN"
+    a.write_conf()
+    sighup(a)
+    sighup(a)
+    said = [ln for ln in warnings(a) if "mech_list" in ln]
+    assert len(said) == 2, a.logtext()
+
+
 def test_unchanged_file_warns_of_nothing(authd):  # noqa: F811
     a = authd
     sighup(a)
