@@ -12,6 +12,7 @@
 
 #include "authd.h"
 #include "err.h"
+#include "mech.h"
 #include "scram.h"
 
 /* A group name or number, into the entry's gid_t. */
@@ -35,6 +36,23 @@ conf_group(const struct conf_key *k, const char *v, void *out, char *err,
 		return SK_OK;
 	}
 	*gid = gr->gr_gid;
+	return SK_OK;
+}
+
+/*
+ * mech_list, checked in mech.h's one grammar as smtpd's lists are; kept
+ * as written (authsasl.c intersects it with what libsasl2 has).
+ */
+static int
+conf_mech_list(const struct conf_key *k, const char *v, void *conf,
+    char *err, size_t errlen)
+{
+	char scratch[sizeof(((struct authd *)0)->sasl_mechs)];
+
+	if (mech_list_conf(k->name, v, scratch, sizeof(scratch), err, errlen) !=
+	    SK_OK)
+		return SK_ERR_FORMAT;
+	((struct authd_conf *)conf)->mech_list = v;
 	return SK_OK;
 }
 
@@ -102,8 +120,8 @@ const struct conf_key authd_conf_keys[] = {
 	    CONF_RESTART, NULL },
 	{ "auth_socket_group", CONF_CUSTOM, F(auth_gid), 0, 0, "root",
 	    CONF_RESTART, conf_group },
-	{ "mech_list", CONF_STR, F(mech_list), 0, 0, AUTHD_DEFAULT_MECHS,
-	    CONF_RESTART, NULL },
+	{ "mech_list", CONF_CUSTOM, F(mech_list), 0, 0, AUTHD_DEFAULT_MECHS,
+	    CONF_RESTART, conf_mech_list },
 	{ "install_key", CONF_PATH, F(install_key), 0, 0, AUTHD_DEFAULT_KEY,
 	    CONF_EMPTY_DEF | CONF_RESTART, NULL },
 	{ "passdb", CONF_CUSTOM, F(passdb), 0, 0, "sasldb", CONF_RESTART,

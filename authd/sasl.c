@@ -334,8 +334,8 @@ authsasl_mech_put(char *out, size_t outsz, size_t *used, const char *name,
 
 /*
  * mech_list in the one grammar of mech.h (names apart by spaces, tabs,
- * commas or slashes), for libsasl2, which splits at spaces only. What is
- * not a mechanism name is left out: libsasl2 would not have it either.
+ * commas or slashes), for libsasl2, which splits at spaces only. The
+ * configuration refused a list with anything but names (config.c).
  */
 static int
 authsasl_mech_list(const char *conf, char *out, size_t outsz)

@@ -1,11 +1,14 @@
 /*
  * mech.c: SASL mechanism names and lists (mech.h). Pure string work: it
- * never allocates, and never reads past the NUL or the length it is given.
+ * never allocates, never logs, and never reads past the NUL or the length
+ * it is given.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "err.h"
 #include "mech.h"
 
 int
@@ -113,4 +116,16 @@ mech_list_norm(const char *in, size_t n, char *out, size_t outsz,
 			return -1;
 		}
 	}
+}
+
+int
+mech_list_conf(const char *key, const char *v, char *out, size_t outsz,
+    char *err, size_t errlen)
+{
+	if (mech_list_norm(v, strlen(v), out, outsz, NULL) == 0)
+		return SK_OK;
+	snprintf(err, errlen, "%s: \"%s\": want mechanism names (letters, "
+	    "digits, - and _, at most %d each), separated by spaces, tabs, "
+	    "commas or slashes", key, v, MECH_NAME_MAX);
+	return SK_ERR_FORMAT;
 }

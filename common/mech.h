@@ -34,5 +34,11 @@ int mech_list_has(const char *list, const char *mech, size_t n, char *canon);
  */
 int mech_list_norm(const char *in, size_t n, char *out, size_t outsz,
     const char **bad);
+/*
+ * mech_list_norm on the value v of configuration key key: SK_OK, or
+ * SK_ERR_FORMAT with a message in err that names the key and the rule.
+ */
+int mech_list_conf(const char *key, const char *v, char *out, size_t outsz,
+    char *err, size_t errlen);
 
 #endif

@@ -83,13 +83,7 @@ smtpd_conf_mechs(const struct conf_key *k, const char *v, void *conf,
 	if (v == NULL)
 		v = "";
 	out[0] = '\0';
-	if (mech_list_norm(v, strlen(v), out, k->size, NULL) == -1) {
-		snprintf(err, errlen, "%s: \"%s\": want mechanism names "
-		    "(letters, digits, - and _, at most 20 each), separated by "
-		    "spaces, tabs, commas or slashes", k->name, v);
-		return SK_ERR_FORMAT;
-	}
-	return SK_OK;
+	return mech_list_conf(k->name, v, out, k->size, err, errlen);
 }
 
 /* trusted_mechs: unset, what the listener offers (trusted_set 0). */

@@ -72,6 +72,17 @@ def garbage(path, n=8192):
 
 # authd
 
+def test_authd_mech_list_in_the_one_grammar(base):
+    """mech_list is checked as smtpd's mechanism lists are: what is not a
+    mechanism name stops authd with the rule (it was dropped silently)."""
+    a = Authd(base / "a", mech_list="PLAIN;LOGIN SCRAM-SHA-256")
+    (base / "a").mkdir(mode=0o700)
+    status, err = authd_fails(a)
+    assert status == 78, err
+    assert 'mech_list: "PLAIN;LOGIN SCRAM-SHA-256": want mechanism names' \
+        in last_line(err, "authd"), err
+
+
 def test_authd_install_key_missing_dir(base):
     """The tester's case: install_key's directory does not exist. The
     message names the key, the file, the directory and the command that
