@@ -9,7 +9,8 @@
  *  - tx.c: the mail transaction's envelope, MAIL and RCPT;
  *  - msg.c: the message after DATA or BDAT, and its handoff.
  * All of it runs on the event loop's thread, but the handoff's wait
- * (msg.c), which reads only its session's transaction.
+ * (msg.c), which reads only its session's transaction and the two
+ * restart-only keys maildir and sendmail_command.
  */
 #ifndef SMTPD_SESSION_H
 #define SMTPD_SESSION_H
@@ -116,7 +117,8 @@ int input_take(struct evbuffer *in, size_t n, struct sbuf *out);
 /*
  * The next line of in, its CRLF or LF removed, into line (a wiping
  * buffer; NUL-terminated, the NUL not counted): 1; 0 when no whole line
- * is in yet; -1, nothing taken, when it is longer than line's bound.
+ * is in yet; -1, nothing taken, when it is longer than line's bound;
+ * -2 when no memory was left for it (the line is gone, wiped).
  */
 int input_line(struct evbuffer *in, struct sbuf *line);
 

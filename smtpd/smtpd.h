@@ -123,7 +123,8 @@ struct smtpd {
 	struct pool *pool;
 	struct ssl_ctx_st *tls;		/* SSL_CTX (tls.c); NULL when no
 					   listener uses TLS */
-	struct sender_map senders;	/* sender_login_map, read at start */
+	struct sender_map senders;	/* sender_login_map, read at start
+					   and again by each reload */
 	struct authc auth[SMTPD_AUTH_CONNS_MAX];	/* shared by all sessions */
 	unsigned nauth, auth_next;	/* in use; the next for an exchange */
 	struct {			/* authd's last handshake, kept while */
