@@ -143,6 +143,14 @@ admin_stats_mechs(struct sbuf *b, const struct authd_stats *s)
 	return r;
 }
 
+/* Debug: a request that is not a store job (those log in admin_job.c). */
+static void
+admin_debug_request(const struct lconn *c, unsigned long id, const char *cmd)
+{
+	log_debug("admin: pid %ld uid %u: request id=%lu %s",
+	    (long)c->peer.pid, (unsigned)c->peer.uid, id, cmd);
+}
+
 /* STATS needs no store work: answered at once. */
 static int
 admin_cmd_stats(struct lconn *c, const struct line_fields *lf,
@@ -172,6 +180,7 @@ admin_cmd_stats(struct lconn *c, const struct line_fields *lf,
 
 	(void)lf;
 	(void)op;
+	admin_debug_request(c, id, ADMIN_CMD_STATS);
 	vcache_stats(c->a->cache, &cache[0], &cache[1], &cache[2]);
 	sbuf_init(&b, ADMIN_PROTO_LINE_MAX);
 	r = line_put_cmd(&b, ADMIN_CMD_OK) == SK_OK &&
@@ -222,6 +231,7 @@ admin_cmd_reload(struct lconn *c, const struct line_fields *lf,
 
 	(void)lf;
 	(void)op;
+	admin_debug_request(c, id, ADMIN_CMD_RELOAD);
 	if ((rl = malloc(sizeof(*rl))) == NULL) {
 		admin_fail(c, id, ADMIN_FAIL_TEMP, sk_strerror(SK_ERR_NOMEM));
 		return 0;

@@ -80,6 +80,7 @@ def exchanges(a):
     assert r.returncode == 0 and "OK" in r.stdout, r.stdout
     adm = AdminClient(a.admin)
     assert adm.request("SETPASS", "bob", NEW_PW)[1][:2] == ["OK", "1"]
+    assert adm.request("STATS")[1][:2] == ["OK", "2"]
     adm.close()
 
 
@@ -140,6 +141,8 @@ def test_authd_debug_key(tmp_path):
     assert re.search(r"id=1 held back \d+ ms by the penalty of "
                      r"rip=192\.0\.2\.99", text), text
     assert "debug: debug logging on (debug: yes)" in text
+    assert re.search(r"admin: pid \d+ uid 0: request id=2 STATS$", text,
+                     re.M), text
     assert_log_clean(text)
     for pw in (ALICE_PW, PAT_PW, WRONG_PW, NEW_PW):
         assert pw not in text
