@@ -156,6 +156,10 @@ $(B)/tests/test_senders $(BA)/tests/test_senders: smtpd/senders.c
 $(B)/tests/test_handoff $(BA)/tests/test_handoff: smtpd/handoff.c
 $(B)/tests/test_privdrop $(BA)/tests/test_privdrop: smtpd/privdrop.c
 
+# the seal tests share their fixture
+$(B)/tests/test_seal $(BA)/tests/test_seal $(B)/tests/test_seal_keys \
+	$(BA)/tests/test_seal_keys: tests/unit/seal_unit.h
+
 # the smtpd targets include the file they fuzz
 $(BF)/fuzz_smtpd_conf: smtpd/config.c
 $(BF)/fuzz_smtpd_conf: FUZZ_WITH = smtpd/conflists.c
