@@ -24,12 +24,11 @@ struct sealkey {
 	unsigned char key[SEAL_KEY_LEN];
 };
 
-/* mlock'ed when the system lets us, wiped whole on free */
+/* in pages of its own, mlock'ed when the system lets us, wiped on free */
 struct sealkeys {
 	struct sealkey keys[SEAL_KEYS_MAX];	/* keys[0] seals */
 	size_t n;
 	EVP_CIPHER *cipher[SEAL_ALGS];	/* fetched once; NULL if missing */
-	int locked;			/* the mlock holds */
 	char path[PATH_MAX];
 	char name[SAFEFILE_KEYMSG_MAX];	/* config key, "" for none */
 };

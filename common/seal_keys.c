@@ -1,25 +1,19 @@
 /*
- * seal_keys.c: the key set: loading the key file (made on request when
- * missing), parsing it, and the two rotation steps (seal.h).
+ * seal_keys.c: the key set in memory: its own pages (locked when the
+ * system lets us, left out of core dumps), lookups by id, and parsing the
+ * key file's text (seal.h; the file itself is seal_file.c's).
  * Must never put a key byte, or a field of the file that could be one,
  * into a message, and never leave key bytes in memory it frees.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
-
-#include <openssl/rand.h>
 
 #include "b64.h"
 #include "err.h"
 #include "line.h"
 #include "safefile.h"
-#include "sbuf.h"
 #include "seal.h"
 #include "seal_impl.h"
 
@@ -35,9 +29,12 @@ sealkeys_new(const char *path, const char *key, struct sealkeys **k_r)
 	*k_r = NULL;
 	if (strlen(path) >= sizeof(k->path))
 		return SK_ERR_LIMIT;
-	if ((k = calloc(1, sizeof(*k))) == NULL)
+	/* pages of its own: mlock and MADV_DONTDUMP touch no other data */
+	if ((k = mmap(NULL, sizeof(*k), PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
 		return SK_ERR_NOMEM;
-	k->locked = mlock(k, sizeof(*k)) == 0;
+	(void)mlock(k, sizeof(*k));
+	(void)madvise(k, sizeof(*k), MADV_DONTDUMP);
 	snprintf(k->path, sizeof(k->path), "%s", path);
 	snprintf(k->name, sizeof(k->name), "%s", key ? key : "");
 	for (i = 0; i < SEAL_ALGS; i++)
@@ -57,9 +54,7 @@ sealkeys_free(struct sealkeys *k)
 	for (i = 0; i < SEAL_ALGS; i++)
 		EVP_CIPHER_free(k->cipher[i]);
 	explicit_bzero(k, sizeof(*k));
-	if (k->locked)
-		munlock(k, sizeof(*k));
-	free(k);
+	munmap(k, sizeof(*k));	/* unlocks too */
 }
 
 const struct sealkey *
