@@ -24,9 +24,12 @@ struct sealkey {
 	unsigned char key[SEAL_KEY_LEN];
 };
 
-/* in pages of its own, mlock'ed when the system lets us, wiped on free */
+#define SEAL_KEYS_BYTES	(SEAL_KEYS_MAX * sizeof(struct sealkey))
+
 struct sealkeys {
-	struct sealkey keys[SEAL_KEYS_MAX];	/* keys[0] seals */
+	/* SEAL_KEYS_MAX in pages of their own, mlock'ed when the system
+	 * lets us, wiped on free; keys[0] seals */
+	struct sealkey *keys;
 	size_t n;
 	EVP_CIPHER *cipher[SEAL_ALGS];	/* fetched once; NULL if missing */
 	char path[PATH_MAX];

@@ -7,6 +7,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -29,12 +30,16 @@ sealkeys_new(const char *path, const char *key, struct sealkeys **k_r)
 	*k_r = NULL;
 	if (strlen(path) >= sizeof(k->path))
 		return SK_ERR_LIMIT;
-	/* pages of its own: mlock and MADV_DONTDUMP touch no other data */
-	if ((k = mmap(NULL, sizeof(*k), PROT_READ | PROT_WRITE, MAP_PRIVATE |
-	    MAP_ANONYMOUS, -1, 0)) == MAP_FAILED)
+	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return SK_ERR_NOMEM;
-	(void)mlock(k, sizeof(*k));
-	(void)madvise(k, sizeof(*k), MADV_DONTDUMP);
+	/* pages of their own: mlock and MADV_DONTDUMP touch no other data */
+	if ((k->keys = mmap(NULL, SEAL_KEYS_BYTES, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
+		free(k);
+		return SK_ERR_NOMEM;
+	}
+	(void)mlock(k->keys, SEAL_KEYS_BYTES);
+	(void)madvise(k->keys, SEAL_KEYS_BYTES, MADV_DONTDUMP);
 	snprintf(k->path, sizeof(k->path), "%s", path);
 	snprintf(k->name, sizeof(k->name), "%s", key ? key : "");
 	for (i = 0; i < SEAL_ALGS; i++)
@@ -53,8 +58,9 @@ sealkeys_free(struct sealkeys *k)
 		return;
 	for (i = 0; i < SEAL_ALGS; i++)
 		EVP_CIPHER_free(k->cipher[i]);
-	explicit_bzero(k, sizeof(*k));
-	munmap(k, sizeof(*k));	/* unlocks too */
+	explicit_bzero(k->keys, SEAL_KEYS_BYTES);
+	munmap(k->keys, SEAL_KEYS_BYTES);	/* unlocks too */
+	free(k);
 }
 
 const struct sealkey *
@@ -201,7 +207,7 @@ sealkeys_parse(struct sealkeys *k, const char *text, size_t len, char *err,
 	size_t n;
 	int r;
 
-	explicit_bzero(k->keys, sizeof(k->keys));
+	explicit_bzero(k->keys, SEAL_KEYS_BYTES);
 	k->n = 0;
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
