@@ -17,7 +17,9 @@
  * Ids are positive 32-bit integers, each listed once; the first line's key
  * seals, any listed key unseals. The file is rewritten whole (temp file in
  * the same directory, fsync, rename, directory fsync), so its comments are
- * the ones this module writes.
+ * the ones this module writes. A crash while writing can leave a temp file
+ * PATH.tmp-HEX (0600) beside it, which may be removed. A new file is put in
+ * place with link, so a file made meanwhile is never replaced.
  *
  * Rotating the key (authd's admin "rekey"):
  *	1. sealkeys_add: a fresh key, id max+1, becomes current; the file

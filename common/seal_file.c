@@ -148,10 +148,12 @@ sealkeys_write(const struct sealkeys *k, const struct sealkey *first,
     const struct sealkey *rest, size_t nrest, int create, char *err,
     size_t errlen)
 {
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], head[SEAL_HEAD_LEN];
 	struct sbuf text;
 	int r, e;
 
+	if (errlen > 0)
+		err[0] = '\0';
 	sbuf_init(&text, SEAL_FILE_MAX);
 	if ((r = seal_file_text(first, rest, nrest, &text)) != SK_OK ||
 	    (r = seal_file_temp(k, &text, tmp, sizeof(tmp), err,
@@ -171,6 +173,9 @@ sealkeys_write(const struct sealkeys *k, const struct sealkey *first,
 		r = seal_file_failed(k, "sync its directory", errno, err,
 		    errlen);
 done:
+	if (r != SK_OK && errlen > 0 && err[0] == '\0')
+		snprintf(err, errlen, "%s: cannot write: %s", sealkeys_head(k,
+		    head, sizeof(head)), sk_strerror(r));
 	sbuf_free(&text);
 	return r;
 }
