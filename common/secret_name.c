@@ -101,7 +101,12 @@ name_host_ok(const char *p, size_t n)
 static int
 name_numeric(const char *p, size_t n)
 {
-	return strspn(p, "0123456789.") >= n;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((p[i] < '0' || p[i] > '9') && p[i] != '.')
+			return 0;
+	return 1;
 }
 
 /* 1 when the n bytes at p are a dotted-quad IPv4 address. */
