@@ -21,28 +21,24 @@ static void
 fill(struct secret_fields *f, const char *name, const char *u, const char *i,
     const char *p, const char *r, const char *m)
 {
+	const char *src[] = { u, i, r, m };
+	char *dst[] = { f->authzid, f->authid, f->realm, f->mechs };
+	static const unsigned bit[] = { SECRET_F_U, SECRET_F_I, SECRET_F_R,
+	    SECRET_F_M };
+	size_t k;
+
 	secret_fields_clear(f);
 	strcpy(f->name, name);
-	if (u != NULL) {
-		strcpy(f->authzid, u);
-		f->set |= SECRET_F_U;
-	}
-	if (i != NULL) {
-		strcpy(f->authid, i);
-		f->set |= SECRET_F_I;
+	for (k = 0; k < 4; k++) {
+		if (src[k] == NULL)
+			continue;
+		strcpy(dst[k], src[k]);
+		f->set |= bit[k];
 	}
 	if (p != NULL) {
 		assert_int_equal(sbuf_put_str(&f->pass, p), SK_OK);
 		assert_int_equal(sbuf_terminate(&f->pass), SK_OK);
 		f->set |= SECRET_F_P;
-	}
-	if (r != NULL) {
-		strcpy(f->realm, r);
-		f->set |= SECRET_F_R;
-	}
-	if (m != NULL) {
-		strcpy(f->mechs, m);
-		f->set |= SECRET_F_M;
 	}
 }
 
@@ -106,10 +102,19 @@ test_format_authinfo(void **state)
 	secret_fields_clear(&f);
 }
 
+static const struct {
+	const char *user, *pass;
+} refused[] = {
+	{ "u", "p\nw" }, { "u", "pw " }, { "u", "pw\r" }, { "u:v", "pw" },
+	{ " u", "pw" }, { "u\nv", "pw" }, { "u", NULL }, { NULL, "pw" },
+	{ "u", "" },
+};
+
 static void
 test_format_sasl_passwd(void **state)
 {
 	struct secret_fields f;
+	size_t k;
 
 	(void)state;
 	secret_fields_init(&f);
@@ -120,25 +125,12 @@ test_format_sasl_passwd(void **state)
 	    "[smtp.example.com]:587\tuser: pa:ss word");
 	fill(&f, "h", "root", NULL, "pw", NULL, NULL);
 	assert_fmt(sasl_passwd_format_value, &f, "root:pw");
-	/* what postmap would split, trim or break */
-	fill(&f, "h", NULL, "u", "p\nw", NULL, NULL);
-	assert_fmt(sasl_passwd_format_value, &f, NULL);
-	fill(&f, "h", NULL, "u", "pw ", NULL, NULL);
-	assert_fmt(sasl_passwd_format_value, &f, NULL);
-	fill(&f, "h", NULL, "u", "pw\r", NULL, NULL);
-	assert_fmt(sasl_passwd_format_value, &f, NULL);
-	fill(&f, "h", NULL, "u:v", "pw", NULL, NULL);
-	assert_fmt(sasl_passwd_format_value, &f, NULL);
-	fill(&f, "h", NULL, " u", "pw", NULL, NULL);
-	assert_fmt(sasl_passwd_format_value, &f, NULL);
-	fill(&f, "h", NULL, "u\nv", "pw", NULL, NULL);
-	assert_fmt(sasl_passwd_format_value, &f, NULL);
-	fill(&f, "h", NULL, "u", NULL, NULL, NULL);
-	assert_fmt(sasl_passwd_format_value, &f, NULL);
-	fill(&f, "h", NULL, NULL, "pw", NULL, NULL);
-	assert_fmt(sasl_passwd_format_value, &f, NULL);
-	fill(&f, "h", NULL, "u", "", NULL, NULL);
-	assert_fmt(sasl_passwd_format_value, &f, NULL);
+	/* what postmap would split, trim or break (NULL: not set) */
+	for (k = 0; k < sizeof(refused) / sizeof(refused[0]); k++) {
+		fill(&f, "h", NULL, refused[k].user, refused[k].pass, NULL,
+		    NULL);
+		assert_fmt(sasl_passwd_format_value, &f, NULL);
+	}
 	fill(&f, "not canonical", NULL, "u", "pw", NULL, NULL);
 	assert_fmt(sasl_passwd_format_line, &f, NULL);
 	secret_fields_clear(&f);

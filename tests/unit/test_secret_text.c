@@ -122,11 +122,48 @@ test_reader_long(void **state)
 	secret_reader_free(&rd);
 }
 
+typedef int parse_fn(const char *, size_t, struct secret_fields *, char *,
+    size_t);
+
+/* A line that breaks a rule, and what its message must say. */
+struct bad_line {
+	const char *line, *msg;
+};
+
 /* Parses the C string s as authinfo; the result, err filled. */
 static int
 ai(const char *s, struct secret_fields *f, char *err, size_t errlen)
 {
 	return authinfo_parse_line(s, strlen(s), f, err, errlen);
+}
+
+/*
+ * Parses each bad line: SK_ERR_FORMAT, a message that says msg and never
+ * the password, and f left empty.
+ */
+static void
+check_bad_lines(parse_fn *parse, const struct bad_line *bad, size_t n)
+{
+	struct secret_fields f;
+	char err[256];
+	size_t i;
+
+	secret_fields_init(&f);
+	for (i = 0; i < n; i++) {
+		err[0] = '\0';
+		if (parse(bad[i].line, strlen(bad[i].line), &f, err,
+		    sizeof(err)) != SK_ERR_FORMAT)
+			fail_msg("accepted: %s", bad[i].line);
+		if (strstr(err, bad[i].msg) == NULL)
+			fail_msg("%s: message \"%s\" lacks \"%s\"",
+			    bad[i].line, err, bad[i].msg);
+		assert_null(strstr(err, PW));
+		assert_null(strstr(err, "czNj"));	/* PW in base64 */
+		assert_int_equal(f.set, 0);
+		assert_int_equal(f.pass.len, 0);
+		assert_string_equal(f.name, "");
+	}
+	secret_fields_clear(&f);
 }
 
 static void
@@ -193,9 +230,7 @@ test_authinfo_skip(void **state)
 	secret_fields_clear(&f);
 }
 
-static const struct {
-	const char *line, *msg;
-} ai_bad[] = {
+static const struct bad_line ai_bad[] = {
 	{ " AuthInfo:h \"I:u\" \"P:" PW "\"", "white space" },
 	{ "Auth:h \"I:u\" \"P:" PW "\"", "does not start with AuthInfo:" },
 	{ "h \"I:u\" \"P:" PW "\"", "does not start with AuthInfo:" },
@@ -232,23 +267,11 @@ test_authinfo_bad(void **state)
 {
 	struct secret_fields f;
 	char err[256];
-	size_t i;
 
 	(void)state;
+	check_bad_lines(authinfo_parse_line, ai_bad,
+	    sizeof(ai_bad) / sizeof(ai_bad[0]));
 	secret_fields_init(&f);
-	for (i = 0; i < sizeof(ai_bad) / sizeof(ai_bad[0]); i++) {
-		err[0] = '\0';
-		if (ai(ai_bad[i].line, &f, err, sizeof(err)) != SK_ERR_FORMAT)
-			fail_msg("accepted: %s", ai_bad[i].line);
-		if (strstr(err, ai_bad[i].msg) == NULL)
-			fail_msg("%s: message \"%s\" lacks \"%s\"",
-			    ai_bad[i].line, err, ai_bad[i].msg);
-		assert_null(strstr(err, PW));
-		assert_null(strstr(err, "czNj"));
-		assert_int_equal(f.set, 0);
-		assert_int_equal(f.pass.len, 0);
-		assert_string_equal(f.name, "");
-	}
 	assert_int_equal(authinfo_parse_line("AuthInfo:h \"I:u\0\" \"P:p\"",
 	    23, &f, err, sizeof(err)), SK_ERR_FORMAT);
 	assert_non_null(strstr(err, "NUL"));
@@ -324,9 +347,7 @@ test_sasl_passwd_ok(void **state)
 	secret_fields_clear(&f);
 }
 
-static const struct {
-	const char *line, *msg;
-} sp_bad[] = {
+static const struct bad_line sp_bad[] = {
 	{ " h u:" PW, "white space" },
 	{ "user@example.com u:" PW, "sender-dependent keys" },
 	{ "@example.com u:" PW, "sender-dependent keys" },
@@ -345,20 +366,11 @@ test_sasl_passwd_bad(void **state)
 {
 	struct secret_fields f;
 	char err[256], line[SECRET_LINE_MAX];
-	size_t i;
 
 	(void)state;
+	check_bad_lines(sasl_passwd_parse_line, sp_bad,
+	    sizeof(sp_bad) / sizeof(sp_bad[0]));
 	secret_fields_init(&f);
-	for (i = 0; i < sizeof(sp_bad) / sizeof(sp_bad[0]); i++) {
-		err[0] = '\0';
-		if (sp(sp_bad[i].line, &f, err, sizeof(err)) != SK_ERR_FORMAT)
-			fail_msg("accepted: %s", sp_bad[i].line);
-		if (strstr(err, sp_bad[i].msg) == NULL)
-			fail_msg("%s: message \"%s\" lacks \"%s\"",
-			    sp_bad[i].line, err, sp_bad[i].msg);
-		assert_null(strstr(err, PW));
-		assert_int_equal(f.set, 0);
-	}
 	assert_int_equal(sasl_passwd_parse_line("h u:p\0w", 7, &f, err,
 	    sizeof(err)), SK_ERR_FORMAT);
 	assert_non_null(strstr(err, "NUL"));
