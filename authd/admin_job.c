@@ -101,6 +101,9 @@ admin_work(void *arg)
 	case OP_IMPORT:
 		j->r = admin_import(j);
 		break;
+	default:			/* the secret store's: admin_secret.c */
+		j->r = SK_ERR_INVAL;
+		break;
 	}
 	/* after a write commits, no cached check may outlive it */
 	if (j->op != OP_SHOW && j->op != OP_LIST)

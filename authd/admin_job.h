@@ -15,7 +15,9 @@
 #include "line.h"
 
 enum admin_op {
-	OP_SETPASS, OP_DELETE, OP_DISABLE, OP_ENABLE, OP_SHOW, OP_LIST, OP_IMPORT
+	OP_SETPASS, OP_DELETE, OP_DISABLE, OP_ENABLE, OP_SHOW, OP_LIST, OP_IMPORT,
+	OP_SECRET_ADD, OP_SECRET_CHANGE, OP_SECRET_SET, OP_SECRET_DELETE, OP_SECRET_GRANT, OP_SECRET_LIST,
+	OP_SECRET_EXPORT, OP_SECRET_REKEY
 };
 
 /* One record of an IMPORT request, with its verifiers. */
@@ -68,6 +70,11 @@ void admin_job_debug(struct lconn *c, unsigned long id, const char *name,
 /* Worker thread: the store work; loop thread: the reply, and the slot back. */
 void admin_work(void *arg);
 void admin_done(void *arg);
+
+/* The secret store's commands (admin_secret.c), on the worker pool. */
+int admin_cmd_secret(struct lconn *c, const struct line_fields *lf,
+    unsigned long id, enum admin_op op);
+const char *admin_secret_op_name(enum admin_op op);
 
 /*
  * LIST's streaming (admin_list.c): the loop thread sends a chunk that the

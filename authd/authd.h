@@ -56,6 +56,11 @@ struct authd_conf {
 	unsigned pam_workers;		/* threads a PAM wait may add */
 	unsigned cache_ttl;		/* seconds; 0: no cache */
 	unsigned cache_size;		/* entries */
+	const char *secrets_path;	/* NULL: no secret store */
+	const char *secrets_key;	/* its key file */
+	int secrets_cipher;		/* enum seal_alg of a new key */
+	const char *secrets_socket;	/* the socketmap; NULL: off */
+	mode_t secrets_mode;
 	int debug;			/* debug logging; follows a reload */
 	struct conf *raw;
 	char host[256];			/* default realm when unset */
@@ -120,6 +125,7 @@ struct authd {
 	struct event_base *base;
 	struct pool *pool;
 	struct sasldb *db;
+	struct secrets *secrets;	/* NULL: secrets_path is off */
 	unsigned nconns;		/* open client connections */
 	int stopping;
 	struct authd_stats stats;
@@ -127,6 +133,7 @@ struct authd {
 	struct penalty *penalty;
 	struct lconn *lconns;		/* open auth and admin connections */
 	struct mux_conn *mconns;	/* open mux connections */
+	struct smap_conn *sconns;	/* open socketmap connections */
 };
 
 /* Penalties per client IP (penalty.c); loop thread only. */
@@ -173,7 +180,12 @@ int authd_write_pidfile(const char *path);
 /* Counts one attempt of a mechanism (loop thread). */
 void stats_mech(struct authd *a, const char *mech, int ok);
 
-/* Accepts a client on a listening socket and checks its credentials. */
+/*
+ * Accepts a client on a listening socket and checks its credentials: root
+ * or a member of group, or anyone with ACCEPT_ANY_PEER (the socketmap,
+ * whose grants decide per lookup).
+ */
+#define ACCEPT_ANY_PEER	((gid_t)-1)
 int accept_peer(struct authd *a, int lfd, const char *name, gid_t group,
     struct peercred *pc);
 
@@ -192,6 +204,17 @@ struct llistener *auth_listener_new(struct authd *a, int fd);
  */
 int listen_unix(const char *key, const char *path, mode_t mode, gid_t gid,
     char *err, size_t errlen);
+
+/* The socketmap listener of the secret store (smap.c). */
+struct smap_listener;
+struct smap_listener *smap_listener_new(struct authd *a, int fd);
+void smap_listener_free(struct smap_listener *m);
+/* On SIGTERM: idle socketmap clients go; busy ones after their answer. */
+void smap_close_idle(struct authd *a);
+
+/* The secret store (secstore.c): opened at start, closed at exit. */
+void authd_open_secrets(struct authd *a, int test_only);
+void authd_close_secrets(struct authd *a);
 
 /* The saslauthd-compatible mux listener. */
 struct mux_listener;

@@ -14,6 +14,7 @@
 #include "err.h"
 #include "mech.h"
 #include "scram.h"
+#include "seal.h"
 
 /* A group name or number, into the entry's gid_t. */
 static int
@@ -53,6 +54,22 @@ conf_mech_list(const struct conf_key *k, const char *v, void *conf,
 	    SK_OK)
 		return SK_ERR_FORMAT;
 	((struct authd_conf *)conf)->mech_list = v;
+	return SK_OK;
+}
+
+/* secrets_cipher: an AEAD that seal.h has. */
+static int
+conf_cipher(const struct conf_key *k, const char *v, void *conf, char *err,
+    size_t errlen)
+{
+	enum seal_alg alg;
+
+	if (seal_alg_parse(v, &alg) != SK_OK) {
+		snprintf(err, errlen, "%s: \"%s\" is not aes-256-gcm nor "
+		    "chacha20-poly1305", k->name, v);
+		return SK_ERR_FORMAT;
+	}
+	((struct authd_conf *)conf)->secrets_cipher = (int)alg;
 	return SK_OK;
 }
 
@@ -162,6 +179,16 @@ const struct conf_key authd_conf_keys[] = {
 	/* read by saslpasswd from the same file too */
 	{ "scram_iterations", CONF_UINT, F(scram_iterations), 1, SCRAM_ITER_MAX,
 	    CONF_DEF(SCRAM_ITER_DEFAULT), 0, NULL },
+	{ "secrets_path", CONF_PATH, F(secrets_path), 0, 0, SK_SECRETS,
+	    CONF_EMPTY_OFF | CONF_RESTART, NULL },
+	{ "secrets_key", CONF_PATH, F(secrets_key), 0, 0, SK_SECRETS_KEY,
+	    CONF_EMPTY_DEF | CONF_RESTART, NULL },
+	{ "secrets_cipher", CONF_CUSTOM, F(secrets_cipher), 0, 0, "aes-256-gcm",
+	    0, conf_cipher },
+	{ "secrets_socket", CONF_PATH, F(secrets_socket), 0, 0,
+	    SK_SECRETS_SOCKET, CONF_EMPTY_OFF | CONF_RESTART, NULL },
+	{ "secrets_socket_mode", CONF_MODE, F(secrets_mode), 0, 0777, "0666",
+	    CONF_RESTART, NULL },
 	{ "debug", CONF_BOOL, F(debug), 0, 0, "no", 0, NULL },
 };
 const size_t authd_conf_nkeys = sizeof(authd_conf_keys) /

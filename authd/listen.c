@@ -93,7 +93,8 @@ accept_peer(struct authd *a, int lfd, const char *name, gid_t group,
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
 		return -1;
-	if (peercred_get(fd, pc) != SK_OK || !peercred_allowed(pc, group)) {
+	if (peercred_get(fd, pc) != SK_OK || (group != ACCEPT_ANY_PEER &&
+	    !peercred_allowed(pc, group))) {
 		log_warn("%s: refused pid %ld uid %u: not root nor in group %u",
 		    name, (long)pc->pid, (unsigned)pc->uid, (unsigned)group);
 		a->stats.refused_peers++;

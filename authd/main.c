@@ -27,6 +27,7 @@
 #include "log.h"
 #include "pidfile.h"
 #include "safefile.h"
+#include "secrets.h"
 #include "version.h"
 
 
@@ -36,6 +37,8 @@ static int mux_fd = -1;
 static struct llistener *admin;
 static int admin_fd = -1;
 static struct llistener *authl;
+static struct smap_listener *smapl;
+static int smap_fd = -1;
 static int auth_fd = -1;
 static struct event *drain;	/* polls for the end of in-flight work */
 static const char *conffile = AUTHD_DEFAULT_CONF;
@@ -55,6 +58,7 @@ close_store_at_exit(void)
 {
 	sasldb_close(authd.db);
 	authd.db = NULL;
+	authd_close_secrets(&authd);
 }
 
 /*
@@ -116,6 +120,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	authd.stopping = 1;
 	mux_listener_free(mux);	/* no new clients */
 	mux = NULL;
+	smap_listener_free(smapl);
+	smapl = NULL;
 	llistener_free(admin);
 	admin = NULL;
 	llistener_free(authl);
@@ -123,6 +129,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	/* idle clients go now; those with a request go once it is answered */
 	lconn_close_all(&authd);
 	mux_close_idle(&authd);
+	smap_close_idle(&authd);
 	drain = event_new(authd.base, -1, EV_PERSIST, drain_tick, NULL);
 	if (drain == NULL || event_add(drain, &tv) == -1)
 		event_base_loopexit(authd.base, NULL);
@@ -144,6 +151,7 @@ check_all(int test_only)
 	authd_make_rundirs(&authd.conf);
 	log_debug_start(verbose, authd.conf.debug);
 	open_store(&authd, test_only);
+	authd_open_secrets(&authd, test_only);
 	authd_check_pam(&authd.conf);
 	/* before daemon(): its errors reach the admin with their exit status */
 	authd_load_install_key(authd.conf.install_key, authd.install_key,
@@ -200,7 +208,13 @@ start_listeners(void)
 		fatal("cannot listen on %s", authd.conf.admin_socket);
 	if (auth_fd != -1 && (authl = auth_listener_new(&authd, auth_fd)) == NULL)
 		fatal("cannot listen on %s", authd.conf.auth_socket);
+	if (smap_fd != -1 && (smapl = smap_listener_new(&authd, smap_fd)) ==
+	    NULL)
+		fatal("cannot listen on %s", authd.conf.secrets_socket);
 	log_info("mechanisms: %s", authd.sasl_mechs);
+	if (smap_fd != -1)
+		log_info("secret store %s, socketmap %s",
+		    authd.conf.secrets_path, authd.conf.secrets_socket);
 	log_info("authd %s ready: store %s, %u workers%s%s%s%s%s%s",
 	    SASLKIT_VERSION, authd.conf.sasldb_path, authd.conf.workers,
 	    auth_fd != -1 ? ", auth " : "", auth_fd != -1 ?
@@ -219,6 +233,9 @@ stop_all(int pidfd, struct event **sigs, size_t nsigs)
 	mux_listener_free(mux);
 	llistener_free(admin);
 	llistener_free(authl);
+	smap_listener_free(smapl);
+	if (smap_fd != -1)
+		unlink(authd.conf.secrets_socket);
 	if (authd.conf.auth_socket != NULL)
 		unlink(authd.conf.auth_socket);
 	if (authd.conf.mux_socket != NULL)
@@ -284,6 +301,9 @@ main(int argc, char *argv[])
 	    authd.conf.auth_mode, authd.conf.auth_gid);
 	admin_fd = bind_socket("admin_socket", authd.conf.admin_socket,
 	    authd.conf.admin_mode, authd.conf.admin_gid);
+	if (authd.secrets != NULL)
+		smap_fd = bind_socket("secrets_socket",
+		    authd.conf.secrets_socket, authd.conf.secrets_mode, 0);
 	if (!foreground && daemonize(&readyfd) == -1)
 		fatal("cannot become a daemon: %s", strerror(errno));
 	/* the store's lock record named the parent, which is gone now */
@@ -291,6 +311,11 @@ main(int argc, char *argv[])
 	    sasldb_lock_owner_update(authd.db, SASLDB_HOLDER_AUTHD) != SK_OK)
 		fatal("sasldb_path %s: cannot record the lock's owner: %s",
 		    authd.conf.sasldb_path, strerror(errno));
+	if (!foreground && authd.secrets != NULL &&
+	    secrets_lock_owner_update(authd.secrets, SASLDB_HOLDER_AUTHD) !=
+	    SK_OK)
+		fatal("secrets_path %s: cannot record the lock's owner: %s",
+		    authd.conf.secrets_path, strerror(errno));
 	pidfd = authd_write_pidfile(authd.conf.pidfile);
 	start_engine();
 	for (i = 0; i < sizeof(signums) / sizeof(signums[0]); i++) {

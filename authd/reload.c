@@ -10,6 +10,7 @@
 #include "authd.h"
 #include "err.h"
 #include "log.h"
+#include "secrets.h"
 
 #define RELOAD_KEEP_MAX	64	/* reloads before a restart is needed */
 
@@ -39,6 +40,8 @@ reload_reopen_work(void *arg)
 
 	j->r = sasldb_reopen(ra->db, j->err, sizeof(j->err));
 	vcache_flush(ra->cache);
+	if (j->r == SK_OK && ra->secrets != NULL)
+		j->r = secrets_reopen(ra->secrets, j->err, sizeof(j->err));
 }
 
 static void
@@ -75,6 +78,7 @@ reload_apply(const struct authd_conf *nc)
 	ra->conf.io_timeout = nc->io_timeout;
 	ra->conf.exchange_timeout = nc->exchange_timeout;
 	ra->conf.max_connections = nc->max_connections;
+	ra->conf.secrets_cipher = nc->secrets_cipher;
 	if (nc->debug != ra->conf.debug)
 		log_info("reload: debug logging %s", nc->debug ? "on" :
 		    reload_verbose ? "stays on (-v)" : "off");

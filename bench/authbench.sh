@@ -76,6 +76,7 @@ start_authd() {	# name store cache_ttl
 	mux_socket: $d/mux
 	admin_socket:
 	install_key: $d/key
+	secrets_path:
 	mech_list: PLAIN CRAM-MD5 SCRAM-SHA-256
 	workers: 2
 	penalty_base_ms: 0

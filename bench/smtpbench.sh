@@ -138,6 +138,7 @@ for s in $STORES; do
 	mux_socket:
 	admin_socket:
 	install_key: $d/key
+	secrets_path:
 	mech_list: PLAIN LOGIN
 	workers: 2
 	penalty_base_ms: 0

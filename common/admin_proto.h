@@ -20,6 +20,21 @@
  *   C: STATS   <id>                S: OK <id> <name>=<value>...
  *   S: OK <id> [...] | FAIL <id> code=<code> reason=<text>
  *
+ * The secret store (secrets.h), when authd has one (else FAIL code=invalid):
+ *   C: SECRET-ADD <id> <name> [U= I= P= R= M= L=]    a new entry
+ *   C: SECRET-CHANGE <id> <name> [U= ...]  an existing one, fields not
+ *                                  given kept; an empty value clears one
+ *   C: SECRET-SET <id> <name> [U= ...]     made or replaced whole, its
+ *                                  grants kept (imports)
+ *   C: SECRET-DELETE <id> <name>
+ *   C: SECRET-GRANT <id> <name> user|group <who> use|read|none
+ *   C: SECRET-LIST <id> [<name>]   S: SECRET <id> <name> [U= I= R= M= L=]
+ *                                     grants=<k:who:right,...> password=yes|no
+ *                                     key=<key id>
+ *                                  S: OK <id> count=<n>
+ *   C: SECRET-EXPORT <id>          as SECRET-LIST, each line with P=; root only
+ *   C: SECRET-REKEY <id>           S: OK <id> count=<n> key=<new key id>
+ *
  * VERSION comes first, once; anything else first, or a request without
  * an id, breaks the protocol (FAIL 0 code=protocol, then disconnected).
  * A request authd cannot serve gets FAIL <id>, and the connection goes
@@ -45,7 +60,16 @@
 #define ADMIN_CMD_IMPORT	"IMPORT"
 #define ADMIN_CMD_RELOAD	"RELOAD"
 #define ADMIN_CMD_STATS		"STATS"
+#define ADMIN_CMD_SECRET_ADD	"SECRET-ADD"
+#define ADMIN_CMD_SECRET_CHANGE	"SECRET-CHANGE"
+#define ADMIN_CMD_SECRET_SET	"SECRET-SET"
+#define ADMIN_CMD_SECRET_DELETE	"SECRET-DELETE"
+#define ADMIN_CMD_SECRET_GRANT	"SECRET-GRANT"
+#define ADMIN_CMD_SECRET_LIST	"SECRET-LIST"
+#define ADMIN_CMD_SECRET_EXPORT	"SECRET-EXPORT"
+#define ADMIN_CMD_SECRET_REKEY	"SECRET-REKEY"
 /* Of the server */
+#define ADMIN_CMD_SECRET	"SECRET"	/* an entry of SECRET-LIST */
 #define ADMIN_CMD_USER		"USER"
 #define ADMIN_CMD_OK		"OK"
 #define ADMIN_CMD_FAIL		"FAIL"
@@ -58,6 +82,18 @@
 #define ADMIN_KEY_MISSING	"missing"
 #define ADMIN_KEY_CODE		"code"
 #define ADMIN_KEY_REASON	"reason"
+#define ADMIN_KEY_GRANTS	"grants"	/* SECRET lines */
+#define ADMIN_KEY_PASSWORD	"password"	/* SECRET: yes or no */
+#define ADMIN_KEY_KEY		"key"		/* SECRET, REKEY's OK */
+#define ADMIN_GRANTEE_USER	"user"		/* SECRET-GRANT */
+#define ADMIN_GRANTEE_GROUP	"group"
+/* The fields of an entry, as sendmail names them, and its label */
+#define ADMIN_SECRET_U		"U"
+#define ADMIN_SECRET_I		"I"
+#define ADMIN_SECRET_P		"P"
+#define ADMIN_SECRET_R		"R"
+#define ADMIN_SECRET_M		"M"
+#define ADMIN_SECRET_L		"L"
 
 /* STATS: the counters, then mech.<NAME>.ok and .fail per mechanism */
 #define ADMIN_STAT_AUTH_OK		"auth_ok"
@@ -78,6 +114,8 @@
 /* FAIL codes */
 #define ADMIN_FAIL_NOTFOUND	"notfound"	/* no such user */
 #define ADMIN_FAIL_INVALID	"invalid"	/* bad request or argument */
+#define ADMIN_FAIL_EXISTS	"exists"	/* SECRET-ADD */
+#define ADMIN_FAIL_DENIED	"denied"	/* root only */
 #define ADMIN_FAIL_TEMP		"temp"		/* store error: retry later */
 #define ADMIN_FAIL_PROTO	"protocol"	/* then disconnected */
 

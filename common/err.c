@@ -24,6 +24,7 @@ sk_strerror(int err)
 	case SK_ERR_INVAL: return "invalid argument";
 	case SK_ERR_MISMATCH: return "password mismatch";
 	case SK_ERR_DISABLED: return "user disabled";
+	case SK_ERR_DENIED: return "permission denied";
 	}
 	return "unknown error";
 }

@@ -23,6 +23,7 @@ enum sk_err {
 	SK_ERR_INVAL = -13,	/* invalid argument */
 	SK_ERR_MISMATCH = -14,	/* password does not match */
 	SK_ERR_DISABLED = -15,	/* the user is disabled */
+	SK_ERR_DENIED = -16,	/* the caller may not do this */
 };
 
 /* Returns a static English description of an sk_err code. */

@@ -14,5 +14,8 @@
 #define SK_SASLDB	"/etc/sasldb2"		/* as Cyrus's */
 #define SK_RUNDIR	"/run/saslkit"		/* sockets and pidfiles */
 #define SK_MUX_SOCKET	SK_RUNDIR "/mux"
+#define SK_SECRETS	SK_CONFDIR "/secrets.db"	/* the secret store */
+#define SK_SECRETS_KEY	SK_CONFDIR "/secrets.key"	/* its key file */
+#define SK_SECRETS_SOCKET	SK_RUNDIR "/secrets"	/* its socketmap */
 
 #endif

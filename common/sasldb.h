@@ -219,6 +219,17 @@ typedef void sasldb_warn_fn(void *ctx, const char *msg);
 int sasldb_list(struct sasldb *db, int with_props, sasldb_user_fn *fn,
     sasldb_warn_fn *warn, void *ctx);
 
+/*
+ * Every key whose property is prop, with its value (len bytes, wiped after
+ * the call), in the file's order, under one read lock: for the secret
+ * store, whose values are records. fn must not touch the store. A
+ * non-zero return of fn stops the pass and is returned.
+ */
+typedef int sasldb_value_fn(void *ctx, const char *authid, const char *realm,
+    const void *val, size_t len);
+int sasldb_scan(struct sasldb *db, const char *prop, sasldb_value_fn *fn,
+    void *ctx);
+
 /* A parsed key: pointers into the caller's copy buffer. */
 struct sasldb_keyparts {
 	const char *authid, *realm, *prop;

@@ -170,6 +170,8 @@ sks_admin_ok_fields(struct sks_admin_ctx *x, const struct line_fields *lf)
 		x->count = strtoul(v, NULL, 10);
 	if (line_param(lf, 2, ADMIN_KEY_MISSING, &v, NULL))
 		x->missing = strtoul(v, NULL, 10);
+	if (line_param(lf, 2, ADMIN_KEY_KEY, &v, NULL))
+		x->key = strtoul(v, NULL, 10);
 	if (x->stat_fn == NULL)
 		return;
 	for (i = 2; i < lf->n; i++) {
@@ -198,6 +200,10 @@ sks_admin_fail_code(struct sksecret_admin *ad, const struct line_fields *lf)
 		return SKSECRET_ERR_REFUSED;
 	if (strcmp(v, ADMIN_FAIL_TEMP) == 0)
 		return SKSECRET_ERR_TEMP;
+	if (strcmp(v, ADMIN_FAIL_EXISTS) == 0)
+		return SKSECRET_ERR_EXISTS;
+	if (strcmp(v, ADMIN_FAIL_DENIED) == 0)
+		return SKSECRET_ERR_DENIED;
 	return SKSECRET_ERR_PROTO;
 }
 
@@ -221,6 +227,13 @@ sks_admin_reply(struct sksecret_admin *ad, struct line_fields *lf,
 		if (x != NULL && x->user_fn != NULL && !x->stopped &&
 		    x->user_fn(lf->f[2], props, x->arg) != 0)
 			x->stopped = 1;
+		return 1;
+	}
+	if (strcmp(lf->f[0], ADMIN_CMD_SECRET) == 0) {
+		if (lf->n < 3)
+			return SKSECRET_ERR_PROTO;
+		if (x != NULL && x->entry_fn != NULL && !x->stopped)
+			sks_admin_secret_line(x, lf);
 		return 1;
 	}
 	if (strcmp(lf->f[0], ADMIN_CMD_OK) == 0) {

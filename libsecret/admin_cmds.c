@@ -77,7 +77,7 @@ SKS_API int
 sksecret_admin_show(struct sksecret_admin *ad, const char *user,
     sksecret_user_fn *fn, void *arg)
 {
-	struct sks_admin_ctx x = { fn, NULL, arg, 0, 0, 0 };
+	struct sks_admin_ctx x = { .user_fn = fn, .arg = arg };
 
 	return sks_admin_user_req(ad, ADMIN_CMD_SHOW, user, &x);
 }
@@ -86,7 +86,7 @@ SKS_API int
 sksecret_admin_list(struct sksecret_admin *ad, int with_props,
     sksecret_user_fn *fn, void *arg, unsigned long *count)
 {
-	struct sks_admin_ctx x = { fn, NULL, arg, 0, 0, 0 };
+	struct sks_admin_ctx x = { .user_fn = fn, .arg = arg };
 	struct sbuf a;
 	int r;
 
@@ -162,7 +162,7 @@ SKS_API int
 sksecret_admin_stats(struct sksecret_admin *ad, sksecret_stat_fn *fn,
     void *arg)
 {
-	struct sks_admin_ctx x = { NULL, fn, arg, 0, 0, 0 };
+	struct sks_admin_ctx x = { .stat_fn = fn, .arg = arg };
 
 	if (fn == NULL)
 		return SKSECRET_ERR_INVAL;

@@ -25,10 +25,11 @@ sksecret_strerror(int err)
 	case SKSECRET_ERR_PROTO: return "authd sent something unexpected";
 	case SKSECRET_ERR_TIMEOUT: return "authd did not answer in time";
 	case SKSECRET_ERR_LIMIT: return "too long or too many";
-	case SKSECRET_ERR_NOTFOUND: return "no such user";
+	case SKSECRET_ERR_NOTFOUND: return "no such user or entry";
 	case SKSECRET_ERR_REFUSED: return "authd refused the request";
 	case SKSECRET_ERR_TEMP: return "authd failed; try again later";
 	case SKSECRET_ERR_STATE: return "not allowed in this state";
+	case SKSECRET_ERR_EXISTS: return "already exists";
 	}
 	return "unknown error";
 }

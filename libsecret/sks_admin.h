@@ -14,7 +14,13 @@ struct sks_admin_ctx {
 	void *arg;
 	int stopped;
 	unsigned long count, missing;
+	sksecret_entry_fn *entry_fn;	/* SECRET lines */
+	unsigned long key;		/* OK's key= */
 };
+
+/* A SECRET line (admin_secret.c): to x->entry_fn. */
+void sks_admin_secret_line(struct sks_admin_ctx *x,
+    const struct line_fields *lf);
 
 /*
  * Sends one request, cmd and its id then args' fields (args may be

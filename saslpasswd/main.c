@@ -47,7 +47,9 @@ usage(void)
 	    "  -i  batch import   -s  interactive shell   -t  test a password\n"
 	    "  -I  PBKDF2 iterations  -C  configuration file  -v  version\n"
 	    "  -S  authd's admin socket (default: through authd when it runs,"
-	    " else the file)\n");
+	    " else the file)\n"
+	    "       saslpasswd [-S socket] [-C config] secret VERB ...  "
+	    "(the secret store; secret help)\n");
 	exit(EXIT_USAGE);
 }
 
@@ -169,8 +171,8 @@ sp_read_tty_password(const char *prompt, int confirm, char *buf, size_t bufsz,
 }
 
 /* Reads the password for a set or test, per -p. Returns an exit code. */
-static int
-get_password(int pipe_mode, int confirm, char *buf, size_t bufsz, size_t *len)
+int
+sp_get_password(int pipe_mode, int confirm, char *buf, size_t bufsz, size_t *len)
 {
 	int r;
 
@@ -297,10 +299,62 @@ dispatch(struct sp_ctx *sp, const struct sp_flags *f, const char *user)
 		return sp_shell(sp);
 	if (f->del)
 		return sp_cmd_delete(sp, user);
-	if ((r = get_password(f->pipe, !f->test, pass, sizeof(pass), &len)) == 0)
+	if ((r = sp_get_password(f->pipe, !f->test, pass, sizeof(pass), &len)) == 0)
 		r = f->test ? sp_cmd_test(sp, user, pass, len) :
 		    sp_cmd_set(sp, user, pass, len, 0);
 	explicit_bzero(pass, sizeof(pass));
+	return r;
+}
+
+/*
+ * Where "secret" stands as the first word after options that the secret
+ * store takes too (-S, -C, -a); -1 when it does not: "-c secret" is a
+ * user named secret.
+ */
+static int
+secret_word(int argc, char *argv[])
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (a[0] != '-')
+			return strcmp(a, "secret") == 0 ? i : -1;
+		if (a[1] == '\0' || strchr("SCa", a[1]) == NULL)
+			return -1;
+		if (a[2] == '\0')
+			i++;		/* the option's argument */
+	}
+	return -1;
+}
+
+/* saslpasswd [-S socket] [-C config] [-a app] secret VERB ... */
+static int
+secret_mode(struct sp_ctx *sp, int k, char *argv[], int argc)
+{
+	const char *conffile = NULL, *app = NULL;
+	struct conf *conf = NULL;
+	char host[256];
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt(k, argv, "+S:C:a:")) != -1) {
+		switch (c) {
+		case 'S': sp->admin_path = optarg; break;
+		case 'C': conffile = optarg; break;
+		case 'a': app = optarg; break;
+		default: usage();
+		}
+	}
+	if (app != NULL && strchr(app, '/') != NULL)
+		usage();
+	if ((r = load_conf(conffile, app, &conf)) == 0 &&
+	    (r = apply_conf(sp, conf, 0, host, sizeof(host))) == 0 &&
+	    (r = sp_online_open(sp, 1)) == 0)
+		r = sp_secret_main(sp, argc - k - 1, argv + k + 1);
+	sp_online_close(sp);
+	conf_free(conf);
 	return r;
 }
 
@@ -332,6 +386,8 @@ main(int argc, char *argv[])
 	memset(&f, 0, sizeof(f));
 	memset(&sp, 0, sizeof(sp));
 	sp.plain = SASLDB_PLAIN_KEEP;
+	if ((c = secret_word(argc, argv)) > 0)
+		return secret_mode(&sp, c, argv, argc);
 	while ((c = getopt(argc, argv, "vpcdnPf:u:a:lLi:stI:C:S:h")) != -1) {
 		switch (c) {
 		case 'v': version(); break;

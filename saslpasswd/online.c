@@ -18,8 +18,7 @@
 #define SP_ADMIN_TIMEOUT_MS	120000	/* an IMPORT of many records */
 #define SP_IMPORT_CHUNK		5000	/* records held in memory at once */
 
-/* An exit code for a libsecret error, with the message printed. */
-static int
+int
 sp_online_fail(struct sp_ctx *sp, const char *what, int err)
 {
 	const char *why = sksecret_admin_reason(sp->ad);
@@ -28,6 +27,7 @@ sp_online_fail(struct sp_ctx *sp, const char *what, int err)
 	    why[0] != '\0' ? ": " : "", why);
 	switch (err) {
 	case SKSECRET_ERR_NOTFOUND: return EXIT_NOUSER;
+	case SKSECRET_ERR_EXISTS: return EXIT_DATAERR;
 	case SKSECRET_ERR_REFUSED:
 	case SKSECRET_ERR_INVAL:
 	case SKSECRET_ERR_LIMIT: return EXIT_DATAERR;

@@ -48,6 +48,24 @@ int sp_read_tty_password(const char *prompt, int confirm, char *buf, size_t bufs
     size_t *len_r);
 /* Reads one line from stdin as the password (-p). */
 int sp_read_pipe_password(char *buf, size_t bufsz, size_t *len_r);
+/*
+ * A password from the terminal (twice when confirm) or, with pipe_mode or
+ * no terminal, one line of stdin; 0, or an exit code with the message
+ * printed (empty, too long, no match).
+ */
+int sp_get_password(int pipe_mode, int confirm, char *buf, size_t bufsz,
+    size_t *len);
+
+/*
+ * The secret store (secret_cmd.c, secret_io.c), through authd's admin
+ * socket: "saslpasswd [-S socket] [-C conf] secret VERB ...", and the
+ * shell's "secret" command. argv[0] is the verb.
+ */
+int sp_secret_main(struct sp_ctx *sp, int argc, char *argv[]);
+/* An exit code for a libsecret error, with the message printed. */
+int sp_online_fail(struct sp_ctx *sp, const char *what, int err);
+int sp_secret_import(struct sp_ctx *sp, const char *format, const char *file);
+int sp_secret_export(struct sp_ctx *sp, const char *format);
 
 int sp_cmd_set(struct sp_ctx *sp, const char *user, const char *pass,
     size_t passlen, int must_exist);

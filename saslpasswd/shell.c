@@ -137,6 +137,9 @@ shell_help(void)
 	    "  list [-l]     list users (-l: with property names)\n"
 	    "  show USER     list the property names of a user\n"
 	    "  test USER     check a password\n"
+	    "  secret VERB   the secret store (client credentials): add, change,\n"
+	    "                delete, list, grant, revoke, import, export, rekey;\n"
+	    "                \"secret help\" shows their arguments\n"
 	    "  history       show the commands typed so far\n"
 	    "  help, quit\n"
 	    "USER is name or name@realm; passwords are asked with echo off.\n");
@@ -180,6 +183,31 @@ shell_history(void)
 		printf("%5d  %s\n", i + history_base, h[i]->line);
 }
 
+#define SHELL_ARGS_MAX	16
+
+/* secret VERB ...: the words after "secret", as a command line's. */
+static int
+shell_secret(char *verb, char *arg, char **save)
+{
+	char *argv[SHELL_ARGS_MAX + 1];
+	int argc = 0;
+
+	if (shell_sp->ad == NULL) {
+		printf("the secret store is reached through authd only; this "
+		    "shell is on the file\n");
+		return EXIT_TEMPFAIL;
+	}
+	if (verb != NULL)
+		argv[argc++] = verb;
+	if (arg != NULL)
+		argv[argc++] = arg;
+	while (argc < SHELL_ARGS_MAX &&
+	    (argv[argc] = strtok_r(NULL, " \t", save)) != NULL)
+		argc++;
+	argv[argc] = NULL;
+	return sp_secret_main(shell_sp, argc, argv);
+}
+
 /* Runs one command line; returns -1 to leave the shell. */
 static int
 shell_run(char *line)
@@ -197,6 +225,10 @@ shell_run(char *line)
 		shell_help();
 	} else if (strcmp(cmd, "history") == 0) {
 		shell_history();
+	} else if (strcmp(cmd, "secret") == 0) {
+		r = shell_secret(arg, extra, &save);
+		if (r == 0)
+			printf("ok\n");
 	} else if (strcmp(cmd, "list") == 0) {
 		if (extra != NULL || (arg != NULL && strcmp(arg, "-l") != 0))
 			printf("usage: list [-l]\n");

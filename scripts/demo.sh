@@ -68,9 +68,9 @@ chmod 0600 "$db"
 step "authd: the daemon, on the same sandbox"
 AUTHD="$top/build/bin/authd"
 mkdir -m 0755 "$box/run"	# smtpd (group nogroup) reaches the auth socket
-printf 'sasldb_path: %s\ndefault_realm: %s\npidfile: %s\nauth_socket: %s\nmux_socket: %s\nadmin_socket: %s\ninstall_key: %s\nauth_socket_group: nogroup\n' \
+printf 'sasldb_path: %s\ndefault_realm: %s\npidfile: %s\nauth_socket: %s\nmux_socket: %s\nadmin_socket: %s\ninstall_key: %s\nauth_socket_group: nogroup\nsecrets_path: %s\nsecrets_key: %s\nsecrets_socket: %s\n' \
 	"$db" "$realm" "$box/authd.pid" "$box/run/auth" "$box/mux" "$box/admin" \
-	"$box/authd.key" \
+	"$box/authd.key" "$box/secrets.db" "$box/secrets.key" "$box/run/secrets" \
 	> "$box/authd.conf"
 chmod 0600 "$box/authd.conf"
 "$AUTHD" -d -c "$box/authd.conf" 2> "$box/authd.log" &

@@ -54,6 +54,7 @@ enum sksecret_err {
 	SKSECRET_ERR_REFUSED = -10,	/* admin: an invalid request */
 	SKSECRET_ERR_TEMP = -11,	/* authd could not do it now: retry */
 	SKSECRET_ERR_STATE = -12,	/* not allowed now (see the call) */
+	SKSECRET_ERR_EXISTS = -13,	/* admin: the entry exists already */
 };
 
 /* A static English text for an SKSECRET_ERR_* code. */
@@ -246,6 +247,48 @@ typedef void sksecret_stat_fn(const char *name, unsigned long value,
     void *arg);
 int sksecret_admin_stats(struct sksecret_admin *ad, sksecret_stat_fn *fn,
     void *arg);
+
+/*
+ * ---- The secret store, through the admin socket ----
+ * The credentials this host uses to log in elsewhere (authd.8, "SECRET
+ * STORE"). An entry is named by what an MTA looks up: host, [host], [ip]
+ * (each with an optional :port) or "default". A password goes in, and
+ * comes out only through sksecret_admin_secret_export, to root.
+ */
+struct sksecret_entry {
+	const char *name;	/* its canonical (lower-case) form in replies */
+	const char *authzid;	/* U; NULL: unset (set: left as is) */
+	const char *authid;	/* I */
+	const char *password;	/* P; export only in replies */
+	const char *realm;	/* R */
+	const char *mechs;	/* M: mechanism names, space-separated */
+	const char *label;	/* free text */
+	const char *grants;	/* replies: "u:who:right,g:who:right", or "" */
+	int has_password;	/* replies */
+	unsigned key_id;	/* replies: the key that sealed the password */
+};
+
+#define SKSECRET_SET_ADD	0	/* a new entry; SKSECRET_ERR_EXISTS */
+#define SKSECRET_SET_CHANGE	1	/* an existing one; fields NULL kept */
+#define SKSECRET_SET_REPLACE	2	/* replaced whole; grants kept */
+
+/* Fields that are NULL are not sent; "" clears one. */
+int sksecret_admin_secret_set(struct sksecret_admin *ad,
+    const struct sksecret_entry *e, int mode);
+int sksecret_admin_secret_delete(struct sksecret_admin *ad, const char *name);
+/* group: 0 for a user, 1 for a group; right "use", "read" or "none". */
+int sksecret_admin_secret_grant(struct sksecret_admin *ad, const char *name,
+    int group, const char *who, const char *right);
+/* One call per entry; non-zero stops the listing. name NULL: every one. */
+typedef int sksecret_entry_fn(const struct sksecret_entry *e, void *arg);
+int sksecret_admin_secret_list(struct sksecret_admin *ad, const char *name,
+    sksecret_entry_fn *fn, void *arg, unsigned long *count);
+/* As the listing, with each password; root only (SKSECRET_ERR_DENIED). */
+int sksecret_admin_secret_export(struct sksecret_admin *ad,
+    sksecret_entry_fn *fn, void *arg, unsigned long *count);
+/* A new key; every password sealed again under it, the old keys gone. */
+int sksecret_admin_secret_rekey(struct sksecret_admin *ad,
+    unsigned long *count, unsigned *key_id);
 
 #ifdef __cplusplus
 }

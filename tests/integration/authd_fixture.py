@@ -17,7 +17,8 @@ AUTHD = os.path.join(os.environ.get("SASLKIT_BINDIR", os.path.join(BUILD, "bin")
 TEST_PASSWORD = re.compile(r"[A-Za-z0-9]+-(pw|new)\b")
 KNOWN_PASSWORDS = ("alice-pw", "bob-pw", "new-pw", "old-pw", "sys-pw",
                    "dan-pw", "dave-pw", "erin-pw", "pat-pw", "gone-pw",
-                   "alice-new", "cyrus-new")
+                   "alice-new", "cyrus-new", "isp-pw", "relay-pw",
+                   "smart-pw")
 
 
 def b64_cores(secret):
@@ -58,6 +59,9 @@ class Authd:
                      "admin_socket": str(self.admin),
                      "auth_socket": str(self.auth),
                      "install_key": str(base / "authd.key"),
+                     "secrets_path": str(base / "secrets.db"),
+                     "secrets_key": str(base / "secrets.key"),
+                     "secrets_socket": str(base / "secrets"),
                      "workers": "2"}
         self.keys.update(keys)
         self.proc = None

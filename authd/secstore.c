@@ -1,0 +1,60 @@
+/*
+ * secstore.c: authd's secret store (secrets.h): opened at start beside the
+ * sasldb, under the same rules, with its key file, which is made only
+ * together with a new store. Every failure stops authd with a message that
+ * names the key, the file and the fix.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authd.h"
+#include "err.h"
+#include "log.h"
+#include "safefile.h"
+#include "secrets.h"
+
+void
+authd_close_secrets(struct authd *a)
+{
+	secrets_close(a->secrets);
+	a->secrets = NULL;
+}
+
+void
+authd_open_secrets(struct authd *a, int test_only)
+{
+	struct secrets_open_opts o;
+	char err[1024], holder[128] = "";
+	unsigned id;
+	size_t nkeys;
+	int r, created;
+
+	if (a->conf.secrets_path == NULL)
+		return;
+	memset(&o, 0, sizeof(o));
+	o.db.path = a->conf.secrets_path;
+	o.db.key = "secrets_path";
+	o.db.holder = SASLDB_HOLDER_AUTHD;
+	o.db.create = 1;
+	o.db.threaded = 1;
+	o.key_path = a->conf.secrets_key;
+	o.key_key = "secrets_key";
+	o.alg = (enum seal_alg)a->conf.secrets_cipher;
+	r = secrets_open(&o, &a->secrets, &created, err, sizeof(err), holder,
+	    sizeof(holder));
+	if (r == SK_ERR_BUSY && test_only) {
+		log_info("%s: held by a running authd; not opened", err);
+		return;
+	}
+	if (r == SK_ERR_BUSY)
+		fatal("%s (another authd, or saslpasswd -f, has the file)", err);
+	if (r != SK_OK)
+		fatal_status(safefile_exit_status(r, errno), "%s", err);
+	secrets_key_info(a->secrets, &id, &nkeys);
+	if (created)
+		log_info("created the secret store's key file %s (key %u); back "
+		    "it up apart from the store", a->conf.secrets_key, id);
+	log_debug("secret store %s: key %u current, %zu in %s",
+	    a->conf.secrets_path, id, nkeys, a->conf.secrets_key);
+}
