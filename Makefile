@@ -178,8 +178,10 @@ $(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(COMMON_SRC) \
 		$(COMMON_SRC) $(LIBSECRET_SRC) $(FUZZ_WITH) $(LDLIBS_COMMON) \
 		-levent -levent_pthreads
 
+# the private sendmail of the tests: fetched and unpacked, never installed
 deps:
 	@sh scripts/deps.sh
+	@sh scripts/sendmail-peer.sh >/dev/null
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
