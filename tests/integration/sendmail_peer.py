@@ -14,6 +14,7 @@ This module must never install a package nor write outside its
 directories, and no sendmail process outlives the call that started it.
 """
 import os
+import shutil
 import socket
 import subprocess
 import threading
@@ -86,6 +87,9 @@ def peer_tree():
     if r.returncode != 0:
         pytest.fail("the private sendmail cannot run: %s failed: %s"
                     % (PEER_SCRIPT, r.stderr.strip()[-2000:]))
+    if shutil.which("m4") is None:
+        pytest.fail("the private sendmail cannot run: m4 missing, which "
+                    "builds its cf; run make deps")
     tree = Path(r.stdout.strip())
     binary = tree / "usr/libexec/sendmail/sendmail"
     if not os.access(binary, os.X_OK):
