@@ -127,6 +127,15 @@ def test_three_keys_then_relays_with_auth(isp, standin, tmp_path):
     assert len(isp.messages()) == 2
 
 
+def test_f_keeps_the_keys_case(isp, standin, tmp_path):
+    """The map flag -f keeps the keys as the ruleset writes them."""
+    sm = Sendmail(tmp_path / "sm", isp.port, standin.path,
+                  map_flags="-f -T<TMPF>")
+    sm.send(RCPT)
+    assert standin.keys() == ["AuthInfo:[127.0.0.1]", "AuthInfo:127.0.0.1",
+                              "AuthInfo:"]
+
+
 @pytest.mark.parametrize("value,sent,ok", [
     # P= is base64: a space and a '"' come through
     ('"I:bob" "P=%s"' % b64(BOB_PW), ("bob", "bob", BOB_PW), True),
@@ -218,6 +227,10 @@ def without_auth(r, isp):
     # PERM is taken as not found: the next key is asked
     ("PERM no such map", "-T<TMPF>", KEYS),
     ("NOTFOUND ", "-T<TMPF>", KEYS),
+    # an entry found but unusable ends the lookups all the same: no P,
+    # or a tag other than U I P R M
+    ('OK "I:alice"', "-T<TMPF>", KEYS[:1]),
+    ('OK "I:alice" "P:alice-pw" "X:1"', "-T<TMPF>", KEYS[:1]),
 ])
 def test_failed_lookup_goes_on_without_auth(isp, standin, tmp_path, reply,
                                             flags, keys):
@@ -234,12 +247,14 @@ def test_failed_lookup_goes_on_without_auth(isp, standin, tmp_path, reply,
     assert sm.queued() == []
 
 
-def test_ok_temp_defers_then_the_queue_run_relays(isp, standin, tmp_path):
-    """The value "temp" (any value starting with it, in any case) is the
-    one answer on which sendmail defers: no MAIL is sent, the message
-    stays queued with "Deferred: Temporary AUTH failure"; a queue run
-    with the entry back relays it with AUTH."""
-    standin.answer = answering({"authinfo:[127.0.0.1]": "OK temp"})
+@pytest.mark.parametrize("reply", ["OK temp", "OK TEMPORARILY down"])
+def test_ok_temp_defers_then_the_queue_run_relays(isp, standin, tmp_path,
+                                                  reply):
+    """The value "temp" (any value whose first word starts with it, in any
+    case) is the one answer on which sendmail defers: no MAIL is sent, the
+    message stays queued with "Deferred: Temporary AUTH failure"; a queue
+    run with the entry back relays it with AUTH."""
+    standin.answer = answering({"authinfo:[127.0.0.1]": reply})
     sm = Sendmail(tmp_path / "sm", isp.port, standin.path)
     r = sm.send(RCPT)
     assert r.returncode == 0, r.stdout
