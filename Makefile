@@ -182,8 +182,11 @@ $(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(COMMON_SRC) \
 		$(COMMON_SRC) $(LIBSECRET_SRC) $(FUZZ_WITH) $(LDLIBS_COMMON) \
 		-levent -levent_pthreads
 
+# the private sendmail of the tests: fetched and unpacked, never installed,
+# by root (the tests run as root, and fetch it themselves if it is missing)
 deps:
 	@sh scripts/deps.sh
+	@if [ "$$(id -u)" = 0 ]; then sh scripts/sendmail-peer.sh >/dev/null; fi
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
