@@ -11,8 +11,6 @@
 #include "err.h"
 #include "secret_text.h"
 
-#define AUTHINFO_PREFIX	"AuthInfo:"
-
 /* 1 when the n bytes at s may stand in an item as is. */
 static int
 fmt_plain(const void *s, size_t n)
@@ -103,7 +101,7 @@ authinfo_format_line(const struct secret_fields *f, struct sbuf *out)
 
 	if (!fmt_name_ok(f))
 		return SK_ERR_FORMAT;
-	if ((r = sbuf_put_str(out, AUTHINFO_PREFIX)) != SK_OK ||
+	if ((r = sbuf_put_str(out, SECRET_AUTHINFO_PREFIX)) != SK_OK ||
 	    (strcmp(f->name, SECRET_DEFAULT_NAME) != 0 &&
 	    (r = sbuf_put_str(out, f->name)) != SK_OK) ||
 	    (r = sbuf_put(out, "\t", 1)) != SK_OK)

@@ -1,6 +1,7 @@
 /*
- * secret_name.c: the secret store's entry names and mechanism lists, and
- * the life of a struct secret_fields (secret_text.h).
+ * secret_name.c: the secret store's entry names (and the authinfo map's
+ * keys for them), mechanism lists, and the life of a struct secret_fields
+ * (secret_text.h).
  * Reads only the bytes it is given, writes an out buffer only when the
  * whole result fits, and leaves no password behind in what it clears.
  */
@@ -270,4 +271,16 @@ secret_mechs_norm(const char *in, size_t len, char *out, size_t outlen)
 		return SK_ERR_LIMIT;
 	memcpy(out, buf, strlen(buf) + 1);
 	return SK_OK;
+}
+
+int
+authinfo_key_norm(const char *key, size_t len, char *out, size_t outlen)
+{
+	size_t k = strlen(SECRET_AUTHINFO_PREFIX);
+
+	if (len < k || strncasecmp(key, SECRET_AUTHINFO_PREFIX, k) != 0)
+		return SK_ERR_FORMAT;
+	if (len == k)	/* sendmail's last lookup, "AuthInfo:" */
+		return secret_name_norm(SECRET_DEFAULT_NAME, out, outlen);
+	return secret_name_normn(key + k, len - k, out, outlen);
 }

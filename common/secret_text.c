@@ -13,7 +13,6 @@
 #include "err.h"
 #include "secret_text.h"
 
-#define AUTHINFO_PREFIX	"AuthInfo:"
 #define QUOTE_MAX	64	/* bytes of a key or list an error quotes */
 
 /* 1 for the white space of both formats, Postfix's ISSPACE. */
@@ -159,25 +158,17 @@ text_line_start(const char *line, size_t len, const char *what, char *err,
 	if (memchr(line, '\0', len) != NULL)
 		return text_fail(err, errlen, "the line holds a NUL byte");
 	if (text_space(line[0]))
-		return text_fail(err, errlen, "the line starts with white space "
-		    "where %s should be", what);
+		return text_fail(err, errlen, "the line starts with white "
+		    "space where %s should be", what);
 	return SK_OK;
 }
 
-/* Sets f->name from the key's host part [p, end); empty is the default. */
+/* Says why the key [p, end) is not a name; SK_ERR_FORMAT. */
 static int
-text_name(const char *p, const char *end, struct secret_fields *f,
-    char *err, size_t errlen)
+text_name_fail(const char *p, const char *end, char *err, size_t errlen)
 {
 	char q[QUOTE_MAX + 1];
 
-	if (p == end) {
-		memcpy(f->name, SECRET_DEFAULT_NAME, sizeof(SECRET_DEFAULT_NAME));
-		return SK_OK;
-	}
-	if (secret_name_normn(p, (size_t)(end - p), f->name,
-	    sizeof(f->name)) == SK_OK)
-		return SK_OK;
 	text_quote(q, sizeof(q), p, (size_t)(end - p));
 	if (memchr(p, '@', (size_t)(end - p)) != NULL)
 		return text_fail(err, errlen, "\"%s\": sender-dependent keys "
@@ -205,8 +196,8 @@ item_value(char tag, char delim, const char *val, size_t n, size_t max,
 	if (r == SK_ERR_NOMEM)
 		return r;
 	if (r == SK_ERR_LIMIT || out->len > max)
-		return text_fail(err, errlen, "%c: the value is longer than %zu "
-		    "bytes", tag, max);
+		return text_fail(err, errlen, "%c: the value is longer than "
+		    "%zu bytes", tag, max);
 	if (out->len == 0)
 		return text_fail(err, errlen, "%c: the value is empty", tag);
 	if (memchr(out->data, '\0', out->len) != NULL)
@@ -304,17 +295,19 @@ authinfo_item(const char **pp, const char *end, int idx,
 	return SK_OK;
 }
 
-/* The key, "AuthInfo:" then a name or nothing, at [p, end). */
+/* The key, "AuthInfo:" then a name or nothing, at [p, end), into f. */
 static int
 authinfo_key(const char *p, const char *end, struct secret_fields *f,
     char *err, size_t errlen)
 {
-	size_t k = strlen(AUTHINFO_PREFIX);
+	size_t k = strlen(SECRET_AUTHINFO_PREFIX), n = (size_t)(end - p);
 
-	if ((size_t)(end - p) < k || strncasecmp(p, AUTHINFO_PREFIX, k) != 0)
+	if (authinfo_key_norm(p, n, f->name, sizeof(f->name)) == SK_OK)
+		return SK_OK;
+	if (n < k || strncasecmp(p, SECRET_AUTHINFO_PREFIX, k) != 0)
 		return text_fail(err, errlen, "the key does not start with "
-		    AUTHINFO_PREFIX);
-	return text_name(p + k, end, f, err, errlen);
+		    SECRET_AUTHINFO_PREFIX);
+	return text_name_fail(p + k, end, err, errlen);
 }
 
 int
@@ -325,8 +318,8 @@ authinfo_parse_line(const char *line, size_t len, struct secret_fields *f,
 	int r, idx = 0;
 
 	secret_fields_clear(f);
-	if ((r = text_line_start(line, len, "the " AUTHINFO_PREFIX "host key",
-	    err, errlen)) != SK_OK)
+	if ((r = text_line_start(line, len, "the " SECRET_AUTHINFO_PREFIX
+	    "host key", err, errlen)) != SK_OK)
 		return r;
 	while (p < end && !text_space(*p))
 		p++;
@@ -337,7 +330,8 @@ authinfo_parse_line(const char *line, size_t len, struct secret_fields *f,
 			p++;
 		if (p == end)
 			break;
-		if ((r = authinfo_item(&p, end, ++idx, f, err, errlen)) != SK_OK)
+		r = authinfo_item(&p, end, ++idx, f, err, errlen);
+		if (r != SK_OK)
 			goto fail;
 	}
 	if (!(f->set & SECRET_F_P))
@@ -398,8 +392,11 @@ sasl_passwd_parse_line(const char *line, size_t len, struct secret_fields *f,
 		return r;
 	while (p < end && !text_space(*p))
 		p++;
-	if ((r = text_name(line, p, f, err, errlen)) != SK_OK)
+	if (secret_name_normn(line, (size_t)(p - line), f->name,
+	    sizeof(f->name)) != SK_OK) {
+		r = text_name_fail(line, p, err, errlen);
 		goto fail;
+	}
 	while (p < end && text_space(*p))
 		p++;
 	while (end > p && text_space(end[-1]))

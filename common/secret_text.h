@@ -42,12 +42,16 @@
 
 #include "sbuf.h"
 
-#define SECRET_NAME_MAX		262	/* "[" 253-char host "]" ":" 5-digit port */
+/* "[" 253-char host "]" ":" 5-digit port */
+#define SECRET_NAME_MAX		262
 #define SECRET_ID_MAX		255	/* U, I, R */
 #define SECRET_MECHS_MAX	255	/* M: SASL names, space-separated */
 #define SECRET_LABEL_MAX	255
 #define SECRET_PASS_MAX		1024
-#define SECRET_DEFAULT_NAME	"default"	/* sendmail's "AuthInfo:" entry */
+/* the default entry: sendmail's "AuthInfo:" with no host */
+#define SECRET_DEFAULT_NAME	"default"
+/* how an authinfo key starts, in any case */
+#define SECRET_AUTHINFO_PREFIX	"AuthInfo:"
 /* white space in both formats: Postfix's ISSPACE, isspace(3) in ASCII */
 #define SECRET_TEXT_SPACE	" \t\n\v\f\r"
 /* the longest text line either format needs, with every item in base64 */
@@ -65,10 +69,10 @@ struct secret_fields {
 	char authzid[SECRET_ID_MAX + 1];	/* U */
 	char authid[SECRET_ID_MAX + 1];	/* I */
 	char realm[SECRET_ID_MAX + 1];	/* R */
-	char mechs[SECRET_MECHS_MAX + 1];	/* M, upper-case, single spaces */
+	char mechs[SECRET_MECHS_MAX + 1];	/* M, canonical */
 	char label[SECRET_LABEL_MAX + 1];
 	struct sbuf pass;		/* P: wiping; NUL-terminated */
-	unsigned set;			/* SECRET_F_U | _I | _P | _R | _M | _L: given */
+	unsigned set;			/* SECRET_F_*: the fields given */
 };
 
 /* Empties f; pass may then hold up to SECRET_PASS_MAX bytes. */
@@ -113,7 +117,7 @@ enum secret_text_format {
 struct secret_reader {
 	const char *p, *end;	/* the text not yet read */
 	enum secret_text_format format;
-	size_t lineno;		/* first physical line of the last one yielded */
+	size_t lineno;		/* where the last line yielded starts */
 	size_t next_lineno;
 	struct sbuf line;	/* wiping: the line, NUL-terminated */
 };
@@ -142,6 +146,15 @@ int authinfo_parse_line(const char *line, size_t len,
     struct secret_fields *f, char *err, size_t errlen);
 int sasl_passwd_parse_line(const char *line, size_t len,
     struct secret_fields *f, char *err, size_t errlen);
+
+/*
+ * The entry name that a socketmap key of sendmail's authinfo map names:
+ * "AuthInfo:" in any case, then a name, or nothing for the default entry.
+ * SK_ERR_FORMAT for no such prefix or a name that is not one (a sasl_passwd
+ * key is a plain name: secret_name_normn), SK_ERR_LIMIT for an out too
+ * small; out is written only on SK_OK.
+ */
+int authinfo_key_norm(const char *key, size_t len, char *out, size_t outlen);
 
 /*
  * The formatters append to out, which must be a wiping sbuf the caller

@@ -24,7 +24,7 @@
 #include "sbuf.h"
 #include "fuzz.h"
 
-#define SMALL_MAX	16	/* a second bound, to reach SK_ERR_LIMIT often */
+#define SMALL_MAX	16	/* a second bound, to reach the limit often */
 #define MAX_MSGS	4096
 
 struct msgs {
@@ -107,7 +107,8 @@ decode_whole(const unsigned char *data, size_t size, size_t max,
 
 	m->n = 0;
 	for (;;) {
-		r = netstring_decode(data + off, size - off, max, &p, &n, &used);
+		r = netstring_decode(data + off, size - off, max, &p, &n,
+		    &used);
 		if (r != SK_OK || m->n == MAX_MSGS) {
 			FUZZ_CHECK(r == SK_OK || r == SK_ERR_SHORT ||
 			    r == SK_ERR_FORMAT || r == SK_ERR_LIMIT);

@@ -98,7 +98,8 @@ fuzz_logical(const uint8_t *data, size_t size, struct secret_fields *f)
 		if (r == SK_ERR_LIMIT)
 			continue;
 		FUZZ_CHECK(r == SK_OK && len > 0 && len <= SECRET_LINE_MAX);
-		FUZZ_CHECK(line[len] == '\0' && memchr(line, '\n', len) == NULL);
+		FUZZ_CHECK(line[len] == '\0');
+		FUZZ_CHECK(memchr(line, '\n', len) == NULL);
 		for (p = line; p < line + len && is_blank(*p); p++)
 			;
 		FUZZ_CHECK(p < line + len && *p != '#');

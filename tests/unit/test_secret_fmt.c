@@ -157,7 +157,8 @@ test_format_limit(void **state)
 
 /* Hard passwords: '"', spaces, ':', '\', UTF-8, a tab, a leading blank. */
 static const char *const hard[] = {
-	"pa\"ss", "two words", "a:b:c", "back\\", "\\\"", "\xc3\xa9t\xc3\xa9 \xe2\x82\xac",
+	"pa\"ss", "two words", "a:b:c", "back\\", "\\\"",
+	"\xc3\xa9t\xc3\xa9 \xe2\x82\xac",
 	"tab\tin", " lead", "#hash", "=eq", "P:x\" \"U:y", "x",
 };
 

@@ -389,6 +389,42 @@ test_sasl_passwd_bad(void **state)
 	secret_fields_clear(&f);
 }
 
+/* The keys sendmail asks of a socketmap, as the listener gets them. */
+static void
+test_authinfo_key(void **state)
+{
+	static const struct {
+		const char *key, *name;
+	} ok[] = {
+		{ "authinfo:[127.0.0.1]", "[127.0.0.1]" },
+		{ "authinfo:127.0.0.1", "127.0.0.1" },
+		{ "authinfo:", "default" },
+		{ "AuthInfo:Smtp.Example.com", "smtp.example.com" },
+		{ "AUTHINFO:[ipv6:2001:db8::1]", "[ipv6:2001:db8::1]" },
+	};
+	static const char *const bad[] = { "authinfo", "", "[127.0.0.1]",
+	    "auth:h", "authinfo:a b", "authinfo:user@example.com",
+	    " authinfo:h" };
+	char out[SECRET_NAME_MAX + 1];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(authinfo_key_norm(ok[i].key, strlen(ok[i].key),
+		    out, sizeof(out)), SK_OK);
+		assert_string_equal(out, ok[i].name);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(authinfo_key_norm(bad[i], strlen(bad[i]), out,
+		    sizeof(out)), SK_ERR_FORMAT);
+	/* only len bytes are read */
+	assert_int_equal(authinfo_key_norm("authinfo:hx", 10, out,
+	    sizeof(out)), SK_OK);
+	assert_string_equal(out, "h");
+	assert_int_equal(authinfo_key_norm("authinfo:", 9, out, 7),
+	    SK_ERR_LIMIT);
+}
+
 int
 main(void)
 {
@@ -402,6 +438,7 @@ main(void)
 		cmocka_unit_test(test_authinfo_lengths),
 		cmocka_unit_test(test_sasl_passwd_ok),
 		cmocka_unit_test(test_sasl_passwd_bad),
+		cmocka_unit_test(test_authinfo_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
