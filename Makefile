@@ -40,7 +40,7 @@ LIBSECRET_SONAME = libsaslkit-secret.so.1
 LIBSECRET_SO = $(B)/lib/libsaslkit-secret.so.$(LIBSECRET_VERSION)
 PIC = $(B)/pic
 saslpasswd_SRC = $(wildcard saslpasswd/*.c) $(LIBSECRET_SRC)
-saslpasswd_LIBS = -lsasl2 -lreadline -lpthread
+saslpasswd_LIBS = -lsasl2 -lssl -lreadline -lpthread
 authd_SRC = $(wildcard authd/*.c)
 authd_LIBS = -lsasl2 -lpam -levent -levent_pthreads -lpthread
 smtpd_SRC = $(wildcard smtpd/*.c) $(LIBSECRET_SRC)
@@ -60,6 +60,7 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
 PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd \
 	$(B)/tests/cyrus_peer \
 	$(B)/tests/sasl_client $(LIBSECRET_SO) $(B)/tests/sks_client \
+	$(B)/tests/sks_agent \
 	$(B)/bench/authbench $(B)/bench/smtpbench
 
 .PHONY: all check deps demo install install-lib authbench smtpbench fuzz fuzz-build bench clean unit unit-asan \
@@ -119,6 +120,12 @@ $(B)/tests/sks_client: tests/integration/sks_client.c $(LIBSECRET_SO) \
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -L$(B)/lib -lsaslkit-secret \
 		-Wl,-rpath,$(CURDIR)/$(B)/lib -lsasl2
+
+# a driver of libsecret's secret-store calls (lookup, agent exchanges)
+$(B)/tests/sks_agent: tests/integration/sks_agent.c $(LIBSECRET_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -L$(B)/lib -lsaslkit-secret \
+		-Wl,-rpath,$(CURDIR)/$(B)/lib
 
 # the same driver with libsecret's sources built in, under ASan+UBSan
 $(BA)/tests/sks_client: tests/integration/sks_client.c $(LIBSECRET_SRC) \

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "admin_job.h"
+#include "auth_conn.h"
 #include "err.h"
 #include "log.h"
 #include "verb.h"
@@ -24,6 +25,7 @@
 struct admin_conn {
 	unsigned state;
 	unsigned seen;			/* once-only commands given */
+	struct agent_set agents;	/* agent exchanges (agent_req.c) */
 };
 
 static int admin_cmd_version(struct lconn *, const struct line_fields *,
@@ -33,6 +35,8 @@ static int admin_cmd_job(struct lconn *, const struct line_fields *,
 static int admin_cmd_stats(struct lconn *, const struct line_fields *,
     unsigned long, enum admin_op);
 static int admin_cmd_reload(struct lconn *, const struct line_fields *,
+    unsigned long, enum admin_op);
+static int admin_cmd_agent(struct lconn *, const struct line_fields *,
     unsigned long, enum admin_op);
 
 /*
@@ -76,6 +80,10 @@ static const struct admin_cmd {
 	    OP_SECRET_EXPORT },
 	{ { ADMIN_CMD_SECRET_REKEY, ADMIN_ST_READY, 0, 1 }, admin_cmd_secret,
 	    OP_SECRET_REKEY },
+	{ { ADMIN_CMD_AGENT_START, ADMIN_ST_READY, 0, 3 }, admin_cmd_agent,
+	    OP_AGENT_START },
+	{ { ADMIN_CMD_AGENT_STEP, ADMIN_ST_READY, 0, 2 }, admin_cmd_agent,
+	    OP_AGENT_STEP },
 	{ { ADMIN_CMD_STATS, ADMIN_ST_READY, 0, 1 }, admin_cmd_stats, 0 },
 	{ { ADMIN_CMD_RELOAD, ADMIN_ST_READY, 0, 1 }, admin_cmd_reload, 0 },
 };
@@ -268,6 +276,18 @@ admin_cmd_reload(struct lconn *c, const struct line_fields *lf,
 	return 0;
 }
 
+/* An agent exchange, with an admin's rights (agent_req.c). */
+static int
+admin_cmd_agent(struct lconn *c, const struct line_fields *lf,
+    unsigned long id, enum admin_op op)
+{
+	struct admin_conn *ac = c->ctx;
+
+	(void)id;
+	return op == OP_AGENT_START ? agent_cmd_start(&ac->agents, lf) :
+	    agent_cmd_step(&ac->agents, lf);
+}
+
 /* A request with store work: built, then handed to the worker pool. */
 static int
 admin_cmd_job(struct lconn *c, const struct line_fields *lf,
@@ -371,11 +391,16 @@ admin_opened(struct lconn *c)
 	struct admin_conn *ac = c->ctx;
 
 	ac->state = ADMIN_ST_NEW;
+	ac->agents.c = c;
+	ac->agents.admin = 1;
 }
 
 static void
 admin_closed(struct lconn *c)
 {
+	struct admin_conn *ac = c->ctx;
+
+	agent_close_all(&ac->agents);
 	free(c->ctx);
 }
 

@@ -28,6 +28,9 @@ static unsigned long auth_cuid;
 
 static int auth_cmd_version(struct auth_conn *ac, struct line_fields *lf);
 static int auth_cmd_cpid(struct auth_conn *ac, struct line_fields *lf);
+static int auth_cmd_lookup(struct auth_conn *ac, struct line_fields *lf);
+static int auth_cmd_agent_start(struct auth_conn *ac, struct line_fields *lf);
+static int auth_cmd_agent_step(struct auth_conn *ac, struct line_fields *lf);
 
 /*
  * The client's commands: where each is allowed, whether only once, its
@@ -47,6 +50,12 @@ static const struct auth_cmd {
 	{ { AUTH_CMD_CONT, AUTH_ST_SERVING, 0, 2 }, auth_cmd_cont, 0 },
 	{ { AUTH_CMD_CANCEL, AUTH_ST_READY | AUTH_ST_SERVING, 0, 1 },
 	    auth_cmd_cancel, 0 },
+	{ { AUTH_CMD_LOOKUP, AUTH_ST_READY | AUTH_ST_SERVING, 0, 2 },
+	    auth_cmd_lookup, 0 },
+	{ { AUTH_CMD_AGENT_START, AUTH_ST_READY | AUTH_ST_SERVING, 0, 3 },
+	    auth_cmd_agent_start, 0 },
+	{ { AUTH_CMD_AGENT_STEP, AUTH_ST_READY | AUTH_ST_SERVING, 0, 2 },
+	    auth_cmd_agent_step, 0 },
 };
 #define AUTH_NCMDS	(sizeof(auth_cmds) / sizeof(auth_cmds[0]))
 
@@ -185,6 +194,25 @@ auth_cmd_cpid(struct auth_conn *ac, struct line_fields *lf)
 	return 0;
 }
 
+/* The secret store's commands: agent_cmd.c's, on this connection's set. */
+static int
+auth_cmd_lookup(struct auth_conn *ac, struct line_fields *lf)
+{
+	return agent_cmd_lookup(&ac->agents, lf);
+}
+
+static int
+auth_cmd_agent_start(struct auth_conn *ac, struct line_fields *lf)
+{
+	return agent_cmd_start(&ac->agents, lf);
+}
+
+static int
+auth_cmd_agent_step(struct auth_conn *ac, struct line_fields *lf)
+{
+	return agent_cmd_step(&ac->agents, lf);
+}
+
 /* One line from the client, through the table. */
 static int
 auth_line(struct lconn *c, char *line, size_t len)
@@ -231,6 +259,7 @@ auth_opened(struct lconn *c)
 	struct sbuf b;
 
 	ac->c = c;
+	ac->agents.c = c;
 	ac->state = AUTH_ST_NEW;
 	log_debug("auth: pid %ld uid %u: connection opened", (long)c->peer.pid,
 	    (unsigned)c->peer.uid);
@@ -255,6 +284,7 @@ auth_closed(struct lconn *c)
 	    (long)c->peer.pid, (unsigned)c->peer.uid, ac->nreqs);
 	while (ac->reqs != NULL)
 		auth_req_free(ac->reqs);
+	agent_close_all(&ac->agents);
 	if (ac->hs_wait != NULL)
 		event_free(ac->hs_wait);
 	free(ac);

@@ -22,6 +22,19 @@
 #define AUTH_US_PER_MS	1000
 
 struct auth_req;
+struct agent_req;
+
+/*
+ * The agent exchanges and lookups of one connection (agent_req.c): on the
+ * auth socket under grants; on the admin socket (admin set) "use" on
+ * every entry, and "read" for root only, as export.
+ */
+struct agent_set {
+	struct agent_req *head;
+	unsigned n;
+	struct lconn *c;
+	int admin;
+};
 
 struct auth_conn {
 	struct lconn *c;
@@ -33,6 +46,7 @@ struct auth_conn {
 	struct event *hs_wait;		/* for a client that reads first */
 	struct auth_req *reqs;
 	unsigned nreqs;
+	struct agent_set agents;	/* agent exchanges, lookups */
 };
 
 struct auth_req {
@@ -74,6 +88,17 @@ struct auth_req {
 int auth_cmd_auth(struct auth_conn *ac, struct line_fields *lf);
 int auth_cmd_cont(struct auth_conn *ac, struct line_fields *lf);
 int auth_cmd_cancel(struct auth_conn *ac, struct line_fields *lf);
+/*
+ * The secret store's commands (agent_cmd.c), for the auth and admin
+ * listeners: 0, or -1 for a protocol error. agent_cancel: 1 when id named
+ * an agent exchange (then ended).
+ */
+int agent_cmd_lookup(struct agent_set *set, const struct line_fields *lf);
+int agent_cmd_start(struct agent_set *set, const struct line_fields *lf);
+int agent_cmd_step(struct agent_set *set, const struct line_fields *lf);
+int agent_cancel(struct agent_set *set, unsigned long id);
+/* The connection ends: its agent exchanges go (no worker has one). */
+void agent_close_all(struct agent_set *set);
 /* Ends an exchange: off its connection, its timers and buffers wiped. */
 void auth_req_free(struct auth_req *r);
 /*

@@ -264,7 +264,9 @@ auth_cmd_cancel(struct auth_conn *ac, struct line_fields *lf)
 	if (line_id(line_str(lf, 1), &id) == -1)
 		return -1;
 	log_debug("auth: pid %ld: CANCEL id=%lu", (long)ac->c->peer.pid, id);
-	if ((r = auth_find(ac, id)) != NULL) {
+	if (agent_cancel(&ac->agents, id))
+		;	/* an agent exchange (agent_cmd.c) */
+	else if ((r = auth_find(ac, id)) != NULL) {
 		if (r->delay != NULL) {		/* held by its penalty */
 			event_free(r->delay);
 			r->delay = NULL;

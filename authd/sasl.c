@@ -185,7 +185,7 @@ authsasl_init(struct authd *a, char *err, size_t errlen)
 	sasl_set_mutex(mutex_alloc, mutex_lock, mutex_unlock, mutex_free);
 	if ((r = sasl_auxprop_add_plugin("saslkit", authsasl_auxprop_init)) !=
 	    SASL_OK || (r = sasl_server_init(global_cbs, "saslkit-authd")) !=
-	    SASL_OK) {
+	    SASL_OK || (r = sasl_client_init(NULL)) != SASL_OK) {
 		snprintf(err, errlen, "libsasl2: %s", sasl_errstring(r, NULL,
 		    NULL));
 		return SK_ERR_INVAL;
@@ -196,6 +196,7 @@ authsasl_init(struct authd *a, char *err, size_t errlen)
 void
 authsasl_done(void)
 {
+	sasl_client_done();	/* the agent's (agent.c) */
 	sasl_server_done();
 	explicit_bzero(sasl_authd->install_key, sizeof(sasl_authd->install_key));
 }

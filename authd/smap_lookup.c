@@ -6,7 +6,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "authd.h"
 #include "err.h"
@@ -18,20 +17,16 @@
 static int
 smap_key_name(const struct smap_query *q, char *name, size_t namesz)
 {
-	const char *k = q->key;
-	size_t plen = strlen(SMAP_AUTHINFO_PREFIX);
+	size_t n = strlen(q->key);
+	int r;
 
-	if (strcmp(q->map, SMAP_MAP_AUTHINFO) == 0) {
-		if (strncasecmp(k, SMAP_AUTHINFO_PREFIX, plen) != 0)
-			return SK_ERR_NOTFOUND;
-		k += plen;
-		if (*k == '\0')
-			k = SECRET_DEFAULT_NAME;
-	} else if (*k == '\0')
-		return SK_ERR_NOTFOUND;
 	/* sender addresses (Postfix) and other odd keys name no entry */
-	return secret_name_norm(k, name, namesz) == SK_OK ? SK_OK :
-	    SK_ERR_NOTFOUND;
+	if (strcmp(q->map, SMAP_MAP_AUTHINFO) == 0)
+		r = authinfo_key_norm(q->key, n, name, namesz);
+	else
+		r = n == 0 ? SK_ERR_FORMAT : secret_name_norm(q->key, name,
+		    namesz);
+	return r == SK_OK ? SK_OK : SK_ERR_NOTFOUND;
 }
 
 /* The caller's right on e, and its name for the log. */

@@ -34,6 +34,9 @@
  *                                  S: OK <id> count=<n>
  *   C: SECRET-EXPORT <id>          as SECRET-LIST, each line with P=; root only
  *   C: SECRET-REKEY <id>           S: OK <id> count=<n> key=<new key id>
+ *   C: AGENT-START, AGENT-STEP     an agent exchange, as on the auth socket
+ *                                  (auth_proto.h): "use" on every entry,
+ *                                  PLAIN and LOGIN for root only
  *
  * VERSION comes first, once; anything else first, or a request without
  * an id, breaks the protocol (FAIL 0 code=protocol, then disconnected).
@@ -43,6 +46,8 @@
  */
 #ifndef SK_ADMIN_PROTO_H
 #define SK_ADMIN_PROTO_H
+
+#include "auth_proto.h"
 
 #define ADMIN_PROTO_MAJOR	1
 #define ADMIN_PROTO_MINOR	0
@@ -68,6 +73,8 @@
 #define ADMIN_CMD_SECRET_LIST	"SECRET-LIST"
 #define ADMIN_CMD_SECRET_EXPORT	"SECRET-EXPORT"
 #define ADMIN_CMD_SECRET_REKEY	"SECRET-REKEY"
+#define ADMIN_CMD_AGENT_START	AUTH_CMD_AGENT_START	/* auth_proto.h's */
+#define ADMIN_CMD_AGENT_STEP	AUTH_CMD_AGENT_STEP
 /* Of the server */
 #define ADMIN_CMD_SECRET	"SECRET"	/* an entry of SECRET-LIST */
 #define ADMIN_CMD_USER		"USER"
@@ -88,12 +95,12 @@
 #define ADMIN_GRANTEE_USER	"user"		/* SECRET-GRANT */
 #define ADMIN_GRANTEE_GROUP	"group"
 /* The fields of an entry, as sendmail names them, and its label */
-#define ADMIN_SECRET_U		"U"
-#define ADMIN_SECRET_I		"I"
-#define ADMIN_SECRET_P		"P"
-#define ADMIN_SECRET_R		"R"
-#define ADMIN_SECRET_M		"M"
-#define ADMIN_SECRET_L		"L"
+#define ADMIN_SECRET_U		AUTH_SECRET_U	/* auth_proto.h's */
+#define ADMIN_SECRET_I		AUTH_SECRET_I
+#define ADMIN_SECRET_P		AUTH_SECRET_P
+#define ADMIN_SECRET_R		AUTH_SECRET_R
+#define ADMIN_SECRET_M		AUTH_SECRET_M
+#define ADMIN_SECRET_L		"L"		/* the label */
 
 /* STATS: the counters, then mech.<NAME>.ok and .fail per mechanism */
 #define ADMIN_STAT_AUTH_OK		"auth_ok"

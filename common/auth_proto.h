@@ -15,6 +15,21 @@
  *   S: CONT <id> <b64> [channel_binding=<type>]
  *   S: OK <id> user=<user> [resp=<b64>] | FAIL <id> [user=] [reason=] [code=]
  *
+ *
+ * saslkit's own, for the secret store (secrets.h, agent.h), after the
+ * handshake, each with its own ids:
+ *   C: SECRET-LOOKUP <id> <name>               (a read grant)
+ *   S: OK <id> name=<n> [U= I= R= M=] P=<password> | FAIL <id> code=
+ *   C: AGENT-START <id> <name> <mech> [service=<s>] [host=<server name>]
+ *        [cbind_type=<tls-unique|...> cbind=<b64>]   (a use grant; PLAIN and
+ *        LOGIN, which carry the password, need read)
+ *   S: AGENT <id> [resp=<b64>] [done]          (no resp=: no initial one)
+ *   C: AGENT-STEP <id> <b64 challenge>
+ *   S: AGENT <id> resp=<b64> [done] | FAIL <id> [reason=] code=
+ *   C: CANCEL <id>                             ends an agent exchange too
+ * An entry the caller may not have, or that does not exist, is the same
+ * FAIL code=notfound; a store failure is code=temp_fail.
+ *
  * The client's order: VERSION first, at most one CPID, and only before
  * its first AUTH; then AUTH, CONT and CANCEL. authd disconnects a client
  * that breaks it. The server's order: VERSION, then MECH lines, SPID,
@@ -56,7 +71,11 @@
 #define AUTH_CMD_AUTH		"AUTH"
 #define AUTH_CMD_CONT		"CONT"		/* the server's too */
 #define AUTH_CMD_CANCEL		"CANCEL"
+#define AUTH_CMD_LOOKUP		"SECRET-LOOKUP"
+#define AUTH_CMD_AGENT_START	"AGENT-START"
+#define AUTH_CMD_AGENT_STEP	"AGENT-STEP"
 /* The server's */
+#define AUTH_CMD_AGENT		"AGENT"
 #define AUTH_CMD_MECH		"MECH"
 #define AUTH_CMD_SPID		"SPID"
 #define AUTH_CMD_CUID		"CUID"
@@ -76,6 +95,18 @@
 #define AUTH_KEY_RESP		"resp"		/* also OK's final data */
 /* Of CONT, both ways: the type asked, then the client's data */
 #define AUTH_KEY_CBIND		"channel_binding"
+/* Of AGENT-START and AGENT */
+#define AUTH_KEY_HOST		"host"
+#define AUTH_KEY_CBIND_TYPE	"cbind_type"
+#define AUTH_KEY_CBIND_DATA	"cbind"
+#define AUTH_KEY_DONE		"done"		/* bare */
+#define AUTH_KEY_NAME		"name"		/* SECRET-LOOKUP's OK */
+/* An entry's fields, as sendmail names them (the admin socket's too) */
+#define AUTH_SECRET_U		"U"		/* authorization id */
+#define AUTH_SECRET_I		"I"		/* authentication id */
+#define AUTH_SECRET_P		"P"		/* password */
+#define AUTH_SECRET_R		"R"		/* realm */
+#define AUTH_SECRET_M		"M"		/* mechanisms allowed */
 /* Of OK and FAIL */
 #define AUTH_KEY_USER		"user"
 #define AUTH_KEY_REASON		"reason"
@@ -100,5 +131,6 @@
 #define AUTH_FAIL_AUTHZ		"authz_fail"
 #define AUTH_FAIL_DISABLED	"user_disabled"
 #define AUTH_FAIL_BASE64	"invalid_base64"
+#define AUTH_FAIL_NOTFOUND	"notfound"	/* SECRET-LOOKUP, AGENT-START */
 
 #endif

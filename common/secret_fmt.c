@@ -11,7 +11,11 @@
 #include "err.h"
 #include "secret_text.h"
 
-/* 1 when the n bytes at s may stand in an item as is. */
+/*
+ * 1 when the n bytes at s may stand in an item as is. sendmail rewrites
+ * a map's value as a rule's result ("%%" to "%", "%1" to an argument),
+ * so a '%' goes in base64 too.
+ */
 static int
 fmt_plain(const void *s, size_t n)
 {
@@ -19,7 +23,8 @@ fmt_plain(const void *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (p[i] < 0x20 || p[i] > 0x7e || p[i] == '"' || p[i] == '\\')
+		if (p[i] < 0x20 || p[i] > 0x7e || p[i] == '"' || p[i] == '\\' ||
+		    p[i] == '%')
 			return 0;
 	return 1;
 }

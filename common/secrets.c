@@ -111,11 +111,11 @@ int
 secrets_reopen(struct secrets *s, char *err, size_t errlen)
 {
 	struct sealkeys *old, *keys = NULL;
-	int r;
+	int r, created;
 
 	/* the store's lock before the keys' lock, as everywhere */
 	if ((r = sasldb_reopen(s->db, err, errlen)) != SK_OK ||
-	    (r = secrets_load_keys(s, &keys, NULL, err, errlen)) != SK_OK)
+	    (r = secrets_load_keys(s, &keys, &created, err, errlen)) != SK_OK)
 		return r;	/* the last good keys serve on */
 	pthread_rwlock_wrlock(&s->klock);
 	old = s->keys;

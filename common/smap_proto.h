@@ -21,7 +21,6 @@
 
 #define SMAP_MAP_AUTHINFO	"authinfo"
 #define SMAP_MAP_SASL_PASSWD	"sasl_passwd"
-#define SMAP_AUTHINFO_PREFIX	"authinfo:"	/* of sendmail's keys, any case */
 #define SMAP_AUTHINFO_TEMP	"temp"		/* the value that makes it defer */
 #define SMAP_REASON_NOMAP	"no such map"	/* PERM */
 #define SMAP_REASON_FAILED	"secret store unavailable"	/* TEMP */

@@ -6,83 +6,35 @@
  * most the handle's timeout. Passwords go out in wiping buffers and never
  * come back. Must never log, exit or raise SIGPIPE.
  */
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "admin_proto.h"
 #include "err.h"
 #include "internal.h"
 #include "line.h"
-#include "monotime.h"
 #include "sks_admin.h"
 
 struct sksecret_admin {
-	int fd;
+	struct sks_stream st;
 	int dead;
-	int timeout_ms;
 	unsigned long next_id;
-	struct sbuf in;
-	size_t in_start;
 	char reason[256];
+	struct sks_agent_core agent;	/* an agent exchange, with an admin's rights */
 };
 
-/* Sends a whole line, waiting as needed. */
 static int
 sks_admin_send(struct sksecret_admin *ad, const struct sbuf *b)
 {
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < b->len) {
-		n = send(ad->fd, b->data + off, b->len - off, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return SKSECRET_ERR_CLOSED;
-		off += (size_t)n;
-	}
-	return SKSECRET_OK;
+	return sks_stream_send(&ad->st, b);
 }
 
-/* The next line from authd, waiting at most the handle's timeout. */
 static int
 sks_admin_read_line(struct sksecret_admin *ad, char **line, size_t *len)
 {
-	unsigned char buf[ADMIN_PROTO_LINE_MAX];
-	struct pollfd pfd = { ad->fd, POLLIN, 0 };
-	long long deadline = sk_clock_ms(CLOCK_MONOTONIC) + ad->timeout_ms;
-	ssize_t n;
-	int r;
-
-	for (;;) {
-		if ((r = sks_take_line(&ad->in, &ad->in_start,
-		    ADMIN_PROTO_LINE_MAX, line, len)) != 0)
-			return r == 1 ? SKSECRET_OK : r;
-		sks_compact(&ad->in, &ad->in_start);
-		if (ad->timeout_ms >= 0) {
-			long long left = deadline - sk_clock_ms(CLOCK_MONOTONIC);
-
-			if (left <= 0)
-				return SKSECRET_ERR_TIMEOUT;
-			if ((r = poll(&pfd, 1, (int)left)) < 0 && errno != EINTR)
-				return SKSECRET_ERR_CLOSED;
-			if (r <= 0)
-				continue;
-		}
-		n = recv(ad->fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return SKSECRET_ERR_CLOSED;
-		if (sbuf_put(&ad->in, buf, (size_t)n) != SK_OK)
-			return SKSECRET_ERR_PROTO;
-	}
+	return sks_stream_read_line(&ad->st, line, len);
 }
 
 int
@@ -101,10 +53,10 @@ sks_admin_from_fd(int fd, int timeout_ms, struct sksecret_admin **out)
 		close(fd);
 		return SKSECRET_ERR_NOMEM;
 	}
-	ad->fd = fd;
-	ad->timeout_ms = timeout_ms;
+	sks_stream_init(&ad->st, fd, timeout_ms, ADMIN_PROTO_LINE_MAX);
+	sks_agent_core_init(&ad->agent, &ad->st, &ad->dead, &ad->next_id,
+	    ad->reason, sizeof(ad->reason));
 	ad->next_id = 1;
-	sbuf_init(&ad->in, 2 * ADMIN_PROTO_LINE_MAX);
 	sbuf_init(&b, ADMIN_PROTO_LINE_MAX);
 	r = line_put_cmd(&b, ADMIN_CMD_VERSION) == SK_OK &&
 	    line_put_id(&b, ADMIN_PROTO_MAJOR) == SK_OK &&
@@ -148,8 +100,8 @@ sksecret_admin_close(struct sksecret_admin *ad)
 {
 	if (ad == NULL)
 		return;
-	close(ad->fd);
-	sbuf_free(&ad->in);
+	sks_stream_close(&ad->st);
+	sks_agent_core_free(&ad->agent);
 	free(ad);
 }
 
@@ -286,4 +238,24 @@ sks_admin_request(struct sksecret_admin *ad, const char *cmd,
 	/* a broken exchange leaves the stream out of step: no more use */
 	ad->dead = r;
 	return r;
+}
+
+SKS_API int
+sksecret_admin_agent_start(struct sksecret_admin *ad, const char *name,
+    const char *mech, const struct sksecret_agent_params *p,
+    const unsigned char **resp, size_t *len, int *flags)
+{
+	if (ad == NULL)
+		return SKSECRET_ERR_INVAL;
+	return sks_agent_core_start(&ad->agent, name, mech, p, resp, len, flags);
+}
+
+SKS_API int
+sksecret_admin_agent_step(struct sksecret_admin *ad, const void *challenge,
+    size_t len, const unsigned char **resp, size_t *resplen, int *flags)
+{
+	if (ad == NULL)
+		return SKSECRET_ERR_INVAL;
+	return sks_agent_core_step(&ad->agent, challenge, len, resp, resplen,
+	    flags);
 }

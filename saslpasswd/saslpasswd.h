@@ -66,6 +66,8 @@ int sp_secret_main(struct sp_ctx *sp, int argc, char *argv[]);
 int sp_online_fail(struct sp_ctx *sp, const char *what, int err);
 int sp_secret_import(struct sp_ctx *sp, const char *format, const char *file);
 int sp_secret_export(struct sp_ctx *sp, const char *format);
+/* secret test NAME ...: a login to the entry's server (secret_test.c). */
+int sp_secret_test(struct sp_ctx *sp, int argc, char *argv[]);
 
 int sp_cmd_set(struct sp_ctx *sp, const char *user, const char *pass,
     size_t passlen, int must_exist);

@@ -38,6 +38,7 @@ sec_usage(void)
 	    "  revoke NAME user|group WHO\n"
 	    "  import authinfo|sasl_passwd FILE|-\n"
 	    "  export authinfo|sasl_passwd     (root only)\n"
+	    "  test NAME [-p port] [-m mech] [-C cafile] [-k]\n"
 	    "NAME: host, [host] or [ip], each with an optional :port, or"
 	    " default\n");
 	return EXIT_USAGE;
@@ -213,5 +214,7 @@ sp_secret_main(struct sp_ctx *sp, int argc, char *argv[])
 		return sp_secret_export(sp, argv[1]);
 	if (strcmp(v, "rekey") == 0)
 		return sec_rekey(sp, argc);
+	if (strcmp(v, "test") == 0)
+		return sp_secret_test(sp, argc, argv);
 	return sec_usage();
 }

@@ -290,6 +290,67 @@ int sksecret_admin_secret_export(struct sksecret_admin *ad,
 int sksecret_admin_secret_rekey(struct sksecret_admin *ad,
     unsigned long *count, unsigned *key_id);
 
+/*
+ * ---- The secret store on the auth socket: blocking ----
+ * For a mail program that logs in elsewhere with credentials that authd
+ * keeps for it: a lookup hands out an entry's password (a "read" grant);
+ * an agent exchange keeps it inside authd, which computes each SASL
+ * response (a "use" grant), as ssh-agent signs without giving out the
+ * key. CRAM-MD5, DIGEST-MD5 (authentication only) and SCRAM-SHA-1 and
+ * -256 with their -PLUS forms; PLAIN and LOGIN carry the password itself
+ * and need "read". Grants follow the caller's uid and groups. An entry
+ * the caller may not have is SKSECRET_ERR_NOTFOUND, as a missing one.
+ */
+struct sksecret_agent;
+
+/* Connects (path NULL: SKSECRET_AUTH_SOCKET); timeout_ms as for admin. */
+int sksecret_agent_open(const char *path, int timeout_ms,
+    struct sksecret_agent **out);
+/* Wipes what the handle holds and closes it. */
+void sksecret_agent_close(struct sksecret_agent *ag);
+/* authd's reason for the last failure, or "". */
+const char *sksecret_agent_reason(const struct sksecret_agent *ag);
+
+/* One call with the entry and its password, wiped after fn returns. */
+int sksecret_lookup(struct sksecret_agent *ag, const char *name,
+    sksecret_entry_fn *fn, void *arg);
+
+struct sksecret_agent_params {
+	const char *service;	/* NULL: "smtp" */
+	const char *host;	/* the server's name; NULL: from the entry's */
+	const char *cbind_type;	/* "tls-unique", "tls-exporter", ...; NULL */
+	const unsigned char *cbind_data;	/* the TLS channel's binding */
+	size_t cbind_len;
+};
+
+#define SKSECRET_AGENT_RESP	0x1	/* *resp is a response to send */
+#define SKSECRET_AGENT_DONE	0x2	/* the client side is satisfied */
+
+/*
+ * Starts an exchange with mech on the entry name (one at a time per
+ * handle). *flags says whether there is an initial response (*resp,
+ * *len: valid until the next call on ag). A failure of the exchange
+ * (authd's SASL client refused the server's answer) is
+ * SKSECRET_ERR_REFUSED.
+ */
+int sksecret_agent_start(struct sksecret_agent *ag, const char *name,
+    const char *mech, const struct sksecret_agent_params *p,
+    const unsigned char **resp, size_t *len, int *flags);
+/* The response to the server's challenge (len bytes, decoded). */
+int sksecret_agent_step(struct sksecret_agent *ag, const void *challenge,
+    size_t len, const unsigned char **resp, size_t *resplen, int *flags);
+/*
+ * The same on the admin socket, for tools that test an entry (saslpasswd
+ * secret test): an admin may "use" every entry; PLAIN and LOGIN are for
+ * root only, as export is.
+ */
+int sksecret_admin_agent_start(struct sksecret_admin *ad, const char *name,
+    const char *mech, const struct sksecret_agent_params *p,
+    const unsigned char **resp, size_t *len, int *flags);
+int sksecret_admin_agent_step(struct sksecret_admin *ad,
+    const void *challenge, size_t len, const unsigned char **resp,
+    size_t *resplen, int *flags);
+
 #ifdef __cplusplus
 }
 #endif

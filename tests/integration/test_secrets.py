@@ -119,6 +119,24 @@ def test_socketmap_needs_a_read_grant(sauthd):
     assert "(nobody): sasl_passwd entry [smtp.isp.example]:587: read" in log
 
 
+def test_reload_keeps_serving(sauthd):
+    """SIGHUP and RELOAD open the store and the key file again."""
+    a = sauthd
+    add(a, "relay.example", "relay-pw", "-I", "carol")
+    secret_cli(a.admin, "grant", "relay.example", "user", "root", "read")
+    m = SocketMap(smap_path(a))
+    a.proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while "store reopened" not in a.logtext():
+        assert time.monotonic() < deadline, a.logtext()
+        time.sleep(0.05)
+    assert m.ask("sasl_passwd", "relay.example") == ("OK", "carol:relay-pw")
+    _, f = AdminClient(a.admin).request("RELOAD")
+    assert f[0] == "OK", f
+    assert m.ask("sasl_passwd", "relay.example") == ("OK", "carol:relay-pw")
+    m.close()
+
+
 def test_sendmail_and_postfix_keys(sauthd):
     """sendmail asks authinfo:[ip], authinfo:ip, authinfo: (the default);
     Postfix asks the next hop, then the relayhost as written. Both may
