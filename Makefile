@@ -241,6 +241,7 @@ install-check: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd
 		usr/share/man/man8/saslkit-passwd.8 usr/share/man/man3/saslkit-secret.3 \
 		usr/share/man/man5/saslkit-authd.conf.5 \
 		usr/share/man/man5/saslkit-smtpd.conf.5 \
+		usr/share/man/man7/saslkit-secrets.7 \
 		usr/lib/systemd/system/saslkit-authd.service \
 		usr/lib/systemd/system/saslkit-smtpd.service; do \
 		test -f $$f || { echo "install-check: $$f not installed"; exit 1; }; done; \
@@ -280,7 +281,8 @@ smtpbench: deps all
 # and their pages; the source tree keeps its short names.
 install: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd install-lib
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
-		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR)
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/saslkit
 	install -m 0755 $(B)/bin/saslpasswd $(DESTDIR)$(SBINDIR)/saslkit-passwd
 	install -m 0755 $(B)/bin/authd $(DESTDIR)$(SBINDIR)/saslkit-authd
@@ -292,6 +294,7 @@ install: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd install-lib
 		$(DESTDIR)$(MANDIR)/man5/saslkit-authd.conf.5
 	install -m 0644 man/smtpd.conf.5 \
 		$(DESTDIR)$(MANDIR)/man5/saslkit-smtpd.conf.5
+	install -m 0644 man/saslkit-secrets.7 $(DESTDIR)$(MANDIR)/man7/
 	for u in saslkit-authd saslkit-smtpd; do \
 		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 			contrib/systemd/$$u.service.in > $(DESTDIR)$(UNITDIR)/$$u.service; \
