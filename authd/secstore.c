@@ -4,7 +4,11 @@
  * together with a new store. Every failure stops authd with a message that
  * names the key, the file and the fix.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +25,32 @@ authd_close_secrets(struct authd *a)
 	a->secrets = NULL;
 }
 
+/*
+ * The directory of a file of the store (the state directory by default),
+ * made root's only when it is missing and its parent is there; a wrong
+ * path is left for the opening to explain.
+ */
+static void
+secstore_dir(const char *key, const char *path)
+{
+	char dir[PATH_MAX], err[1024];
+	char *slash;
+	int r;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir) ||
+	    (slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return;
+	*slash = '\0';
+	if (mkdir(dir, 0700) == 0) {
+		log_info("%s: made the directory %s", key, dir);
+		return;
+	}
+	if (errno == EEXIST || errno == ENOENT)
+		return;
+	r = safefile_explain(key, dir, "create", errno, NULL, err, sizeof(err));
+	fatal_status(safefile_exit_status(r, errno), "%s", err);
+}
+
 void
 authd_open_secrets(struct authd *a, int test_only)
 {
@@ -32,6 +62,8 @@ authd_open_secrets(struct authd *a, int test_only)
 
 	if (a->conf.secrets_path == NULL)
 		return;
+	secstore_dir("secrets_path", a->conf.secrets_path);
+	secstore_dir("secrets_key", a->conf.secrets_key);
 	memset(&o, 0, sizeof(o));
 	o.db.path = a->conf.secrets_path;
 	o.db.key = "secrets_path";

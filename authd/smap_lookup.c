@@ -130,7 +130,7 @@ smap_lookup(struct authd *a, struct smap_conn *c)
 	    SK_OK) {
 		/* a value the map's syntax cannot carry, or too long */
 		c->q.outcome = SMAP_FAILED;
-		c->q.err = r;
+		c->q.err = r == SK_ERR_FORMAT ? SK_ERR_INVAL : r;
 		sbuf_reset(&c->out);
 	}
 	if (c->q.outcome != SMAP_SERVED)
@@ -159,9 +159,12 @@ smap_log(const struct smap_conn *c)
 		return;
 	}
 	if (q->outcome == SMAP_FAILED) {
+		/* a value the map cannot carry: no password, no user */
 		log_warn("secrets: pid %ld uid %u (%s): %s \"%s\": failed (%s); "
 		    "answered so that the MTA defers", (long)c->pc.pid,
-		    (unsigned)c->pc.uid, q->user, map, key, sk_strerror(q->err));
+		    (unsigned)c->pc.uid, q->user, map, key, q->err ==
+		    SK_ERR_INVAL ? "the entry has no password or no user that "
+		    "this map can carry" : sk_strerror(q->err));
 		return;
 	}
 	log_info("secrets: pid %ld uid %u (%s): %s %s%s%s: %s",

@@ -114,9 +114,18 @@ sec_import_pass(struct sp_ctx *sp, const struct sbuf *text,
 	*n = 0;
 	secret_reader_init(&rd, text->data, text->len, fmt);
 	secret_fields_init(&f);
-	while (rr == 0 && (r = secret_reader_next(&rd, &line, &len)) == SK_OK) {
+	while (rr == 0 && (r = secret_reader_next(&rd, &line, &len)) !=
+	    SK_ERR_NOTFOUND) {
 		secret_fields_clear(&f);
-		r = sec_parse_line(fmt, line, len, &f, err, sizeof(err));
+		if (r == SK_ERR_LIMIT)
+			snprintf(err, sizeof(err), "longer than %d bytes",
+			    SECRET_LINE_MAX);
+		else if (r != SK_OK) {
+			rr = EXIT_SOFTWARE;
+			break;
+		}
+		if (r == SK_OK)
+			r = sec_parse_line(fmt, line, len, &f, err, sizeof(err));
 		if (r == SK_ERR_NOTFOUND)
 			continue;	/* a blank or comment line */
 		if (r != SK_OK) {
@@ -174,6 +183,12 @@ sec_export_one(const struct sksecret_entry *e, void *arg)
 	struct sbuf out;
 	int r;
 
+	if (x->fmt == SECRET_TEXT_POSTFIX &&
+	    strcmp(e->name, SECRET_DEFAULT_NAME) == 0) {
+		log_warn("%s: left out: Postfix's sasl_passwd has no default "
+		    "entry", e->name);
+		return 0;
+	}
 	secret_fields_init(&f);
 	r = secret_fields_from(&f, e->name, e->authzid, e->authid, e->password,
 	    e->realm, e->mechs, e->label);

@@ -18,7 +18,7 @@
 
 static const char *const shell_cmds[] = {
 	"add", "change", "delete", "disable", "enable", "list", "show", "test",
-	"history", "help", "quit", NULL
+	"secret", "history", "help", "quit", NULL
 };
 
 static struct sp_ctx *shell_sp;
