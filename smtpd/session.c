@@ -96,6 +96,9 @@ sess_free(struct session *s)
 	smtp_auth_end(s);
 	authc_kick(s->d);
 	if (s->bev != NULL) {
+		/* draining the input may make TLS read on and report the end
+		   again: no callback may reach s from here on */
+		bufferevent_setcb(s->bev, NULL, NULL, NULL, NULL);
 		input_drop(s);
 		bufferevent_free(s->bev);
 	}

@@ -550,6 +550,36 @@ def test_starttls_drops_pipelined_plaintext(tls_smtpd):
         p.stop()
 
 
+def test_quit_and_close_notify_at_once(tls_smtpd):
+    """QUIT, TLS's close_notify and the end of the connection arriving
+    together (as Postfix's smtp client ends a session it gives up on):
+    draining the input in sess_free made TLS read on and report the end
+    again, and the session was freed twice (two "disconnect" lines, then
+    SIGSEGV)."""
+    d = tls_smtpd
+    for i in range(30):
+        s = d.smtp()
+        s.ehlo("c.example")
+        s.starttls(context=client_ctx())
+        s.ehlo("c.example")
+        s.sock.sendall(b"QUIT\r\n")
+        try:
+            s.sock.unwrap()
+        except (OSError, ValueError):
+            pass
+        s.sock.close()
+        assert d.proc.poll() is None, "smtpd died: %s" % d.proc.returncode
+    d.smtp().quit()         # still serving, and every session ended once
+    end = time.monotonic() + 10
+    while True:
+        lines = [l for l in d.log.read_text().splitlines()
+                 if "disconnect" in l]
+        if len(lines) >= 31 or time.monotonic() > end:
+            break
+        time.sleep(0.05)
+    assert len(lines) == 31 and len(set(lines)) == 31, lines
+
+
 def test_tls_key_must_be_private():
     d = Smtpd()
     cert, key = make_cert(d)
