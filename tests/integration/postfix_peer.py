@@ -244,10 +244,12 @@ class Socketmap:
     from entries[(name, key)] or "NOTFOUND "; as authd does, the key is
     matched without regard to case (entries' keys in lower case).  It
     records each request as (connection number, request text), each
-    connection's end, and each malformed request."""
+    connection's end, and each malformed request.  With one_shot, it
+    closes each connection after its first reply."""
 
     def __init__(self, path):
         self.path = str(path)
+        self.one_shot = False
         self.entries = {}
         self.answer = self.from_entries
         self.requests = []
@@ -293,6 +295,8 @@ class Socketmap:
                     self.requests.append((n, text))
                     reply = self.answer(name, key)
                 conn.sendall(netstring(reply.encode()))
+                if self.one_shot:
+                    break
         except (ValueError, OSError) as e:
             with self.lock:
                 self.errors.append((n, str(e)))

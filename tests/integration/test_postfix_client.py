@@ -193,6 +193,58 @@ def test_one_lookup_a_session_over_one_connection(top, isp, socketmap,
     assert len(isp.messages()) == 2
 
 
+def test_server_may_close_after_each_reply(top, isp, socketmap, client):
+    """A map server that ends each connection after one reply (as authd
+    may, at a reload or when idle): Postfix connects again, says nothing
+    of it, and relays."""
+    socketmap.one_shot = True
+    dest = "[127.0.0.1]:%d" % isp.port
+    socketmap.entries[("sasl_passwd", dest)] = RELAY_USER + ":" + RELAY_PW
+    for n in (1, 2):
+        client.sendmail("alice@example.org", ["bob@example.org"], MSG)
+        client.wait_log("status=sent", n)
+    assert socketmap.requests == [(1, "sasl_passwd 127.0.0.1"),
+                                  (2, "sasl_passwd " + dest),
+                                  (3, "sasl_passwd 127.0.0.1"),
+                                  (4, "sasl_passwd " + dest)]
+    assert "warning" not in client.logtext()
+    assert len(isp.messages()) == 2
+
+
+def test_sender_dependent_keys(top, isp, socketmap, map_socket):
+    """smtp_sender_dependent_authentication: the sender's address comes
+    first, whole and as written (a socketmap gets no @domain or user
+    fallbacks), then the host name and the relayhost."""
+    pf = start_client(top, isp, map_socket,
+                      smtp_sender_dependent_authentication="yes")
+    socketmap.entries[("sasl_passwd", "alice@example.org")] = \
+        RELAY_USER + ":" + RELAY_PW
+    try:
+        pf.sendmail("Alice@Example.ORG", ["bob@example.org"], MSG)
+        assert_relayed_as(isp, RELAY_USER)
+        pf.sendmail("carol@example.org", ["bob@example.org"], MSG)
+        pf.wait_log("status=sent", 2)
+    finally:
+        pf.stop()
+    assert socketmap.texts() == ["sasl_passwd Alice@Example.ORG",
+                                 "sasl_passwd carol@example.org",
+                                 "sasl_passwd 127.0.0.1",
+                                 "sasl_passwd [127.0.0.1]:%d" % isp.port]
+
+
+def test_no_lookup_without_auth_offered(top, isp, socketmap, map_socket):
+    """The lookup comes after EHLO (over TLS), and only when the server
+    offers AUTH: to a server offering none, Postfix asks nothing."""
+    restart(isp, auth_mechs="", trusted_mechs="")
+    pf = start_client(top, isp, map_socket)
+    try:
+        pf.sendmail("alice@example.org", ["bob@example.org"], MSG)
+        pf.wait_log("status=sent")
+    finally:
+        pf.stop()
+    assert socketmap.requests == []
+
+
 @pytest.mark.parametrize("reply,logged", [
     ("TEMP backend down", "socketmap server temporary error: backend down"),
     ("TIMEOUT slow backend", "socketmap server timeout error: slow backend"),
