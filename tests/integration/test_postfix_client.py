@@ -115,10 +115,10 @@ def assert_relayed_as(isp, user, mech=None):
     user, and its authd logged that user's success (with mech, if
     given)."""
     m = isp_copy(isp)
-    top = received(m)[0]
-    assert top.startswith("Received: from relay.test.example ([127.0.0.1])")
-    assert "(Authenticated sender: %s@%s)" % (user, REALM) in top, top
-    assert " with ESMTPSA id " in top, top
+    line = received(m)[0]
+    assert line.startswith("Received: from relay.test.example ([127.0.0.1])")
+    assert "(Authenticated sender: %s@%s)" % (user, REALM) in line, line
+    assert " with ESMTPSA id " in line, line
     assert b"Hello from Postfix" in m
     ok = "auth ok: user=%s@%s mech=%s" % (user, REALM,
                                           mech + " " if mech else "")
@@ -147,7 +147,6 @@ def test_lookup_keys_then_relay_with_auth(top, isp, socketmap, map_socket,
     assert socketmap.requests == [(1, "sasl_passwd " + host),
                                   (1, "sasl_passwd " + dest)]
     assert pf.queue() == []
-
 
 
 def assert_no_secret(text, pw):
@@ -369,3 +368,6 @@ def test_whole_chain(isp, socketmap, client, submission):
     assert "uid=65534 from=<alice@example.org>" in client.logtext()
     assert socketmap.texts() == ["sasl_passwd 127.0.0.1",
                                  "sasl_passwd " + dest]
+    for log in (client.logtext(), isp.log.read_text(),
+                submission.log.read_text()):
+        assert_log_clean(log)
