@@ -46,8 +46,9 @@ maillog_file = /dev/stdout
 smtp_dns_support_level = disabled
 """
 
-# An SMTP AUTH client that relays everything to one relayhost, with the
-# credentials from a socketmap; deferred mail is retried within seconds
+# An SMTP AUTH client that relays everything to one relayhost over TLS,
+# with the credentials from a socketmap; deferred mail waits for the
+# default backoff (300 s), or for flush()
 CLIENT_CF = """relayhost = {relayhost}
 smtp_sasl_auth_enable = yes
 smtp_sasl_password_maps = socketmap:unix:{map_socket}:sasl_passwd
