@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run, show_log_on_failure
+from sendmail_peer import netstring, read_netstring
 
 BASE_CF = """compatibility_level = 3.6
 queue_directory = {d}/queue
@@ -211,33 +212,6 @@ def relay_client(d, relayhost, map_socket, ca):
                    CLIENT_MASTER_CF, host="relay.test.example")
 
 
-def netstring(data):
-    """data (bytes) as a netstring."""
-    return b"%d:%s," % (len(data), data)
-
-
-def read_netstring(f, limit=100000):
-    """The next netstring from the binary file f, as bytes; None at a
-    clean end; ValueError when it is malformed or longer than limit."""
-    head = b""
-    while not head.endswith(b":"):
-        c = f.read(1)
-        if not c:
-            if head:
-                raise ValueError("cut inside a length")
-            return None
-        head += c
-        if len(head) > len(str(limit)) + 1 or not (c.isdigit() or c == b":"):
-            raise ValueError("bad length %r" % head)
-    n = int(head[:-1])
-    if n > limit:
-        raise ValueError("%d bytes, more than %d" % (n, limit))
-    data = f.read(n + 1)
-    if len(data) != n + 1 or data[-1:] != b",":
-        raise ValueError("cut, or no comma after %d bytes" % n)
-    return data[:-1]
-
-
 class Socketmap:
     """A stand-in for authd's socketmap: a UNIX socket at path, open to
     every user (Postfix's smtp asks as user postfix).  Each request
@@ -289,7 +263,7 @@ class Socketmap:
         """Answers one connection's requests until it ends."""
         f = conn.makefile("rb")
         try:
-            while (req := read_netstring(f, 10000)) is not None:
+            while (req := read_netstring(f)) is not None:
                 text = req.decode("utf-8", "replace")
                 name, _, key = text.partition(" ")
                 with self.lock:

@@ -1,8 +1,9 @@
 """A real Postfix as an SMTP AUTH client: it relays to "the ISP" (our
 smtpd asking its own authd) with the credentials a socketmap gives it,
-smtp_sasl_password_maps = socketmap:unix:PATH:sasl_passwd.  Until authd
-serves the secret store on its own socketmap, a stand-in server in
-postfix_peer answers and records every request; the map_socket fixture
+smtp_sasl_password_maps = socketmap:unix:PATH:sasl_passwd.  The map is
+a stand-in server (postfix_peer.Socketmap), which can answer anything
+and records every request, or, where a test is parametrized with
+"authd", the secret store of this host's authd; the map_socket fixture
 is the one place that names it.  Last, the whole chain: a mail client
 submits to our smtpd, which hands off to this Postfix, which relays to
 the ISP."""
@@ -18,6 +19,7 @@ import pytest
 from authd_fixture import Authd, assert_log_clean, b64_cores
 from conftest import REALM, SASLPASSWD, run, sp
 from postfix_peer import Socketmap, relay_client
+from secrets_client import secret_cli
 from test_smtpd import (Smtpd, authd_smtpd, client_ctx,  # noqa: F401
                         make_cert, restart)
 
@@ -74,10 +76,57 @@ def socketmap(top):
 
 
 @pytest.fixture
-def map_socket(socketmap):
-    """The socketmap Postfix reads: the stand-in's path until authd's
-    secrets socket serves sasl_passwd; then its path goes here."""
+def local_authd(top):
+    """This host's authd: it knows alice, who submits mail, and keeps
+    the secret store, served on a socketmap socket Postfix can reach."""
+    base = top / "authd"
+    base.mkdir(mode=0o700)
+    run_dir = top / "run"
+    run_dir.mkdir(mode=0o755)
+    a = Authd(base, auth_socket=str(run_dir / "auth"),
+              secrets_socket=str(run_dir / "secrets"),
+              auth_socket_group="nogroup", mux_socket="",
+              penalty_base_ms="0")
+    assert sp(a.db, "-p", "-c", "alice", input="alice-pw\n").returncode == 0
+    try:
+        yield a.start()
+    finally:
+        a.stop()
+
+
+@pytest.fixture
+def map_socket(request, socketmap):
+    """The socketmap Postfix reads: the stand-in's, or with the
+    parameter "authd", local_authd's secrets socket."""
+    if getattr(request, "param", "stand-in") == "authd":
+        return request.getfixturevalue("local_authd").keys["secrets_socket"]
     return socketmap.path
+
+
+def store_entry(a, name, user, pw, reader):
+    """An entry in a's secret store, readable by the user reader."""
+    r = secret_cli(a.admin, "add", name, "-I", user, "-p", input=pw + "\n")
+    assert r.returncode == 0, r.stderr
+    r = secret_cli(a.admin, "grant", name, "user", reader, "read")
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.fixture
+def offer(request, socketmap, map_socket):
+    """offer(name, user, pw): the map Postfix reads gives user:pw for
+    name, without regard to case; in local_authd's store, to user
+    postfix, as whom Postfix's smtp asks.  Returns a check that Postfix
+    was given it, or None for the stand-in, whose requests tell more."""
+    def give(name, user, pw):
+        if map_socket == socketmap.path:
+            socketmap.entries[("sasl_passwd", name.lower())] = \
+                user + ":" + pw
+            return None
+        a = request.getfixturevalue("local_authd")
+        store_entry(a, name, user, pw, "postfix")
+        return lambda: "(postfix): sasl_passwd entry %s: read" % \
+            name.lower() in a.logtext()
+    return give
 
 
 def start_client(top, isp, map_socket, relayhost="[127.0.0.1]:{port}",
@@ -125,9 +174,10 @@ def assert_relayed_as(isp, user, mech=None):
     assert ok in isp.authd.logtext()
 
 
+@pytest.mark.parametrize("map_socket", ["stand-in", "authd"], indirect=True)
 @pytest.mark.parametrize("host", ["127.0.0.1", "LocalHost"])
 def test_lookup_keys_then_relay_with_auth(top, isp, socketmap, map_socket,
-                                          host):
+                                          offer, host):
     """Postfix asks for the server's host name, then for the relayhost
     as written, over one connection, and keeps their case (Postfix 3.7
     folds the keys of fixed tables, such as hash:, not a socketmap's);
@@ -135,8 +185,7 @@ def test_lookup_keys_then_relay_with_auth(top, isp, socketmap, map_socket,
     named."""
     relayhost = "[%s]:{port}" % host
     dest = "[%s]:%d" % (host, isp.port)
-    socketmap.entries[("sasl_passwd", dest.lower())] = \
-        RELAY_USER + ":" + RELAY_PW
+    given = offer(dest.lower(), RELAY_USER, RELAY_PW)
     pf = start_client(top, isp, map_socket, relayhost)
     try:
         pf.sendmail("alice@example.org", ["bob@example.org"], MSG)
@@ -144,9 +193,12 @@ def test_lookup_keys_then_relay_with_auth(top, isp, socketmap, map_socket,
         pf.wait_log("status=sent")
     finally:
         pf.stop()
-    assert socketmap.requests == [(1, "sasl_passwd " + host),
-                                  (1, "sasl_passwd " + dest)]
     assert pf.queue() == []
+    if given is not None:
+        assert given()
+    else:
+        assert socketmap.requests == [(1, "sasl_passwd " + host),
+                                      (1, "sasl_passwd " + dest)]
 
 
 def assert_no_secret(text, pw):
@@ -156,22 +208,27 @@ def assert_no_secret(text, pw):
         assert core not in text, "base64 of the password in a log"
 
 
-@pytest.mark.parametrize("mech", ["PLAIN", "LOGIN", "CRAM-MD5",
-                                  "SCRAM-SHA-1", "SCRAM-SHA-256"])
+@pytest.mark.parametrize("map_socket,mech", [
+    ("stand-in", "PLAIN"), ("stand-in", "LOGIN"), ("stand-in", "CRAM-MD5"),
+    ("stand-in", "SCRAM-SHA-1"), ("stand-in", "SCRAM-SHA-256"),
+    ("authd", "PLAIN"), ("authd", "SCRAM-SHA-256")], indirect=["map_socket"])
 def test_password_with_colons_and_spaces(top, isp, socketmap, map_socket,
-                                         mech):
+                                         offer, mech):
     """Postfix splits the value at its first colon only: the rest,
     colons and spaces with it, is the password, whatever the mechanism.
     The first key answered is the last one asked.  No log shows it."""
     add_user(isp.authd, "odd", ODD_PW)
-    socketmap.entries[("sasl_passwd", "127.0.0.1")] = "odd:" + ODD_PW
+    given = offer("127.0.0.1", "odd", ODD_PW)
     pf = start_client(top, isp, map_socket, smtp_sasl_mechanism_filter=mech)
     try:
         pf.sendmail("alice@example.org", ["bob@example.org"], MSG)
         assert_relayed_as(isp, "odd", mech)
     finally:
         pf.stop()
-    assert socketmap.texts() == ["sasl_passwd 127.0.0.1"]
+    if given is not None:
+        assert given()
+    else:
+        assert socketmap.texts() == ["sasl_passwd 127.0.0.1"]
     for log in (pf.logtext(), isp.log.read_text(), isp.authd.logtext()):
         assert_no_secret(log, ODD_PW)
         assert_log_clean(log)
@@ -303,23 +360,14 @@ def test_not_found_sends_without_auth(top, isp, socketmap, client, reply):
 
 
 @pytest.fixture
-def submission(top, client):
-    """The first hop: our smtpd, with an authd of its own that knows
-    alice, taking mail with AUTH and handing it to the client Postfix
-    with sendmail_command = /usr/sbin/sendmail, as a host whose own
-    Postfix is this one would (a mount namespace makes it so)."""
+def submission(client, local_authd):
+    """The first hop: our smtpd, asking local_authd, taking mail with
+    AUTH and handing it to the client Postfix with sendmail_command =
+    /usr/sbin/sendmail, as a host whose own Postfix is this one would (a
+    mount namespace makes it so)."""
     prefix = client.namespace_argv()
     d = Smtpd()
     d.argv_prefix = prefix
-    base = top / "authd"
-    base.mkdir(mode=0o700)
-    run_dir = top / "run"
-    run_dir.mkdir(mode=0o755)
-    d.authd = Authd(base, auth_socket=str(run_dir / "auth"),
-                    auth_socket_group="nogroup", mux_socket="",
-                    penalty_base_ms="0")
-    assert sp(d.authd.db, "-p", "-c", "alice",
-              input="alice-pw\n").returncode == 0
     cert, key = make_cert(d)
     spool = d.dir / "spool"
     spool.mkdir()
@@ -327,25 +375,27 @@ def submission(top, client):
     del d.keys["maildir"]
     d.keys.update(listen="127.0.0.1:%d starttls auth_required" % d.port,
                   tls_cert=str(cert), tls_key=str(key),
-                  auth_socket=str(run_dir / "auth"),
+                  auth_socket=local_authd.keys["auth_socket"],
                   sendmail_command="/usr/sbin/sendmail",
                   spool_dir=str(spool), local_domains="submit.example",
                   host_name="submit.test.example", received_auth_user="yes")
     try:
-        d.authd.start()
         yield d.start()
     finally:
         d.stop()
-        d.authd.stop()
 
 
-def test_whole_chain(isp, socketmap, client, submission):
+@pytest.mark.parametrize("map_socket", ["stand-in", "authd"], indirect=True)
+def test_whole_chain(isp, socketmap, local_authd, map_socket, offer, client,
+                     submission):
     """A mail client submits with AUTH to our smtpd; smtpd hands the
     message to Postfix's sendmail; Postfix relays it to the ISP, which
-    requires AUTH, with the credentials the map gave."""
+    requires AUTH, with the credentials the map gave: the stand-in's, or
+    those of local_authd's secret store, which Postfix's smtp (user
+    postfix) may read."""
     restart(isp, listen="127.0.0.1:%d starttls auth_required" % isp.port)
     dest = "[127.0.0.1]:%d" % isp.port
-    socketmap.entries[("sasl_passwd", dest)] = RELAY_USER + ":" + RELAY_PW
+    given = offer(dest, RELAY_USER, RELAY_PW)
     s = smtplib.SMTP("127.0.0.1", submission.port, timeout=20)
     s.starttls(context=client_ctx())
     s.user, s.password = "alice", "alice-pw"
@@ -363,11 +413,14 @@ def test_whole_chain(isp, socketmap, client, submission):
         "Received: from client.example ([127.0.0.1]) (Authenticated "
         "sender: alice@%s) by submit.test.example (saslkit) with ESMTPSA "
         "id " % REALM), hops[2]
-    assert "auth ok: user=alice@%s mech=PLAIN" % REALM in \
-        submission.authd.logtext()
+    log = local_authd.logtext()
+    assert "auth ok: user=alice@%s mech=PLAIN" % REALM in log
     assert "uid=65534 from=<alice@example.org>" in client.logtext()
-    assert socketmap.texts() == ["sasl_passwd 127.0.0.1",
-                                 "sasl_passwd " + dest]
+    if given is not None:
+        assert given() and socketmap.requests == []
+    else:
+        assert socketmap.texts() == ["sasl_passwd 127.0.0.1",
+                                     "sasl_passwd " + dest]
     for log in (client.logtext(), isp.log.read_text(),
                 submission.log.read_text()):
         assert_log_clean(log)
