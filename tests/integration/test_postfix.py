@@ -2,34 +2,17 @@
 pointed at authd's auth socket, and swaks doing AUTH through it."""
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from authd_fixture import AdminClient, Authd
 from conftest import run, sp
+from postfix_peer import Postfix, free_port, wait_port
 
-MAIN_CF = """compatibility_level = 3.6
-queue_directory = {d}/queue
-data_directory = {d}/data
-command_directory = /usr/sbin
-daemon_directory = /usr/lib/postfix/sbin
-meta_directory = /etc/postfix
-shlib_directory = /usr/lib/postfix
-mail_owner = postfix
-setgid_group = postdrop
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-myhostname = mx.test.example
-mydestination =
-local_recipient_maps =
-maillog_file = /dev/stdout
-smtpd_peername_lookup = no
-smtp_dns_support_level = disabled
+# added to postfix_peer's BASE_CF
+MAIN_CF = """smtpd_peername_lookup = no
 smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = {d}/authd/auth
@@ -47,58 +30,26 @@ anvil unix - - n - 1 anvil
 """
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 @pytest.fixture
 def postfix():
-    if shutil.which("postfix") is None or shutil.which("swaks") is None:
-        pytest.fail("postfix or swaks missing: run make deps")
+    if shutil.which("swaks") is None:
+        pytest.fail("swaks missing: run make deps")
     d = Path(tempfile.mkdtemp(prefix="saslkit-postfix.", dir="/tmp"))
     os.chmod(d, 0o755)      # Postfix's smtpd runs as postfix
     (d / "authd").mkdir(mode=0o755)
     a = Authd(d / "authd", auth_socket_group="postfix", mux_socket="",
               penalty_base_ms="0")
     assert sp(a.db, "-p", "-c", "alice", input="alice-pw\n").returncode == 0
+    port = free_port()
+    pf = Postfix(d, MAIN_CF.format(d=d), MASTER_CF.format(port=port))
     a.start()
-    pf = log = None
     try:
-        port = free_port()
-        for sub in ("etc", "queue", "data"):
-            (d / sub).mkdir()
-        shutil.chown(d / "data", "postfix")
-        (d / "etc" / "main.cf").write_text(MAIN_CF.format(d=d))
-        (d / "etc" / "master.cf").write_text(MASTER_CF.format(port=port))
-        r = run(["postfix", "-c", str(d / "etc"), "post-install",
-                 "create-missing"])
-        assert r.returncode == 0, r.stdout + r.stderr
-        log = open(d / "postfix.log", "w")
-        pf = subprocess.Popen(["postfix", "-c", str(d / "etc"), "start-fg"],
-                              stdout=log, stderr=subprocess.STDOUT)
-        end = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), 1).close()
-                break
-            except OSError:
-                assert time.monotonic() < end, (d / "postfix.log").read_text()
-                time.sleep(0.1)
+        pf.start()
+        wait_port(port, pf.logtext)
         yield a, port, d
     finally:
         # everything started is stopped, whatever failed
-        if pf is not None:
-            run(["postfix", "-c", str(d / "etc"), "stop"])
-            try:
-                pf.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                pf.kill()
-        if log is not None:
-            log.close()
+        pf.stop()
         a.stop()
         shutil.rmtree(d)
 

@@ -44,13 +44,15 @@ class Smtpd:
         self.conf = self.dir / "smtpd.conf"
         self.log = self.dir / "smtpd.log"
         self.proc = None
+        self.argv_prefix = []   # runs smtpd through this, such as unshare
 
     def start(self):
         self.conf.write_text("".join("%s: %s\n" % kv
                                      for kv in self.keys.items()))
         self.logf = open(self.log, "w")
         show_log_on_failure("smtpd", self.log)
-        self.proc = subprocess.Popen([SMTPD, "-d", "-c", str(self.conf)],
+        self.proc = subprocess.Popen(self.argv_prefix + [SMTPD, "-d", "-c",
+                                                         str(self.conf)],
                                      stdout=self.logf, stderr=subprocess.STDOUT)
         end = time.monotonic() + 10
         while "ready" not in self.log.read_text():
