@@ -127,7 +127,13 @@ $(B)/tests/sks_agent: tests/integration/sks_agent.c $(LIBSECRET_SO)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -L$(B)/lib -lsaslkit-secret \
 		-Wl,-rpath,$(CURDIR)/$(B)/lib
 
-# the same driver with libsecret's sources built in, under ASan+UBSan
+# the same drivers with libsecret's sources built in, under ASan+UBSan
+$(BA)/tests/sks_agent: tests/integration/sks_agent.c $(LIBSECRET_SRC) \
+		$(LIBSECRET_COMMON) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ tests/integration/sks_agent.c \
+		$(LIBSECRET_SRC) $(LIBSECRET_COMMON) -lcrypto
+
 $(BA)/tests/sks_client: tests/integration/sks_client.c $(LIBSECRET_SRC) \
 		$(LIBSECRET_COMMON) $(HEADERS) tests/integration/sasl_client_cb.h
 	@mkdir -p $(dir $@)
@@ -225,7 +231,7 @@ integration: all
 
 # the same suite against saslpasswd built with ASan+UBSan
 integration-asan: all $(BA)/bin/saslpasswd $(BA)/bin/authd $(BA)/bin/smtpd \
-		$(BA)/tests/sks_client
+		$(BA)/tests/sks_client $(BA)/tests/sks_agent
 	SASLKIT_BINDIR=$(BA)/bin ASAN_OPTIONS=detect_leaks=1 \
 		$(PYTHON) -m pytest -q tests/integration
 

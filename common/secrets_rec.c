@@ -47,8 +47,9 @@ rec_grant(const char *p, size_t n, struct secrets_grant *g)
 	int r;
 
 	if (n < 4 || (p[0] != 'u' && p[0] != 'g') || p[1] != ':' ||
-	    (c1 = p + 1) == NULL || (c2 = memchr(p + 2, ':', n - 2)) == NULL)
+	    (c2 = memchr(p + 2, ':', n - 2)) == NULL)
 		return SK_ERR_FORMAT;
+	c1 = p + 1;
 	if ((size_t)(c2 - c1 - 1) > SECRETS_WHO_MAX ||
 	    (size_t)(p + n - c2 - 1) >= sizeof(right))
 		return SK_ERR_FORMAT;
@@ -103,7 +104,8 @@ rec_fields(const struct line_fields *lf, struct secrets_entry *e)
 	    rec_field(lf, "L", f->label, sizeof(f->label), SECRET_F_L,
 	    &f->set) != SK_OK)
 		return SK_ERR_FORMAT;
-	if (line_param(lf, 1, "G", &v, &n) && rec_grants(v, n, e) != SK_OK)
+	if (line_param(lf, 1, "G", &v, &n) && (memchr(v, '\0', n) != NULL ||
+	    rec_grants(v, n, e) != SK_OK))
 		return SK_ERR_FORMAT;
 	return SK_OK;
 }
