@@ -61,9 +61,9 @@ PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd \
 	$(B)/tests/cyrus_peer \
 	$(B)/tests/sasl_client $(LIBSECRET_SO) $(B)/tests/sks_client \
 	$(B)/tests/sks_agent \
-	$(B)/bench/authbench $(B)/bench/smtpbench
+	$(B)/bench/authbench $(B)/bench/smtpbench $(B)/bench/secretbench
 
-.PHONY: all check deps demo install install-lib authbench smtpbench fuzz fuzz-build bench clean unit unit-asan \
+.PHONY: all check deps demo install install-lib authbench smtpbench secretbench fuzz fuzz-build bench clean unit unit-asan \
 	integration integration-asan lint install-check size
 
 all: $(PROGRAMS) $(UNIT_BIN)
@@ -145,6 +145,12 @@ $(B)/bench/authbench: bench/authbench.c $(LIBSECRET_SRC:%.c=$(B)/%.o) \
 		$(B)/libcommon.a bench/bench.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(filter-out %.h,$^) $(LDLIBS_COMMON) -lpthread
+
+# the load generator of bench/secretbench.sh: socketmap lookups, agent exchanges
+$(B)/bench/secretbench: bench/secretbench.c $(LIBSECRET_SO) bench/bench.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -L$(B)/lib -lsaslkit-secret \
+		-Wl,-rpath,$(CURDIR)/$(B)/lib -lpthread
 
 # the load generator of bench/smtpbench.sh: SMTP sessions with STARTTLS
 $(B)/bench/smtpbench: bench/smtpbench.c bench/bench.h
@@ -274,6 +280,11 @@ bench: deps all
 	sh bench/saslpasswd_bench.sh
 	bash bench/authbench.sh
 	bash bench/smtpbench.sh
+	bash bench/secretbench.sh
+
+# the secret store's socketmap and agent against Postfix's proxymap and hash:
+secretbench: deps all
+	bash bench/secretbench.sh
 
 # authd against Dovecot's auth server and Cyrus saslauthd, in one run
 authbench: deps all

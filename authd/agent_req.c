@@ -87,24 +87,34 @@ agent_need(const char *mech)
 	    SECRETS_READ : SECRETS_USE;
 }
 
+struct agent_need {
+	struct agent_req *q;
+	enum secrets_right need;
+};
+
+/* secrets_get_if's test: the caller's right on e. */
+static int
+agent_allow(const struct secrets_entry *e, void *arg)
+{
+	struct agent_need *an = arg;
+
+	if (agent_allowed(an->q, e, an->need))
+		return 1;
+	snprintf(an->q->err, sizeof(an->q->err), "no %s grant",
+	    secrets_right_name(an->need));
+	return 0;
+}
+
 /* Worker: the entry, if the caller may have it, with its password. */
 static int
 agent_entry(struct agent_req *q, enum secrets_right need)
 {
-	struct secrets *s = q->set->c->a->secrets;
-	int r;
+	struct agent_need an = { q, need };
 
-	if (s == NULL)
+	if (q->set->c->a->secrets == NULL)
 		return SK_ERR_NOTFOUND;
-	if ((r = secrets_get(s, q->name, 0, &q->e)) != SK_OK)
-		return r;
-	if (!agent_allowed(q, &q->e, need)) {
-		snprintf(q->err, sizeof(q->err), "no %s grant",
-		    secrets_right_name(need));
-		return SK_ERR_DENIED;
-	}
-	secrets_entry_clear(&q->e);
-	return secrets_get(s, q->name, 1, &q->e);
+	return secrets_get_if(q->set->c->a->secrets, q->name, agent_allow, &an,
+	    &q->e);
 }
 
 /* Worker: the first step, from the entry to the initial response. */

@@ -96,7 +96,7 @@ smap_conn_work(void *arg)
 {
 	struct smap_conn *c = arg;
 
-	smap_lookup(c->a, c);
+	smap_lookup(c->a, c, 0);
 }
 
 /* Loop thread: log the lookup, answer. */
@@ -107,10 +107,8 @@ smap_conn_done(void *arg)
 
 	smap_log(c);
 	c->busy = 0;
-	if (c->a->stopping && c->in.len == 0) {
-		/* the answer still goes out; then the connection ends */
-		c->closing = 1;
-	}
+	if (c->a->stopping)
+		c->closing = 1;	/* the answer goes out, then the connection */
 	smap_conn_write(c->fd, EV_WRITE, c);
 }
 
@@ -158,6 +156,11 @@ smap_conn_next(struct smap_conn *c)
 	memmove(c->in.data, c->in.data + used, c->in.len - used);
 	c->in.len -= used;
 	event_del(c->ev);
+	/* at once when the store need not be waited for; else a worker */
+	if (smap_lookup(c->a, c, 1)) {
+		smap_conn_done(c);
+		return;
+	}
 	c->busy = 1;
 	if (pool_submit(c->a->pool, smap_conn_work, smap_conn_done, c) != SK_OK)
 		smap_conn_free(c);

@@ -14,6 +14,7 @@
 #include "sbuf.h"
 #include "smap_proto.h"
 #include "secret_text.h"
+#include "secrets.h"
 
 
 enum smap_outcome {
@@ -44,11 +45,17 @@ struct smap_conn {
 	size_t sent;
 	int busy;			/* a lookup is on a worker */
 	int closing;			/* authd stops: end after this answer */
+	int resolved;			/* peer holds the caller's names */
+	struct secrets_peer peer;	/* who the caller is, for grants */
 	struct smap_query q;
 };
 
-/* Worker thread: answers c->q into c->out. */
-void smap_lookup(struct authd *a, struct smap_conn *c);
+/*
+ * Answers c->q into c->out: on a worker, or on the loop thread once the
+ * caller's names are known (inline set), where a store that would make it
+ * wait gives SK_ERR_BUSY instead (0 returned: hand it to a worker).
+ */
+int smap_lookup(struct authd *a, struct smap_conn *c, int inline_);
 /* Loop thread: the log line of an answered lookup. */
 void smap_log(const struct smap_conn *c);
 

@@ -29,16 +29,24 @@ smap_key_name(const struct smap_query *q, char *name, size_t namesz)
 	return r == SK_OK ? SK_OK : SK_ERR_NOTFOUND;
 }
 
-/* The caller's right on e, and its name for the log. */
-static enum secrets_right
-smap_right(struct smap_conn *c, const struct secrets_entry *e)
+/* May the caller read e? (secrets_get_if's test, before the unsealing) */
+static int
+smap_allow(const struct secrets_entry *e, void *arg)
 {
-	struct secrets_peer p;
+	struct smap_conn *c = arg;
 
+	return secrets_right_of(e, &c->peer) >= SECRETS_READ;
+}
+
+/* Who the caller is, once per connection: a worker's job (NSS may wait). */
+static void
+smap_resolve(struct smap_conn *c)
+{
+	if (c->resolved)
+		return;
 	secrets_peer_resolve(c->pc.uid, c->pc.gid, c->pc.groups,
-	    (size_t)c->pc.ngroups, &p);
-	snprintf(c->q.user, sizeof(c->q.user), "%s", p.user[0] ? p.user : "-");
-	return secrets_right_of(e, &p);
+	    (size_t)c->pc.ngroups, &c->peer);
+	c->resolved = 1;
 }
 
 /* The reply for an outcome other than SMAP_SERVED. */
@@ -96,36 +104,37 @@ smap_decide(struct authd *a, struct smap_conn *c, struct secrets_entry *e)
 		q->outcome = SMAP_NOTFOUND;
 		return;
 	}
-	if ((r = secrets_get(a->secrets, q->name, 0, e)) != SK_OK) {
-		q->outcome = r == SK_ERR_NOTFOUND ? SMAP_NOTFOUND : SMAP_FAILED;
-		q->err = r;
-		return;
-	}
-	if (smap_right(c, e) < SECRETS_READ) {
-		q->outcome = SMAP_NOGRANT;
-		return;
-	}
 	/* the password is opened only for a caller that may read it */
-	secrets_entry_clear(e);
-	if ((r = secrets_get(a->secrets, q->name, 1, e)) != SK_OK) {
-		q->outcome = r == SK_ERR_NOTFOUND ? SMAP_NOTFOUND : SMAP_FAILED;
-		q->err = r;
-		return;
-	}
-	q->outcome = SMAP_SERVED;
+	r = secrets_get_if(a->secrets, q->name, smap_allow, c, e);
+	q->err = r;
+	q->outcome = r == SK_OK ? SMAP_SERVED : r == SK_ERR_DENIED ?
+	    SMAP_NOGRANT : r == SK_ERR_NOTFOUND ? SMAP_NOTFOUND : SMAP_FAILED;
 }
 
-void
-smap_lookup(struct authd *a, struct smap_conn *c)
+int
+smap_lookup(struct authd *a, struct smap_conn *c, int inline_)
 {
 	struct secrets_entry e;
 	int r;
 
+	if (!inline_)
+		smap_resolve(c);
+	else if (!c->resolved)
+		return 0;
 	secrets_entry_init(&e);
-	strcpy(c->q.user, "-");
+	snprintf(c->q.user, sizeof(c->q.user), "%s", c->peer.user[0] ?
+	    c->peer.user : "-");
 	c->q.name[0] = '\0';
 	c->q.err = SK_OK;
+	if (inline_)
+		sasldb_set_nowait(1);
 	smap_decide(a, c, &e);
+	if (inline_)
+		sasldb_set_nowait(0);
+	if (inline_ && c->q.err == SK_ERR_BUSY) {
+		secrets_entry_clear(&e);
+		return 0;
+	}
 	if (c->q.outcome == SMAP_SERVED && (r = smap_reply_value(c, &e)) !=
 	    SK_OK) {
 		/* a value the map's syntax cannot carry, or too long */
@@ -136,6 +145,7 @@ smap_lookup(struct authd *a, struct smap_conn *c)
 	if (c->q.outcome != SMAP_SERVED)
 		smap_reply_other(c);
 	secrets_entry_clear(&e);
+	return 1;
 }
 
 static const char *const smap_outcomes[] = {

@@ -177,9 +177,18 @@ secrets_unseal(struct secrets *s, struct secrets_entry *e,
 	return r == SK_ERR_NOTFOUND ? SK_ERR_CRYPTO : r;
 }
 
+/* Always, for secrets_get with the password. */
+static int
+secrets_allow_all(const struct secrets_entry *e, void *arg)
+{
+	(void)e;
+	(void)arg;
+	return 1;
+}
+
 int
-secrets_get(struct secrets *s, const char *name, int with_pass,
-    struct secrets_entry *e)
+secrets_get_if(struct secrets *s, const char *name, secrets_allow_fn *allow,
+    void *arg, struct secrets_entry *e)
 {
 	char canon[SECRET_NAME_MAX + 1];
 	struct sbuf sealed;
@@ -189,10 +198,19 @@ secrets_get(struct secrets *s, const char *name, int with_pass,
 		return SK_ERR_INVAL;
 	sbuf_init(&sealed, SECRETS_RECORD_MAX + 1);
 	r = secrets_read(s, canon, e, &sealed);
-	if (r == SK_OK && with_pass)
-		r = secrets_unseal(s, e, &sealed);
+	if (r == SK_OK && allow != NULL)
+		r = allow(e, arg) ? secrets_unseal(s, e, &sealed) :
+		    SK_ERR_DENIED;
 	sbuf_free(&sealed);
 	return r;
+}
+
+int
+secrets_get(struct secrets *s, const char *name, int with_pass,
+    struct secrets_entry *e)
+{
+	return secrets_get_if(s, name, with_pass ? secrets_allow_all : NULL,
+	    NULL, e);
 }
 
 /* Seals pass for name into out. */

@@ -83,6 +83,15 @@ int secrets_lock_owner_update(struct secrets *s, const char *holder);
 int secrets_get(struct secrets *s, const char *name, int with_pass,
     struct secrets_entry *e);
 
+/*
+ * As secrets_get with the password, read once: allow(e, arg) sees the
+ * entry first (no password yet), and the password is opened only when it
+ * returns non-zero; SK_ERR_DENIED otherwise.
+ */
+typedef int secrets_allow_fn(const struct secrets_entry *e, void *arg);
+int secrets_get_if(struct secrets *s, const char *name,
+    secrets_allow_fn *allow, void *arg, struct secrets_entry *e);
+
 enum secrets_put_mode { SECRETS_ADD, SECRETS_CHANGE, SECRETS_SET };
 /*
  * Writes the fields of f that f->set names. SECRETS_ADD fails with
