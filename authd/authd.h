@@ -174,6 +174,12 @@ void authd_load_install_key(const char *path, unsigned char *key,
     size_t keylen);
 void authd_check_plugin_dir(const char *dir);
 void authd_no_core_dumps(void);
+/*
+ * After opening a store (r, with err from sasldb_open or secrets_open):
+ * 1 when it is open, 0 when -t found it held by a running authd; any
+ * other failure stops authd with err and its exit status.
+ */
+int authd_store_opened(int r, const char *err, int test_only);
 void authd_make_rundirs(const struct authd_conf *c);
 int authd_write_pidfile(const char *path);
 
@@ -205,10 +211,22 @@ struct llistener *auth_listener_new(struct authd *a, int fd);
 int listen_unix(const char *key, const char *path, mode_t mode, gid_t gid,
     char *err, size_t errlen);
 
+/*
+ * A listener of one connection at a time per accept (listen.c), for the
+ * mux and socketmap sockets: on_accept gets the listener as its argument.
+ */
+struct ulistener {
+	struct authd *a;
+	struct event *ev;
+	int fd;
+};
+struct ulistener *ulistener_new(struct authd *a, int fd,
+    event_callback_fn on_accept);
+/* Closes the socket (NULL is fine). */
+void ulistener_free(struct ulistener *l);
+
 /* The socketmap listener of the secret store (smap.c). */
-struct smap_listener;
-struct smap_listener *smap_listener_new(struct authd *a, int fd);
-void smap_listener_free(struct smap_listener *m);
+struct ulistener *smap_listener_new(struct authd *a, int fd);
 /* On SIGTERM: idle socketmap clients go; busy ones after their answer. */
 void smap_close_idle(struct authd *a);
 
@@ -217,9 +235,7 @@ void authd_open_secrets(struct authd *a, int test_only);
 void authd_close_secrets(struct authd *a);
 
 /* The saslauthd-compatible mux listener. */
-struct mux_listener;
-struct mux_listener *mux_listener_new(struct authd *a, int fd);
-void mux_listener_free(struct mux_listener *m);
+struct ulistener *mux_listener_new(struct authd *a, int fd);
 /* On SIGTERM: drops the mux clients still waiting to send a request. */
 void mux_close_idle(struct authd *a);
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -108,4 +109,32 @@ accept_peer(struct authd *a, int lfd, const char *name, gid_t group,
 		return -1;
 	}
 	return fd;
+}
+
+struct ulistener *
+ulistener_new(struct authd *a, int fd, event_callback_fn on_accept)
+{
+	struct ulistener *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->a = a;
+	l->fd = fd;
+	l->ev = event_new(a->base, fd, EV_READ | EV_PERSIST, on_accept, l);
+	if (l->ev == NULL || event_add(l->ev, NULL) == -1) {
+		ulistener_free(l);
+		return NULL;
+	}
+	return l;
+}
+
+void
+ulistener_free(struct ulistener *l)
+{
+	if (l == NULL)
+		return;
+	if (l->ev != NULL)
+		event_free(l->ev);
+	close(l->fd);
+	free(l);
 }

@@ -32,12 +32,12 @@
 
 
 static struct authd authd;
-static struct mux_listener *mux;
+static struct ulistener *mux;
 static int mux_fd = -1;
 static struct llistener *admin;
 static int admin_fd = -1;
 static struct llistener *authl;
-static struct smap_listener *smapl;
+static struct ulistener *smapl;
 static int smap_fd = -1;
 static int auth_fd = -1;
 static struct event *drain;	/* polls for the end of in-flight work */
@@ -80,15 +80,8 @@ open_store(struct authd *a, int test_only)
 	o.threaded = 1;
 	o.cache_bytes = 32u << 20;
 	r = sasldb_open(&o, &a->db, err, sizeof(err), holder, sizeof(holder));
-	if (r == SK_ERR_BUSY && test_only) {
-		log_info("%s: held by a running authd; not opened", err);
-		return;
-	}
-	if (r == SK_ERR_BUSY)
-		fatal("%s (another authd, or saslpasswd -f, has the file)", err);
-	if (r != SK_OK)
-		fatal_status(safefile_exit_status(r, errno), "%s", err);
-	atexit(close_store_at_exit);
+	if (authd_store_opened(r, err, test_only))
+		atexit(close_store_at_exit);
 }
 
 /* Waits for the connections in flight, then leaves the loop. */
@@ -118,9 +111,9 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("%s: finishing %u connections, then exiting",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT", authd.nconns);
 	authd.stopping = 1;
-	mux_listener_free(mux);	/* no new clients */
+	ulistener_free(mux);	/* no new clients */
 	mux = NULL;
-	smap_listener_free(smapl);
+	ulistener_free(smapl);
 	smapl = NULL;
 	llistener_free(admin);
 	admin = NULL;
@@ -230,10 +223,10 @@ stop_all(int pidfd, struct event **sigs, size_t nsigs)
 	size_t i;
 
 	pool_free(authd.pool);
-	mux_listener_free(mux);
+	ulistener_free(mux);
 	llistener_free(admin);
 	llistener_free(authl);
-	smap_listener_free(smapl);
+	ulistener_free(smapl);
 	if (smap_fd != -1)
 		unlink(authd.conf.secrets_socket);
 	if (authd.conf.auth_socket != NULL)

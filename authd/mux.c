@@ -19,12 +19,6 @@
 #include "log.h"
 #include "mux_proto.h"
 
-struct mux_listener {
-	struct authd *a;
-	struct event *ev;
-	int fd;
-};
-
 struct mux_conn {
 	struct mux_conn *next, *prev;	/* authd's open mux connections */
 	int reading;			/* still waiting for the request */
@@ -225,7 +219,7 @@ mux_conn_read(evutil_socket_t fd, short what, void *arg)
 static void
 mux_accept(evutil_socket_t lfd, short what, void *arg)
 {
-	struct mux_listener *m = arg;
+	struct ulistener *m = arg;
 	struct timeval tv = { (time_t)m->a->conf.io_timeout, 0 };
 	struct peercred pc;
 	struct mux_conn *c;
@@ -257,32 +251,10 @@ mux_accept(evutil_socket_t lfd, short what, void *arg)
 		mux_conn_free(c);
 }
 
-struct mux_listener *
+struct ulistener *
 mux_listener_new(struct authd *a, int fd)
 {
-	struct mux_listener *m = calloc(1, sizeof(*m));
-
-	if (m == NULL)
-		return NULL;
-	m->a = a;
-	m->fd = fd;
-	m->ev = event_new(a->base, fd, EV_READ | EV_PERSIST, mux_accept, m);
-	if (m->ev == NULL || event_add(m->ev, NULL) == -1) {
-		mux_listener_free(m);
-		return NULL;
-	}
-	return m;
-}
-
-void
-mux_listener_free(struct mux_listener *m)
-{
-	if (m == NULL)
-		return;
-	if (m->ev != NULL)
-		event_free(m->ev);
-	close(m->fd);
-	free(m);
+	return ulistener_new(a, fd, mux_accept);
 }
 
 void

@@ -75,14 +75,8 @@ authd_open_secrets(struct authd *a, int test_only)
 	o.alg = (enum seal_alg)a->conf.secrets_cipher;
 	r = secrets_open(&o, &a->secrets, &created, err, sizeof(err), holder,
 	    sizeof(holder));
-	if (r == SK_ERR_BUSY && test_only) {
-		log_info("%s: held by a running authd; not opened", err);
+	if (!authd_store_opened(r, err, test_only))
 		return;
-	}
-	if (r == SK_ERR_BUSY)
-		fatal("%s (another authd, or saslpasswd -f, has the file)", err);
-	if (r != SK_OK)
-		fatal_status(safefile_exit_status(r, errno), "%s", err);
 	secrets_key_info(a->secrets, &id, &nkeys);
 	if (created)
 		log_info("created the secret store's key file %s (key %u); back "

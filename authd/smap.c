@@ -22,12 +22,6 @@
 #include "netstring.h"
 #include "smap.h"
 
-struct smap_listener {
-	struct authd *a;
-	struct event *ev;
-	int fd;
-};
-
 static void smap_conn_read(evutil_socket_t fd, short what, void *arg);
 static void smap_conn_next(struct smap_conn *c);
 
@@ -199,7 +193,7 @@ smap_conn_read(evutil_socket_t fd, short what, void *arg)
 static void
 smap_accept(evutil_socket_t lfd, short what, void *arg)
 {
-	struct smap_listener *m = arg;
+	struct ulistener *m = arg;
 	struct smap_conn *c;
 	struct peercred pc;
 	int fd;
@@ -230,32 +224,10 @@ smap_accept(evutil_socket_t lfd, short what, void *arg)
 		smap_conn_free(c);
 }
 
-struct smap_listener *
+struct ulistener *
 smap_listener_new(struct authd *a, int fd)
 {
-	struct smap_listener *m = calloc(1, sizeof(*m));
-
-	if (m == NULL)
-		return NULL;
-	m->a = a;
-	m->fd = fd;
-	m->ev = event_new(a->base, fd, EV_READ | EV_PERSIST, smap_accept, m);
-	if (m->ev == NULL || event_add(m->ev, NULL) == -1) {
-		smap_listener_free(m);
-		return NULL;
-	}
-	return m;
-}
-
-void
-smap_listener_free(struct smap_listener *m)
-{
-	if (m == NULL)
-		return;
-	if (m->ev != NULL)
-		event_free(m->ev);
-	close(m->fd);
-	free(m);
+	return ulistener_new(a, fd, smap_accept);
 }
 
 void

@@ -186,3 +186,16 @@ authd_write_pidfile(const char *path)
 	return fd;
 }
 
+int
+authd_store_opened(int r, const char *err, int test_only)
+{
+	if (r == SK_ERR_BUSY && test_only) {
+		log_info("%s: held by a running authd; not opened", err);
+		return 0;
+	}
+	if (r == SK_ERR_BUSY)
+		fatal("%s (another authd, or saslpasswd -f, has the file)", err);
+	if (r != SK_OK)
+		fatal_status(safefile_exit_status(r, errno), "%s", err);
+	return 1;
+}

@@ -324,23 +324,18 @@ secrets_put_locked(struct secrets *s, const char *canon,
 }
 
 int
-secrets_put(struct secrets *s, const struct secret_fields *f,
-    enum secrets_put_mode mode)
+secrets_in_txn(struct secrets *s, secrets_txn_fn *fn, void *arg)
 {
-	char canon[SECRET_NAME_MAX + 1];
 	struct secrets_entry *e;
 	struct sbuf sealed;
 	int r;
 
-	if (secret_name_norm(f->name, canon, sizeof(canon)) != SK_OK)
-		return SK_ERR_INVAL;
 	if ((e = malloc(sizeof(*e))) == NULL)
 		return SK_ERR_NOMEM;
 	secrets_entry_init(e);
 	sbuf_init(&sealed, SECRETS_RECORD_MAX + 1);
 	if ((r = sasldb_batch_begin(s->db)) == SK_OK) {
-		r = secrets_put_locked(s, canon, f, mode, e, &sealed);
-		if (r == SK_OK)
+		if ((r = fn(s, e, &sealed, arg)) == SK_OK)
 			r = sasldb_batch_commit(s->db);
 		else
 			sasldb_batch_abort(s->db);
@@ -349,6 +344,33 @@ secrets_put(struct secrets *s, const struct secret_fields *f,
 	secrets_entry_clear(e);
 	free(e);
 	return r;
+}
+
+struct put_args {
+	const char *canon;
+	const struct secret_fields *f;
+	enum secrets_put_mode mode;
+};
+
+static int
+secrets_put_fn(struct secrets *s, struct secrets_entry *e, struct sbuf *sealed,
+    void *arg)
+{
+	const struct put_args *p = arg;
+
+	return secrets_put_locked(s, p->canon, p->f, p->mode, e, sealed);
+}
+
+int
+secrets_put(struct secrets *s, const struct secret_fields *f,
+    enum secrets_put_mode mode)
+{
+	char canon[SECRET_NAME_MAX + 1];
+	struct put_args p = { canon, f, mode };
+
+	if (secret_name_norm(f->name, canon, sizeof(canon)) != SK_OK)
+		return SK_ERR_INVAL;
+	return secrets_in_txn(s, secrets_put_fn, &p);
 }
 
 int

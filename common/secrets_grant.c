@@ -165,34 +165,34 @@ secrets_grant_set(struct secrets_entry *e, char kind, const char *who,
 	return SK_OK;
 }
 
+struct grant_args {
+	const char *canon, *who;
+	char kind;
+	enum secrets_right right;
+};
+
+static int
+secrets_grant_fn(struct secrets *s, struct secrets_entry *e,
+    struct sbuf *sealed, void *arg)
+{
+	const struct grant_args *g = arg;
+	int r;
+
+	if ((r = secrets_read(s, g->canon, e, sealed)) != SK_OK ||
+	    (r = secrets_grant_set(e, g->kind, g->who, g->right)) != SK_OK)
+		return r;
+	return secrets_write(s, e, (e->f.set & SECRET_F_P) ? sealed : NULL);
+}
+
 int
 secrets_grant(struct secrets *s, const char *name, char kind,
     const char *who, enum secrets_right right)
 {
 	char canon[SECRET_NAME_MAX + 1];
-	struct secrets_entry *e;
-	struct sbuf sealed;
-	int r;
+	struct grant_args g = { canon, who, kind, right };
 
 	if (secret_name_norm(name, canon, sizeof(canon)) != SK_OK ||
 	    (kind != 'u' && kind != 'g') || secrets_check_who(who) != SK_OK)
 		return SK_ERR_INVAL;
-	if ((e = malloc(sizeof(*e))) == NULL)
-		return SK_ERR_NOMEM;
-	secrets_entry_init(e);
-	sbuf_init(&sealed, SECRETS_RECORD_MAX + 1);
-	if ((r = sasldb_batch_begin(s->db)) == SK_OK) {
-		if ((r = secrets_read(s, canon, e, &sealed)) == SK_OK &&
-		    (r = secrets_grant_set(e, kind, who, right)) == SK_OK)
-			r = secrets_write(s, e, (e->f.set & SECRET_F_P) ?
-			    &sealed : NULL);
-		if (r == SK_OK)
-			r = sasldb_batch_commit(s->db);
-		else
-			sasldb_batch_abort(s->db);
-	}
-	sbuf_free(&sealed);
-	secrets_entry_clear(e);
-	free(e);
-	return r;
+	return secrets_in_txn(s, secrets_grant_fn, &g);
 }

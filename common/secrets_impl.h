@@ -29,4 +29,13 @@ int secrets_seal(struct secrets *s, const char *name, const struct sbuf *pass,
 int secrets_unseal(struct secrets *s, struct secrets_entry *e,
     const struct sbuf *sealed);
 
+/*
+ * Runs fn in one transaction of the store, with a scratch entry and
+ * sealed-password buffer (wiped after): committed when fn returns SK_OK,
+ * rolled back otherwise.
+ */
+typedef int secrets_txn_fn(struct secrets *s, struct secrets_entry *e,
+    struct sbuf *sealed, void *arg);
+int secrets_in_txn(struct secrets *s, secrets_txn_fn *fn, void *arg);
+
 #endif

@@ -114,28 +114,15 @@ rekey_one(struct secrets *s, const char *name, struct secrets_entry *e,
 
 /* Every password sealed again, in one transaction. */
 static int
-rekey_all(struct secrets *s, const struct names *nm)
+rekey_all(struct secrets *s, struct secrets_entry *e, struct sbuf *sealed,
+    void *arg)
 {
-	struct secrets_entry *e;
-	struct sbuf sealed;
+	const struct names *nm = arg;
 	size_t i;
-	int r;
+	int r = SK_OK;
 
-	if ((e = malloc(sizeof(*e))) == NULL)
-		return SK_ERR_NOMEM;
-	secrets_entry_init(e);
-	sbuf_init(&sealed, SECRETS_RECORD_MAX + 1);
-	if ((r = sasldb_batch_begin(s->db)) == SK_OK) {
-		for (i = 0; i < nm->n && r == SK_OK; i++)
-			r = rekey_one(s, nm->name[i], e, &sealed);
-		if (r == SK_OK)
-			r = sasldb_batch_commit(s->db);
-		else
-			sasldb_batch_abort(s->db);
-	}
-	sbuf_free(&sealed);
-	secrets_entry_clear(e);
-	free(e);
+	for (i = 0; i < nm->n && r == SK_OK; i++)
+		r = rekey_one(s, nm->name[i], e, sealed);
 	return r;
 }
 
@@ -168,7 +155,7 @@ secrets_rekey(struct secrets *s, enum seal_alg alg, size_t *count_r,
 	if ((r = secrets_list(s, names_add, &nm)) == SK_OK &&
 	    (r = secrets_keys_change(s, sealkeys_add, alg, err, errlen)) ==
 	    SK_OK &&
-	    (r = rekey_all(s, &nm)) == SK_OK)
+	    (r = secrets_in_txn(s, rekey_all, &nm)) == SK_OK)
 		r = sasldb_batch_commit(s->db);
 	else
 		sasldb_batch_abort(s->db);
