@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define SKSECRET_VERSION_MAJOR	1
-#define SKSECRET_VERSION_MINOR	0
+#define SKSECRET_VERSION_MINOR	1
 
 #define SKSECRET_AUTH_SOCKET	"/run/saslkit/auth"
 #define SKSECRET_ADMIN_SOCKET	"/run/saslkit/admin"
