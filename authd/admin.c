@@ -84,6 +84,8 @@ static const struct admin_cmd {
 	    OP_AGENT_START },
 	{ { ADMIN_CMD_AGENT_STEP, ADMIN_ST_READY, 0, 2 }, admin_cmd_agent,
 	    OP_AGENT_STEP },
+	{ { ADMIN_CMD_CANCEL, ADMIN_ST_READY, 0, 1 }, admin_cmd_agent,
+	    OP_AGENT_CANCEL },
 	{ { ADMIN_CMD_STATS, ADMIN_ST_READY, 0, 1 }, admin_cmd_stats, 0 },
 	{ { ADMIN_CMD_RELOAD, ADMIN_ST_READY, 0, 1 }, admin_cmd_reload, 0 },
 };
@@ -283,7 +285,11 @@ admin_cmd_agent(struct lconn *c, const struct line_fields *lf,
 {
 	struct admin_conn *ac = c->ctx;
 
-	(void)id;
+	if (op == OP_AGENT_CANCEL) {
+		(void)agent_cancel(&ac->agents, id);
+		admin_ok(c, id, NULL, 0, NULL, 0);
+		return 0;
+	}
 	return op == OP_AGENT_START ? agent_cmd_start(&ac->agents, lf) :
 	    agent_cmd_step(&ac->agents, lf);
 }

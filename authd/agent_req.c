@@ -79,12 +79,27 @@ agent_allowed(struct agent_req *q, const struct secrets_entry *e,
 	return secrets_right_of(e, &p) >= need;
 }
 
-/* PLAIN and LOGIN hand the password to the server: a read grant. */
+/*
+ * The right a mechanism needs: use for those whose responses do not hold
+ * the password, read for PLAIN and LOGIN, which hand it to the server;
+ * SECRETS_NONE for any other (ANONYMOUS, GSSAPI with authd's own
+ * credentials, ...): never run.
+ */
 static enum secrets_right
 agent_need(const char *mech)
 {
-	return strcmp(mech, "PLAIN") == 0 || strcmp(mech, "LOGIN") == 0 ?
-	    SECRETS_READ : SECRETS_USE;
+	static const char *const use[] = {
+		"CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-1", "SCRAM-SHA-1-PLUS",
+		"SCRAM-SHA-256", "SCRAM-SHA-256-PLUS",
+	};
+	size_t i;
+
+	if (strcmp(mech, "PLAIN") == 0 || strcmp(mech, "LOGIN") == 0)
+		return SECRETS_READ;
+	for (i = 0; i < sizeof(use) / sizeof(use[0]); i++)
+		if (strcmp(mech, use[i]) == 0)
+			return SECRETS_USE;
+	return SECRETS_NONE;
 }
 
 struct agent_need {
@@ -122,9 +137,15 @@ static int
 agent_start_work(struct agent_req *q)
 {
 	char canon[AUTH_PROTO_MECH_MAX + 1];
+	enum secrets_right need = agent_need(q->mech);
 	int r;
 
-	if ((r = agent_entry(q, agent_need(q->mech))) != SK_OK)
+	if (need == SECRETS_NONE) {
+		snprintf(q->err, sizeof(q->err), "the agent does not run %s",
+		    q->mech);
+		return SK_ERR_DENIED;
+	}
+	if ((r = agent_entry(q, need)) != SK_OK)
 		return r;
 	if ((q->e.f.set & SECRET_F_M) && !mech_list_has(q->e.f.mechs, q->mech,
 	    strlen(q->mech), canon)) {

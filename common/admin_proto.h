@@ -35,6 +35,7 @@
  *   C: SECRET-EXPORT <id>          as SECRET-LIST, each line with P=; root only
  *   C: SECRET-REKEY <id>           S: OK <id> count=<n> key=<new key id>
  *   C: AGENT-START, AGENT-STEP     an agent exchange, as on the auth socket
+ *   C: CANCEL <id>                 ends one; S: OK <id>
  *                                  (auth_proto.h): "use" on every entry,
  *                                  PLAIN and LOGIN for root only
  *
@@ -75,6 +76,7 @@
 #define ADMIN_CMD_SECRET_REKEY	"SECRET-REKEY"
 #define ADMIN_CMD_AGENT_START	AUTH_CMD_AGENT_START	/* auth_proto.h's */
 #define ADMIN_CMD_AGENT_STEP	AUTH_CMD_AGENT_STEP
+#define ADMIN_CMD_CANCEL	AUTH_CMD_CANCEL	/* ends an agent exchange: OK */
 /* Of the server */
 #define ADMIN_CMD_SECRET	"SECRET"	/* an entry of SECRET-LIST */
 #define ADMIN_CMD_USER		"USER"

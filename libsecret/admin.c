@@ -259,3 +259,10 @@ sksecret_admin_agent_step(struct sksecret_admin *ad, const void *challenge,
 	return sks_agent_core_step(&ad->agent, challenge, len, resp, resplen,
 	    flags);
 }
+
+SKS_API int
+sksecret_admin_agent_cancel(struct sksecret_admin *ad)
+{
+	return ad != NULL ? sks_agent_core_cancel(&ad->agent) :
+	    SKSECRET_ERR_INVAL;
+}

@@ -161,13 +161,36 @@ sks_agent_request(struct sks_agent_core *k, const char *cmd,
 	sbuf_free(&b);
 	if (r == SKSECRET_ERR_LIMIT)
 		return r;
-	if (r == SKSECRET_OK)
-		r = sks_stream_read_line(k->st, line, len);
-	if (r == SKSECRET_OK && (line_split(*line, *len, lf) != SK_OK ||
-	    lf->n < 2 || line_id(lf->f[1], &rid) == -1 || rid != id))
-		r = SKSECRET_ERR_PROTO;
+	/* an exchange that authd ended late (timed out) may still answer */
+	while (r == SKSECRET_OK &&
+	    (r = sks_stream_read_line(k->st, line, len)) == SKSECRET_OK &&
+	    (r = line_split(*line, *len, lf) != SK_OK || lf->n < 2 ||
+	    line_id(lf->f[1], &rid) == -1 ? SKSECRET_ERR_PROTO : SKSECRET_OK) ==
+	    SKSECRET_OK && rid != id)
+		if (rid > id || strcmp(lf->f[0], AUTH_CMD_FAIL) != 0)
+			r = SKSECRET_ERR_PROTO;
 	if (r != SKSECRET_OK)
 		*k->dead = r;
+	return r;
+}
+
+int
+sks_agent_core_cancel(struct sks_agent_core *k)
+{
+	struct line_fields lf;
+	struct sbuf none;
+	char *line = NULL;
+	size_t len = 0;
+	unsigned long id = k->cur;
+	int r;
+
+	if (id == 0)
+		return SKSECRET_OK;
+	k->cur = 0;
+	sbuf_init(&none, 1);
+	/* CANCELLED (auth socket) or OK (admin socket) for that id */
+	r = sks_agent_request(k, AUTH_CMD_CANCEL, id, &none, &lf, &line, &len);
+	sbuf_free(&none);
 	return r;
 }
 
@@ -281,8 +304,9 @@ sks_agent_core_start(struct sks_agent_core *k, const char *name,
 	    len == NULL || flags == NULL || (p != NULL && p->cbind_type !=
 	    NULL && (p->cbind_data == NULL || p->cbind_len == 0)))
 		return SKSECRET_ERR_INVAL;
-	if (k->cur != 0)
-		return SKSECRET_ERR_STATE;
+	/* an exchange the server ended early (a 535) ends here too */
+	if ((r = sks_agent_core_cancel(k)) != SKSECRET_OK)
+		return r;
 	sbuf_init(&a, AUTH_PROTO_LINE_MAX);
 	k->cur = (*k->next_id)++;
 	r = line_put_str(&a, name) == SK_OK && line_put_str(&a, mech) ==
@@ -345,4 +369,11 @@ sksecret_agent_step(struct sksecret_agent *ag, const void *challenge,
 		return SKSECRET_ERR_INVAL;
 	return sks_agent_core_step(&ag->core, challenge, len, resp, resplen,
 	    flags);
+}
+
+SKS_API int
+sksecret_agent_cancel(struct sksecret_agent *ag)
+{
+	return ag != NULL ? sks_agent_core_cancel(&ag->core) :
+	    SKSECRET_ERR_INVAL;
 }

@@ -77,5 +77,7 @@ int sks_agent_core_start(struct sks_agent_core *k, const char *name,
     const unsigned char **resp, size_t *len, int *flags);
 int sks_agent_core_step(struct sks_agent_core *k, const void *challenge,
     size_t len, const unsigned char **resp, size_t *resplen, int *flags);
+/* Ends the open exchange, if any, and reads authd's answer to that. */
+int sks_agent_core_cancel(struct sks_agent_core *k);
 
 #endif

@@ -24,6 +24,8 @@
 #include "smtpc.h"
 
 #define TEST_DEFAULT_PORT	"25"
+/* Those whose response is the password: authd runs them for root only. */
+static const char test_plain[] = "PLAIN LOGIN";
 /* The mechanisms tried, best first, when -m does not name one. */
 static const char *const test_prefs[] = {
 	"SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1-PLUS",
@@ -93,14 +95,28 @@ test_pick(const struct test_opts *o, int tls)
 	size_t i;
 	char canon[MECH_NAME_MAX + 1];
 
-	if (o->mech != NULL)
-		return o->mech;
+	if (o->mech != NULL) {
+		if (o->allowed[0] != '\0' && !mech_list_has(o->allowed, o->mech,
+		    strlen(o->mech), canon)) {
+			log_error("%s: the entry allows only %s", o->mech,
+			    o->allowed);
+			return NULL;
+		}
+		if (!mech_list_has(test_plain, o->mech, strlen(o->mech), canon) ||
+		    geteuid() == 0)
+			return o->mech;
+		log_error("%s hands the password to the server: authd runs it "
+		    "for root only", o->mech);
+		return NULL;
+	}
 	for (i = 0; i < sizeof(test_prefs) / sizeof(test_prefs[0]); i++) {
 		const char *m = test_prefs[i];
 
 		if (mech_list_has(o->offered, m, strlen(m), canon) &&
 		    (o->allowed[0] == '\0' || mech_list_has(o->allowed, m,
-		    strlen(m), canon)) && (tls || !mech_is_plus(m)))
+		    strlen(m), canon)) && (tls || !mech_is_plus(m)) &&
+		    (geteuid() == 0 || !mech_list_has(test_plain, m, strlen(m),
+		    canon)))
 			return m;
 	}
 	return NULL;
@@ -185,6 +201,7 @@ test_auth(struct sp_ctx *sp, struct smtpc *s, const char *name,
 		return 0;
 	}
 	printf("AUTH %s refused: %s\n", mech, s->line);
+	(void)sksecret_admin_agent_cancel(sp->ad);
 	return code == -1 ? EXIT_TEMPFAIL : EXIT_MISMATCH;
 }
 
@@ -261,9 +278,11 @@ test_session(struct sp_ctx *sp, const char *name, struct test_opts *o,
 	if ((r = test_tls(s, o, cb, sizeof(cb), &p)) != 0)
 		return r;
 	if ((mech = test_pick(o, p.cbind_data != NULL)) == NULL) {
-		log_error("%s offers %s; none that the entry allows (%s) and "
-		    "authd can compute", o->host, o->offered[0] ? o->offered :
-		    "no AUTH", o->allowed[0] ? o->allowed : "any");
+		if (o->mech == NULL)
+			log_error("%s offers %s; none that the entry allows (%s) "
+			    "and authd can compute for you", o->host,
+			    o->offered[0] ? o->offered : "no AUTH",
+			    o->allowed[0] ? o->allowed : "any");
 		return EXIT_DATAERR;
 	}
 	if (!mech_is_plus(mech))

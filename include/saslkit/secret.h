@@ -340,6 +340,11 @@ int sksecret_agent_start(struct sksecret_agent *ag, const char *name,
 int sksecret_agent_step(struct sksecret_agent *ag, const void *challenge,
     size_t len, const unsigned char **resp, size_t *resplen, int *flags);
 /*
+ * Ends the open exchange (the server refused, or the caller gives up);
+ * sksecret_agent_start does it too for one left open.
+ */
+int sksecret_agent_cancel(struct sksecret_agent *ag);
+/*
  * The same on the admin socket, for tools that test an entry (saslpasswd
  * secret test): an admin may "use" every entry; PLAIN and LOGIN are for
  * root only, as export is.
@@ -350,6 +355,7 @@ int sksecret_admin_agent_start(struct sksecret_admin *ad, const char *name,
 int sksecret_admin_agent_step(struct sksecret_admin *ad,
     const void *challenge, size_t len, const unsigned char **resp,
     size_t *resplen, int *flags);
+int sksecret_admin_agent_cancel(struct sksecret_admin *ad);
 
 #ifdef __cplusplus
 }

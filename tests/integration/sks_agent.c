@@ -9,7 +9,9 @@
  *                               an AUTH exchange on authd's own server
  *                               side, each response computed by an agent
  *                               exchange on a second connection; with
- *                               channel-binding data for -PLUS
+ *                               channel-binding data for -PLUS; SKS_REPEAT
+ *                               times (default 1) on the same agent
+ *                               handle, a refused exchange left open
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,35 +123,29 @@ cbind_cb(const char *type, const unsigned char **data, size_t *len,
 	return 0;
 }
 
+/* One AUTH exchange on a fresh auth connection, answered by x->ag. */
 static int
-cmd_agent(const char *name, const char *mech, const char *cb)
+one_exchange(struct run *x, const char *name, const char *mech,
+    struct sksecret_agent_params *ap)
 {
-	struct sksecret_agent_params ap;
 	struct sksecret_auth_params p;
 	struct sksecret_auth *a;
-	struct run x;
 	const unsigned char *resp;
-	unsigned char cbdata[128];
-	char cbtype[32];
 	size_t len;
 	int r, flags;
 
-	memset(&x, 0, sizeof(x));
-	memset(&ap, 0, sizeof(ap));
-	x.status = -1;
-	if (cb != NULL)
-		parse_cbind(cb, &ap, cbdata, sizeof(cbdata), cbtype,
-		    sizeof(cbtype));
-	if ((r = sksecret_agent_open(sock, 10000, &x.ag)) != SKSECRET_OK ||
-	    (r = sksecret_auth_open(sock, &a)) != SKSECRET_OK) {
-		printf("open=%d\n", r);
+	x->status = -1;
+	x->steps = 0;
+	x->user[0] = '\0';
+	if ((r = sksecret_auth_open(sock, &a)) != SKSECRET_OK)
+		return printf("open=%d\n", r), 1;
+	r = sksecret_agent_start(x->ag, name, mech, ap, &resp, &len, &flags);
+	printf("agent_start=%d initial=%d reason=%s\n", r,
+	    (flags & SKSECRET_AGENT_RESP) != 0, sksecret_agent_reason(x->ag));
+	if (r != SKSECRET_OK) {
+		sksecret_auth_close(a);
 		return 1;
 	}
-	r = sksecret_agent_start(x.ag, name, mech, &ap, &resp, &len, &flags);
-	printf("agent_start=%d initial=%d reason=%s\n", r,
-	    (flags & SKSECRET_AGENT_RESP) != 0, sksecret_agent_reason(x.ag));
-	if (r != SKSECRET_OK)
-		return 1;
 	memset(&p, 0, sizeof(p));
 	p.mech = mech;
 	p.service = "smtp";
@@ -158,17 +154,41 @@ cmd_agent(const char *name, const char *mech, const char *cb)
 	p.initial = (flags & SKSECRET_AGENT_RESP) ? resp : NULL;
 	p.initial_len = len;
 	p.cbind = cbind_cb;
-	p.cbind_arg = &ap;
-	if ((r = sksecret_req_start(a, &p, on_result, &x, NULL)) != SKSECRET_OK)
+	p.cbind_arg = ap;
+	if ((r = sksecret_req_start(a, &p, on_result, x, NULL)) != SKSECRET_OK)
 		return printf("req_start=%d\n", r), 1;
 	r = sksecret_auth_wait(a, 1, 30000);
 	printf("wait=%d status=%s steps=%d user=%s agent=%d reason=%s\n", r,
-	    x.status == SKSECRET_SUCCESS ? "success" : x.status ==
-	    SKSECRET_FAILURE ? "failure" : "error", x.steps, x.user, x.agent_r,
-	    sksecret_agent_reason(x.ag));
+	    x->status == SKSECRET_SUCCESS ? "success" : x->status ==
+	    SKSECRET_FAILURE ? "failure" : "error", x->steps, x->user,
+	    x->agent_r, sksecret_agent_reason(x->ag));
 	sksecret_auth_close(a);
+	return x->status == SKSECRET_SUCCESS ? 0 : 1;
+}
+
+static int
+cmd_agent(const char *name, const char *mech, const char *cb)
+{
+	struct sksecret_agent_params ap;
+	struct run x;
+	unsigned char cbdata[128];
+	char cbtype[32];
+	const char *rep = getenv("SKS_REPEAT");
+	int r = 1, i, n = rep != NULL ? atoi(rep) : 1;
+
+	memset(&x, 0, sizeof(x));
+	memset(&ap, 0, sizeof(ap));
+	if (cb != NULL)
+		parse_cbind(cb, &ap, cbdata, sizeof(cbdata), cbtype,
+		    sizeof(cbtype));
+	if ((r = sksecret_agent_open(sock, 10000, &x.ag)) != SKSECRET_OK) {
+		printf("open=%d\n", r);
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		r = one_exchange(&x, name, mech, &ap);
 	sksecret_agent_close(x.ag);
-	return x.status == SKSECRET_SUCCESS ? 0 : 1;
+	return r;
 }
 
 int

@@ -100,6 +100,16 @@ def test_wrong_password_and_mechanisms_the_entry_refuses(agentd):
     v = kv(drive("agent", a.keys["auth_socket"], "wrong.example",
                  "SCRAM-SHA-256").stdout)
     assert v["status"] in ("failure", "error"), v
+    # the refused exchange stays open on the handle: the next start ends it
+    r = run([AGENT, "agent", a.keys["auth_socket"], "wrong.example",
+             "SCRAM-SHA-256"], env={"SKS_REPEAT": "3"}, timeout=60)
+    starts = [l for l in r.stdout.splitlines() if l.startswith("agent_start=")]
+    assert len(starts) == 3 and all(l.startswith("agent_start=0 ")
+                                    for l in starts), r.stdout
+    # only the mechanisms meant for it: never ANONYMOUS, GSSAPI, ...
+    r = drive("agent", a.keys["auth_socket"], "wrong.example", "ANONYMOUS")
+    assert kv(r.stdout)["agent_start"] == "-9", r.stdout
+    assert "the agent does not run ANONYMOUS" in a.logtext()
     # PLAIN carries the password: use is not enough, read is
     grant(a, "alice.example", "use")
     r = drive("agent", a.keys["auth_socket"], "alice.example", "PLAIN")
