@@ -32,6 +32,7 @@ import pytest
 
 from authd_fixture import Authd
 from conftest import ROOT, sp
+from secrets_client import netstring
 from test_smtpd import Smtpd, make_cert
 
 PEER_SCRIPT = os.path.join(ROOT, "scripts", "sendmail-peer.sh")
@@ -65,8 +66,7 @@ dnl the one relaxation of the file checks: the map socket's folder is under
 dnl /tmp, world-writable but sticky, which sendmail refuses unless told to
 dnl trust the sticky bit ("local socket name ... unsafe")
 define(`confDONT_BLAME_SENDMAIL', `TrustStickyBit')dnl
-define(`confAUTH_MECHANISMS', `{mechs}')dnl
-{extra}MAILER(`smtp')dnl
+{mechs}{extra}MAILER(`smtp')dnl
 {tail}"""
 
 # The harness's own smart host and FEATURE(authinfo): the map's TEMP, or
@@ -144,10 +144,6 @@ def peer_tree():
     if not os.access(binary, os.X_OK):
         pytest.fail("the private sendmail cannot run: no %s" % binary)
     return tree
-
-
-def netstring(data):
-    return b"%d:%s," % (len(data), data)
 
 
 def read_netstring(f):
@@ -232,7 +228,8 @@ class Sendmail:
     through FEATURE(authinfo) with map_flags, or, with mc, a pair of .mc
     texts (page_mc's), through those. extra_mc goes before MAILER; access
     is the text of the access map, built with the package's makemap;
-    hosts is the hosts file's."""
+    hosts is the hosts file's. With mechs None, confAUTH_MECHANISMS is
+    sendmail's default, which has neither PLAIN nor LOGIN."""
 
     def __init__(self, base, port, map_socket, mechs="PLAIN LOGIN CRAM-MD5",
                  map_flags="-T<TMPF>", extra_mc="", mc=None, access=None,
@@ -242,7 +239,7 @@ class Sendmail:
         self.dir.mkdir(mode=0o700, exist_ok=True)
         self.queue = self.dir / "queue"
         self.queue.mkdir(mode=0o700)
-        for f in ("aliases", "service.switch", "hosts", "helpfile"):
+        for f in ("aliases", "helpfile"):
             (self.dir / f).write_text("")
         (self.dir / "service.switch").write_text("hosts files\n"
                                                  "aliases files\n")
@@ -252,6 +249,8 @@ class Sendmail:
         if mc is None:
             mc = (SMART_HOST.format(port=port) + AUTHINFO_FEATURE.format(
                 map_flags=map_flags, sock=map_socket), "")
+        mechs = "" if mechs is None else \
+            "define(`confAUTH_MECHANISMS', `%s')dnl\n" % mechs
         self.make_cf(MC.format(d=self.dir, host=CLIENT_HOST, mechs=mechs,
                                smarthost=mc[0], extra=extra_mc, tail=mc[1]))
         if access is not None:
@@ -274,19 +273,19 @@ class Sendmail:
 
     def make_map(self, name, text):
         """The hash map name.db in our directory, from text."""
-        (self.dir / name).write_text(text)
         r = subprocess.run([str(self.tree / "usr/sbin/makemap"), "-C",
                             str(self.cf), "hash", str(self.dir / name)],
-                           input=text,
-                           capture_output=True, text=True, timeout=60)
+                           input=text, capture_output=True, text=True,
+                           timeout=60)
         assert r.returncode == 0, "makemap: " + r.stderr
 
     def run(self, *args, input=None, timeout=120):
         """sendmail -C our cf with args, in the foreground, in UTS and
         mount namespaces of its own: named CLIENT_HOST (with a name that
         is not qualified, sendmail sleeps 60 s at each start, before it
-        reads any option), and with our hosts file bound over /etc/hosts,
-        where the page's smart host is 127.0.0.1."""
+        reads any option), and with our hosts file bound over /etc/hosts
+        (unshare makes the mount private), where the page's smart host is
+        127.0.0.1."""
         cmd = ["unshare", "--uts", "--mount", "--", "sh", "-c",
                'mount --bind "$1" /etc/hosts && hostname "$0" && shift && '
                'exec "$@"', CLIENT_HOST, str(self.dir / "hosts"),
@@ -335,11 +334,10 @@ ISP_USERS = {"alice@example.org": ALICE_PW, "bob@example.org": BOB_PW,
 RCPT = "carol@elsewhere.example"            # relayed only after AUTH
 
 
-@pytest.fixture
-def isp():
-    """The ISP: smtpd with STARTTLS and auth_required, whose authd knows
-    ISP_USERS (plaintext kept, for CRAM-MD5); the Received header names
-    the authenticated user."""
+def isp_server():
+    """The ISP, for a fixture to yield from: smtpd with STARTTLS and
+    auth_required, whose authd knows ISP_USERS (plaintext kept, for
+    CRAM-MD5); the Received header names the authenticated user."""
     top = Path(tempfile.mkdtemp(prefix="sm-isp.", dir="/tmp"))
     os.chmod(top, 0o755)
     (top / "authd").mkdir(mode=0o700)

@@ -15,9 +15,8 @@ import pytest
 from authd_fixture import Authd, b64_cores
 from secrets_client import SocketMap, secret_cli
 from sendmail_peer import (ISP_PW, ODD_PW, PAGE_HOST, RCPT, Sendmail, b64,
-                           page_commands, page_mc, received_as, sent_plain,
-                           without_auth)
-from sendmail_peer import isp  # noqa: F401 (a fixture)
+                           isp_server, page_commands, page_mc, received_as,
+                           sent_plain, without_auth)
 
 # sendmail asks for a smart host [name] by its canonical name, without
 # the brackets (test_sendmail_client.py::test_keys_for_a_named_smart_host)
@@ -32,6 +31,12 @@ ACCESS = 'AuthInfo:\t"I:mallory" "P:mallory-pw" "M:PLAIN"\n'
 # the ISP's authd: each authentication, its result, user and mechanism
 AUTH_LINE = re.compile(r"^authd: auth (ok|fail|error): user=(\S+) "
                        r"mech=(\S+) ", re.M)
+
+
+@pytest.fixture
+def isp():
+    """The ISP (sendmail_peer.isp_server)."""
+    yield from isp_server()
 
 
 @pytest.fixture
@@ -73,9 +78,11 @@ def page_entry(a, password, grant=True):
 
 
 def page_sendmail(tmp_path, isp, a, extra_mc="", access=None, mc=None):
-    """sendmail with the page's .mc lines, relaying to the ISP."""
-    return Sendmail(tmp_path / "sm", isp.port, None, extra_mc=extra_mc,
-                    access=access, mc=mc or page_mc(isp.port, sock(a)))
+    """sendmail with the page's .mc lines, relaying to the ISP; the
+    mechanisms are the entry's (M), the page changing no others."""
+    return Sendmail(tmp_path / "sm", isp.port, None, mechs=None,
+                    extra_mc=extra_mc, access=access,
+                    mc=mc or page_mc(isp.port, sock(a)))
 
 
 def lookups(a, outcome="read"):

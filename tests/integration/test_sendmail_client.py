@@ -10,11 +10,18 @@ import pytest
 
 from sendmail_peer import (ALICE_PW, BOB_PW, CLIENT_HOST, DANA_PW, HOSTS,
                            PAGE_HOST, RCPT, Sendmail, StandInMap, b64,
-                           page_mc, received_as, sent_plain, without_auth)
-from sendmail_peer import isp  # noqa: F401 (a fixture)
+                           isp_server, page_mc, received_as, sent_plain,
+                           without_auth)
+
 MECHS = "PLAIN LOGIN CRAM-MD5"
 KEYS = ["authinfo:[127.0.0.1]", "authinfo:127.0.0.1", "authinfo:"]
 EX_UNAVAILABLE = 69
+
+
+@pytest.fixture
+def isp():
+    """The ISP (sendmail_peer.isp_server)."""
+    yield from isp_server()
 
 
 @pytest.fixture
