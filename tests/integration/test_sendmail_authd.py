@@ -12,7 +12,7 @@ import tempfile
 
 import pytest
 
-from authd_fixture import Authd, b64_cores
+from authd_fixture import Authd, assert_log_clean, b64_cores
 from secrets_client import SocketMap, secret_cli
 from sendmail_peer import (ISP_PW, ODD_PW, PAGE_HOST, RCPT, Sendmail, b64,
                            isp_server, page_commands, page_mc, received_as,
@@ -175,6 +175,8 @@ def stop_authd(a, how):
     else:
         a.proc.send_signal(signal.SIGKILL)
         a.proc.wait()
+        a.logf.close()
+        assert_log_clean(a.logtext())   # start() writes the log anew
         assert os.path.exists(sock(a))
 
 
@@ -203,8 +205,8 @@ def test_authd_down_defers_then_the_queue_run_relays(isp, client, tmp_path,
 
 def test_store_failure_defers_then_the_queue_run_relays(isp, client,
                                                         tmp_path):
-    """A store authd cannot open, its password sealed under a key that
-    the key file lacks (rekeyed, then the old key file put back): authd
+    """A password that authd cannot unseal, sealed under a key that the
+    key file lacks (rekeyed, then the old key file put back): authd
     answers "OK temp" and logs the failure; sendmail defers. With the
     right key file back, sendmail -q relays with AUTH."""
     page_entry(client, ISP_PW)
