@@ -104,15 +104,18 @@ def page_block(word):
 
 
 def page_commands():
-    """The page's saslkit-passwd commands, each as its arguments after the
-    program's name."""
+    """The page's saslkit-passwd commands, each as (its arguments after
+    the program's name, the lines the page shows it printing)."""
     text = page_block("secret add").replace("\\\n", " ")
     cmds = []
     for line in text.splitlines():
         if line.startswith("# "):
             argv = shlex.split(line[2:])
             assert argv[0] == "saslkit-passwd", line
-            cmds.append(argv[1:])
+            cmds.append((argv[1:], []))
+        else:
+            assert cmds, text
+            cmds[-1][1].append(line.strip())
     return cmds
 
 
@@ -222,6 +225,23 @@ class StandInMap:
             pass
 
 
+def in_namespaces(hosts, *argv, **kw):
+    """Runs argv (subprocess.run's keywords kw, text in and out) in UTS
+    and mount namespaces of its own: named CLIENT_HOST (with a name that
+    is not qualified, sendmail sleeps 60 s at each start, before it reads
+    any option), and with the file hosts bound over /etc/hosts (unshare
+    makes the mount private), where the page's smart host is 127.0.0.1."""
+    cmd = ["unshare", "--uts", "--mount", "--", "sh", "-c",
+           'mount --bind "$1" /etc/hosts && hostname "$0" && shift && '
+           'exec "$@"', CLIENT_HOST, str(hosts), *argv]
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.stderr.startswith(("unshare:", "mount:", "hostname:")):
+        pytest.fail("no namespaces of its own for %s, named %s with its own "
+                    "hosts file: %s" % (argv[0], CLIENT_HOST,
+                                        r.stderr.strip()))
+    return r
+
+
 class Sendmail:
     """sendmail -C on a cf made for this directory; relays everything to
     127.0.0.1:port, reading its AUTH data from the socketmap map_socket
@@ -280,23 +300,11 @@ class Sendmail:
         assert r.returncode == 0, "makemap: " + r.stderr
 
     def run(self, *args, input=None, timeout=120):
-        """sendmail -C our cf with args, in the foreground, in UTS and
-        mount namespaces of its own: named CLIENT_HOST (with a name that
-        is not qualified, sendmail sleeps 60 s at each start, before it
-        reads any option), and with our hosts file bound over /etc/hosts
-        (unshare makes the mount private), where the page's smart host is
-        127.0.0.1."""
-        cmd = ["unshare", "--uts", "--mount", "--", "sh", "-c",
-               'mount --bind "$1" /etc/hosts && hostname "$0" && shift && '
-               'exec "$@"', CLIENT_HOST, str(self.dir / "hosts"),
-               str(self.binary), "-C", str(self.cf), *args]
-        r = subprocess.run(cmd, input=input, capture_output=True, text=True,
-                           timeout=timeout, env={"PATH": "/usr/bin:/bin"})
-        if r.stderr.startswith(("unshare:", "mount:", "hostname:")):
-            pytest.fail("sendmail cannot run in namespaces of its own, "
-                        "named %s with its own hosts file: %s"
-                        % (CLIENT_HOST, r.stderr.strip()))
-        return r
+        """sendmail -C our cf with args, in the foreground, in namespaces
+        of its own (in_namespaces)."""
+        return in_namespaces(self.dir / "hosts", str(self.binary), "-C",
+                             str(self.cf), *args, input=input,
+                             timeout=timeout, env={"PATH": "/usr/bin:/bin"})
 
     def send(self, rcpt, sender="alice@example.org", subject="test",
              body="hello\n", errors="q", timeout=120):
@@ -352,7 +360,8 @@ def isp_server():
     a.start()
     d = Smtpd()
     try:
-        cert, key = make_cert(d)
+        cert, key = make_cert(d, PAGE_HOST)
+        d.cert = cert
         d.keys.update(listen="127.0.0.1:%d starttls auth_required" % d.port,
                       tls_cert=str(cert), tls_key=str(key),
                       auth_socket=auth, auth_mechs=ISP_MECHS,

@@ -13,10 +13,12 @@ import tempfile
 import pytest
 
 from authd_fixture import Authd, assert_log_clean, b64_cores
+from conftest import SASLPASSWD
 from secrets_client import SocketMap, secret_cli
-from sendmail_peer import (ISP_PW, ODD_PW, PAGE_HOST, RCPT, Sendmail, b64,
-                           isp_server, page_commands, page_mc, received_as,
-                           sent_plain, without_auth)
+from sendmail_peer import (HOSTS, ISP_PW, ODD_PW, PAGE_HOST, PAGE_PORT, RCPT,
+                           Sendmail, b64, in_namespaces, isp_server,
+                           page_commands, page_mc, received_as, sent_plain,
+                           without_auth)
 
 # sendmail asks for a smart host [name] by its canonical name, without
 # the brackets (test_sendmail_client.py::test_keys_for_a_named_smart_host)
@@ -59,22 +61,40 @@ def sock(a):
 
 
 def page_entry(a, password, grant=True):
-    """The entry made with the page's commands (add, then grant unless
-    told not to), the password given on standard input. The page names
-    the entry [smtp.isp.example], which sendmail never asks: the name
-    goes without its brackets until the page is fixed."""
+    """The entry made with the page's commands, add, then grant unless
+    told not to, the password given on standard input; the commands
+    (arguments, output shown), the entry's test after them. The page
+    names the entry [smtp.isp.example], which sendmail never asks: the
+    name goes without its brackets until the page is fixed."""
     cmds = page_commands()
-    assert [c[:2] for c in cmds] == [["secret", "add"], ["secret", "grant"]]
-    for c in cmds:
+    assert [c[:2] for c, _ in cmds] == [["secret", "add"], ["secret", "grant"],
+                                        ["secret", "test"]], cmds
+    for c, _ in cmds:
         assert c[2] in (ENTRY, "[%s]" % ENTRY), c
         c[2] = ENTRY
-    assert cmds[1][3:] == ["user", "root", "read"], cmds[1]
-    r = secret_cli(a.admin, *cmds[0][1:], "-p", input=password + "\n")
+    assert cmds[1][0][3:] == ["user", "root", "read"], cmds[1]
+    r = secret_cli(a.admin, *cmds[0][0][1:], "-p", input=password + "\n")
     assert r.returncode == 0, r.stderr
     if grant:
-        r = secret_cli(a.admin, *cmds[1][1:])
+        r = secret_cli(a.admin, *cmds[1][0][1:])
         assert r.returncode == 0, r.stderr
     return cmds
+
+
+def page_test(a, isp, cmd, shown):
+    """The page's test of the entry, run where its host is the ISP, with
+    the port the ISP's and its certificate as the CA: it prints what the
+    page shows."""
+    assert cmd[3:] == ["-p", PAGE_PORT], cmd
+    hosts = a.dir / "hosts"
+    hosts.write_text(HOSTS)
+    r = in_namespaces(hosts, SASLPASSWD, "-S", str(a.admin), *cmd[:3],
+                      "-p", str(isp.port), "-C", str(isp.cert), timeout=60,
+                      env=dict(os.environ, SASLKIT_CONFDIR="/nonexistent"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    port = " port %s" % PAGE_PORT
+    assert r.stdout.splitlines() == [l.replace(port, " port %d" % isp.port)
+                                     for l in shown], r.stdout
 
 
 def page_sendmail(tmp_path, isp, a, extra_mc="", access=None, mc=None):
@@ -134,7 +154,8 @@ def test_relays_with_auth_from_authd(isp, client, tmp_path, extra_mc,
     is never used. No warning: OperatorChars is set once, and only
     sendmail -bt warns of the ruleset's two definitions."""
     cmds = page_entry(client, ISP_PW)
-    assert "alice@isp.example" in cmds[0] and "PLAIN LOGIN" in cmds[0]
+    assert "alice@isp.example" in cmds[0][0] and "PLAIN LOGIN" in cmds[0][0]
+    page_test(client, isp, *cmds[2])
     sm = page_sendmail(tmp_path, isp, client, extra_mc, access)
     r = sm.send(RCPT)
     relayed(r, sm, isp)
@@ -142,8 +163,9 @@ def test_relays_with_auth_from_authd(isp, client, tmp_path, extra_mc,
     assert lookups(client) == [("0", "root", ENTRY)]
     assert keys_asked(client) == []
     assert "warning" not in (r.stdout + r.stderr).lower()
+    # the page's test, then sendmail
     assert AUTH_LINE.findall(isp.authd.logtext()) == [
-        ("ok", "alice@isp.example", "PLAIN")]
+        ("ok", "alice@isp.example", "PLAIN")] * 2
 
 
 def test_ruleset_among_local_rulesets_never_runs_with_access_db(
