@@ -55,8 +55,7 @@ define(`confHELP_FILE', `{d}/helpfile')dnl
 define(`confPID_FILE', `{d}/sendmail.pid')dnl
 define(`confSERVICE_SWITCH_FILE', `{d}/service.switch')dnl
 define(`confHOSTS_FILE', `{d}/hosts')dnl
-dnl no DNS: the host is named here, and SMART_HOST is an address or a
-dnl name in our hosts file (see run)
+dnl no DNS: the host is named here, SMART_HOST is in our hosts file
 define(`confDOMAIN_NAME', `{host}')dnl
 define(`confDONT_PROBE_INTERFACES', `True')dnl
 FEATURE(`nocanonify')dnl
@@ -71,8 +70,7 @@ define(`confDONT_BLAME_SENDMAIL', `TrustStickyBit')dnl
 
 # The harness's own smart host and FEATURE(authinfo): the map's TEMP, or
 # no map at all, is a lookup that failed, and sendmail goes on without AUTH.
-SMART_HOST = """dnl the mailer named: [127.0.0.1] is in $=w, and would be taken
-dnl for us
+SMART_HOST = """dnl the mailer named: [127.0.0.1] is in $=w, taken for us
 define(`SMART_HOST', `relay:[127.0.0.1]')dnl
 define(`RELAY_MAILER_ARGS', `TCP $h {port}')dnl
 """
@@ -84,21 +82,16 @@ PAGE_SECTION = "sendmail as a client of a smart host"
 PAGE_PORT, PAGE_SOCKET = "587", "/run/saslkit/secrets"
 
 
-def page_blocks():
-    """The literal blocks (.Bd -literal ... .Ed) of the page's sendmail
-    setup, with the roff escapes they use (\\e, \\&) undone."""
-    text = Path(PAGE).read_text()
-    parts = text.split(".Ss %s\n" % PAGE_SECTION, 1)
+def page_block(word):
+    """The one literal block (.Bd -literal ... .Ed) of the page's sendmail
+    setup that holds word, the roff escapes it uses (\\e, \\&) undone."""
+    parts = Path(PAGE).read_text().split(".Ss %s\n" % PAGE_SECTION, 1)
     assert len(parts) == 2, "%s: no section %r" % (PAGE, PAGE_SECTION)
     body = re.split(r"^\.S[hs] ", parts[1], maxsplit=1, flags=re.M)[0]
     blocks = re.findall(r"^\.Bd -literal[^\n]*\n(.*?)^\.Ed$", body,
                         re.M | re.S)
-    return [b.replace("\\&", "").replace("\\e", "\\") for b in blocks]
-
-
-def page_block(word):
-    """The one literal block of the setup that holds word."""
-    found = [b for b in page_blocks() if word in b]
+    found = [b.replace("\\&", "").replace("\\e", "\\") for b in blocks
+             if word in b]
     assert len(found) == 1, "%s: %d blocks with %r" % (PAGE, len(found), word)
     return found[0]
 
@@ -226,11 +219,10 @@ class StandInMap:
 
 
 def in_namespaces(hosts, *argv, **kw):
-    """Runs argv (subprocess.run's keywords kw, text in and out) in UTS
-    and mount namespaces of its own: named CLIENT_HOST (with a name that
-    is not qualified, sendmail sleeps 60 s at each start, before it reads
-    any option), and with the file hosts bound over /etc/hosts (unshare
-    makes the mount private), where the page's smart host is 127.0.0.1."""
+    """subprocess.run(argv, **kw), text in and out, in UTS and mount
+    namespaces of its own: named CLIENT_HOST (with a name that is not
+    qualified, sendmail sleeps 60 s at each start), the file hosts bound
+    over /etc/hosts (unshare makes the mount private)."""
     cmd = ["unshare", "--uts", "--mount", "--", "sh", "-c",
            'mount --bind "$1" /etc/hosts && hostname "$0" && shift && '
            'exec "$@"', CLIENT_HOST, str(hosts), *argv]
@@ -327,9 +319,8 @@ class Sendmail:
                 for p in sorted(self.queue.glob("qf*"))]
 
 
-# The ISP's accounts and their passwords; those in isp.example are the
-# page's, alice@isp.example, and one whose password has what sendmail
-# could mangle: a space, a '"' and '%'
+# The ISP's accounts; in isp.example, the page's and one whose password
+# has what sendmail could mangle: a space, a '"' and '%'
 ISP_MECHS = "PLAIN LOGIN CRAM-MD5"
 ALICE_PW = "alice-pw"
 BOB_PW = 'two "quoted" words bob-pw'        # a space and a '"'
@@ -344,8 +335,9 @@ RCPT = "carol@elsewhere.example"            # relayed only after AUTH
 
 def isp_server():
     """The ISP, for a fixture to yield from: smtpd with STARTTLS and
-    auth_required, whose authd knows ISP_USERS (plaintext kept, for
-    CRAM-MD5); the Received header names the authenticated user."""
+    auth_required, its certificate for PAGE_HOST, whose authd knows
+    ISP_USERS (plaintext kept, for CRAM-MD5); the Received header names
+    the authenticated user."""
     top = Path(tempfile.mkdtemp(prefix="sm-isp.", dir="/tmp"))
     os.chmod(top, 0o755)
     (top / "authd").mkdir(mode=0o700)
@@ -395,8 +387,7 @@ def received_as(isp, user):
     head = msg.split(b"\n\n", 1)[0].decode()
     first = head.split("\nReceived:", 1)[0]
     assert first.startswith("Received: from client.test.example ([127.0.0.1])")
-    if "@" not in user:
-        user += "@example.org"
+    user += "" if "@" in user else "@example.org"
     assert "(Authenticated sender: %s)" % user in first, first
     assert " with ESMTPSA id " in first, first
     return msg
