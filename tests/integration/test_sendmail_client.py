@@ -1,66 +1,27 @@
-"""A real sendmail 8.17 as an SMTP AUTH client: its FEATURE(authinfo) map
-served over a socketmap (by sendmail_peer.StandInMap until authd serves
-it), relaying to "the ISP", our smtpd with authd, which requires AUTH.
-What sendmail asks, what it makes of each answer, and what the ISP gets."""
-import base64
-import os
+"""A real sendmail 8.17 as an SMTP AUTH client, its authinfo map served
+by a stand-in socketmap (sendmail_peer.StandInMap) that answers what
+authd never does, relaying to "the ISP", our smtpd with authd, which
+requires AUTH. What sendmail asks, what it makes of each answer, and what
+the ISP gets; test_sendmail_authd.py has sendmail on authd itself."""
 import re
-import shutil
 import socket
-import tempfile
-from pathlib import Path
 
 import pytest
 
-from authd_fixture import Authd
-from conftest import sp
-from sendmail_peer import Sendmail, StandInMap
-from test_smtpd import Smtpd, make_cert
+from sendmail_peer import (ALICE_PW, BOB_PW, CLIENT_HOST, DANA_PW, HOSTS,
+                           PAGE_HOST, RCPT, Sendmail, StandInMap, b64,
+                           isp_server, page_mc, received_as, sent_plain,
+                           without_auth)
 
 MECHS = "PLAIN LOGIN CRAM-MD5"
-ALICE_PW = "alice-pw"
-BOB_PW = 'two "quoted" words bob-pw'        # a space and a '"'
-DANA_PW = "two spaced dana-pw"
-RCPT = "carol@elsewhere.example"            # relayed only after AUTH
 KEYS = ["authinfo:[127.0.0.1]", "authinfo:127.0.0.1", "authinfo:"]
 EX_UNAVAILABLE = 69
 
 
-def b64(s):
-    return base64.b64encode(s.encode()).decode()
-
-
 @pytest.fixture
 def isp():
-    """The ISP: smtpd with STARTTLS and auth_required, whose authd knows
-    alice, bob and dana (plaintext kept, for CRAM-MD5); the Received header
-    names the authenticated user."""
-    top = Path(tempfile.mkdtemp(prefix="sm-isp.", dir="/tmp"))
-    os.chmod(top, 0o755)
-    (top / "authd").mkdir(mode=0o700)
-    (top / "run").mkdir(mode=0o755)
-    auth = str(top / "run/auth")
-    a = Authd(top / "authd", mech_list=MECHS, auth_socket=auth,
-              auth_socket_group="nogroup", penalty_base_ms="0")
-    for user, pw in (("alice", ALICE_PW), ("bob", BOB_PW),
-                     ("dana", DANA_PW)):
-        assert sp(a.db, "-p", "-c", "-P", user,
-                  input=pw + "\n").returncode == 0
-    a.start()
-    d = Smtpd()
-    try:
-        cert, key = make_cert(d)
-        d.keys.update(listen="127.0.0.1:%d starttls auth_required" % d.port,
-                      tls_cert=str(cert), tls_key=str(key),
-                      auth_socket=auth, auth_mechs=MECHS,
-                      received_auth_user="yes")
-        d.start()
-        d.authd = a
-        yield d
-    finally:
-        d.stop()
-        a.stop()
-        shutil.rmtree(top)
+    """The ISP (sendmail_peer.isp_server)."""
+    yield from isp_server()
 
 
 @pytest.fixture
@@ -76,26 +37,6 @@ def answering(table):
     """An answer function: the reply for each key in table, NOTFOUND for
     any other."""
     return lambda name, key: table.get(key, "NOTFOUND ")
-
-
-def sent_plain(out):
-    """The (authzid, authcid, password) of the AUTH PLAIN that sendmail
-    sent, from its verbose transcript."""
-    m = re.search(r"^>>> AUTH PLAIN (\S+)$", out, re.M)
-    assert m, out
-    return tuple(base64.b64decode(m.group(1)).decode().split("\0"))
-
-
-def received_as(isp, user):
-    """The one message the ISP got, checked: its Received line says
-    ESMTPSA (RFC 3848: STARTTLS and AUTH) and names the user."""
-    (msg,) = isp.messages()
-    head = msg.split(b"\n\n", 1)[0].decode()
-    first = head.split("\nReceived:", 1)[0]
-    assert first.startswith("Received: from client.test.example ([127.0.0.1])")
-    assert "(Authenticated sender: %s@example.org)" % user in first, first
-    assert " with ESMTPSA id " in first, first
-    return msg
 
 
 def test_three_keys_then_relays_with_auth(isp, standin, tmp_path):
@@ -205,19 +146,6 @@ def test_m_with_no_mechanism_in_common_defers(isp, standin, tmp_path):
     assert len(sm.queued()) == 1 and isp.messages() == []
 
 
-def without_auth(r, isp):
-    """sendmail went on without AUTH: MAIL with no AUTH command before
-    it, refused by the ISP (530); a permanent failure, so nothing stays
-    in the queue, and with errors mailed back the bounce (MAIL FROM:<>)
-    went the same way."""
-    out = r.stdout
-    assert ">>> AUTH" not in out
-    assert re.search(r"^>>> MAIL From:<alice@example.org>.*\n530 5.7.0 "
-                     r"Authentication required", out, re.M), out
-    assert re.search(r"^>>> MAIL From:<> .*\n530 5.7.0", out, re.M), out
-    assert isp.messages() == []
-
-
 @pytest.mark.parametrize("reply,flags,keys", [
     # with -T, TEMP (and TIMEOUT) end the lookups: no other key is asked
     ("TEMP backend down", "-T<TMPF>", KEYS[:1]),
@@ -247,31 +175,6 @@ def test_failed_lookup_goes_on_without_auth(isp, standin, tmp_path, reply,
     assert sm.queued() == []
 
 
-@pytest.mark.parametrize("reply", ["OK temp", "OK TEMPORARILY down"])
-def test_ok_temp_defers_then_the_queue_run_relays(isp, standin, tmp_path,
-                                                  reply):
-    """The value "temp" (any value whose first word starts with it, in any
-    case) is the one answer on which sendmail defers: no MAIL is sent, the
-    message stays queued with "Deferred: Temporary AUTH failure"; a queue
-    run with the entry back relays it with AUTH."""
-    standin.answer = answering({"authinfo:[127.0.0.1]": reply})
-    sm = Sendmail(tmp_path / "sm", isp.port, standin.path)
-    r = sm.send(RCPT)
-    assert r.returncode == 0, r.stdout
-    assert standin.keys() == KEYS[:1]
-    assert ">>> AUTH" not in r.stdout and ">>> MAIL" not in r.stdout
-    assert "Deferred: Temporary AUTH failure" in r.stdout
-    (qf,) = sm.queued()
-    assert "MDeferred: Temporary AUTH failure" in qf
-    assert isp.messages() == []
-    standin.answer = answering({"authinfo:[127.0.0.1]": 'OK "I:alice" '
-                                '"P=%s"' % b64(ALICE_PW)})
-    r = sm.run_queue()
-    assert r.returncode == 0, r.stdout
-    assert sm.queued() == []
-    received_as(isp, "alice")
-
-
 def stale_socket(path):
     """A socket file nobody listens on, as a killed daemon leaves."""
     s = socket.socket(socket.AF_UNIX)
@@ -279,41 +182,67 @@ def stale_socket(path):
     s.close()
 
 
-@pytest.mark.parametrize("failure", ["temp", "no socket", "stale socket"])
-@pytest.mark.parametrize("defer_on_temp", [False, True])
-def test_map_failure(isp, standin, tmp_path, failure, defer_on_temp):
-    """A TEMP reply, or no map server at all (no socket; a socket nobody
-    listens on): FEATURE(authinfo) goes on without AUTH whatever -T says
-    (a map that cannot be opened is taken as a lookup that failed), while
-    the hand-written authinfo ruleset (-t -T<TMPF>, "$# temp" on the
-    mark) defers in each case."""
-    if failure == "temp":
-        standin.answer = lambda name, key: "TEMP backend down"
-    else:
-        standin.close()
-        if failure == "stale socket":
-            stale_socket(standin.path)
-    sm = Sendmail(tmp_path / "sm", isp.port, standin.path,
-                  defer_on_temp=defer_on_temp)
+@pytest.mark.parametrize("failure", ["no socket", "stale socket"])
+def test_no_map_server_goes_on_without_auth(isp, standin, tmp_path,
+                                            failure):
+    """No map server at all (no socket; a socket nobody listens on):
+    FEATURE(authinfo) goes on without AUTH whatever -T says, a map that
+    cannot be opened being taken as a lookup that failed. Hence the
+    page's ruleset (test_sendmail_authd.py: authd stopped or killed)."""
+    standin.close()
+    if failure == "stale socket":
+        stale_socket(standin.path)
+    sm = Sendmail(tmp_path / "sm", isp.port, standin.path)
     r = sm.send(RCPT, errors="m")
-    if defer_on_temp:
-        assert ">>> MAIL" not in r.stdout
+    without_auth(r, isp)
+    assert sm.queued() == [] and standin.keys() == []
+
+
+PAGE_KEYS = ["authinfo:" + PAGE_HOST] + KEYS[1:]
+
+
+@pytest.mark.parametrize("reply,keys,defers", [
+    # a temporary failure, which authd never answers on this map, but a
+    # map that times out does: deferred
+    ("TEMP backend down", PAGE_KEYS[:1], True),
+    # PERM and NOTFOUND are not found, as with FEATURE(authinfo)
+    ("PERM no such map", PAGE_KEYS, False),
+    ("NOTFOUND ", PAGE_KEYS, False),
+])
+def test_page_ruleset_defers_on_temp_only(isp, standin, tmp_path, reply,
+                                          keys, defers):
+    """The ruleset of saslkit-secrets.7 (-t -T<TMPF>, "$# temp" on the
+    mark) defers on TEMP, where FEATURE(authinfo) goes on without AUTH;
+    on PERM or NOTFOUND for every key it goes on without AUTH too."""
+    standin.answer = lambda name, key: reply
+    sm = Sendmail(tmp_path / "sm", isp.port, None,
+                  mc=page_mc(isp.port, standin.path))
+    r = sm.send(RCPT, errors="m")
+    assert standin.keys() == keys
+    if defers:
+        assert ">>> AUTH" not in r.stdout and ">>> MAIL" not in r.stdout
         assert "Deferred: Temporary AUTH failure" in r.stdout
         assert len(sm.queued()) == 1 and isp.messages() == []
     else:
         without_auth(r, isp)
         assert sm.queued() == []
-    assert standin.keys() == (KEYS[:1] if failure == "temp" else [])
 
 
-def test_defer_ruleset_relays_as_the_feature_does(isp, standin, tmp_path):
-    """The hand-written ruleset asks the same keys and relays the same."""
-    standin.answer = answering({"authinfo:": 'OK "I:alice" "P=%s" '
-                                '"M:PLAIN"' % b64(ALICE_PW)})
-    sm = Sendmail(tmp_path / "sm", isp.port, standin.path,
-                  defer_on_temp=True)
-    r = sm.send(RCPT)
-    assert r.returncode == 0, r.stdout
-    assert standin.keys() == KEYS
-    assert sent_plain(r.stdout) == ("alice", "alice", ALICE_PW)
-    received_as(isp, "alice")
+@pytest.mark.parametrize("hosts,name", [
+    (HOSTS, PAGE_HOST),
+    # the first name of the line is the canonical one, as a CNAME's
+    # target is in the DNS
+    ("127.0.0.1 mx1.isp.example %s\n127.0.0.1 localhost %s\n"
+     % (PAGE_HOST, CLIENT_HOST), "mx1.isp.example"),
+])
+def test_keys_for_a_named_smart_host(isp, standin, tmp_path, hosts, name):
+    """SMART_HOST relay:[name], as on the page: sendmail looks the name
+    up, connects to its canonical name, and asks that name without the
+    brackets (only an address keeps them: KEYS); the entry must be named
+    so, not [name]."""
+    sm = Sendmail(tmp_path / "sm", isp.port, None, hosts=hosts,
+                  mc=page_mc(isp.port, standin.path))
+    r = sm.send(RCPT, errors="m")
+    assert "Connecting to %s. port %d via relay" % (name, isp.port) \
+        in r.stdout, r.stdout
+    assert standin.keys() == ["authinfo:" + name] + KEYS[1:]

@@ -452,12 +452,12 @@ def test_max_line():
         d.stop()
 
 
-def make_cert(d):
-    """A self-signed certificate and its key, the key root-only."""
+def make_cert(d, cn="localhost"):
+    """A self-signed certificate for cn and its key, the key root-only."""
     key, cert = d.dir / "key.pem", d.dir / "cert.pem"
     r = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
                         "-nodes", "-keyout", str(key), "-out", str(cert),
-                        "-days", "2", "-subj", "/CN=localhost"],
+                        "-days", "2", "-subj", "/CN=" + cn],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     os.chmod(key, 0o600)
