@@ -144,12 +144,13 @@ check_all(int test_only)
 	authd_make_rundirs(&authd.conf);
 	log_debug_start(verbose, authd.conf.debug);
 	open_store(&authd, test_only);
-	authd_open_secrets(&authd, test_only);
 	authd_check_pam(&authd.conf);
 	/* before daemon(): its errors reach the admin with their exit status */
 	authd_load_install_key(authd.conf.install_key, authd.install_key,
 	    sizeof(authd.install_key));
 	authd_check_plugin_dir(authd.conf.sasl_plugin_dir);
+	/* last: a start stopped by another check makes no key file */
+	authd_open_secrets(&authd, test_only);
 }
 
 /* Binds one socket of the configuration, if it names one. */

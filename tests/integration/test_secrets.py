@@ -226,7 +226,27 @@ def test_import_and_export(sauthd, tmp_path):
     assert "ok.example" not in secret_cli(a.admin, "list").stdout
 
 
+# the admin protocol as another user, who may not read this directory
+_ADMIN_AS = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(b"VERSION\t1\t0\nSECRET-LIST\t1\nSECRET-EXPORT\t2\n")
+buf = b""
+# replies come as each request finishes: read until both have ended
+while not (b"\nOK\t1\t" in buf and b"\nFAIL\t2\t" in buf and
+           buf.endswith(b"\n")):
+    c = s.recv(4096)
+    if not c:
+        break
+    buf += c
+print(buf.decode())
+"""
+
+
 def test_export_is_for_root_only(tmp_path, smapdir):
+    """A member of admin_socket_group lists entries but never exports."""
     a = Authd(tmp_path, secrets_socket=os.path.join(smapdir, "secrets"),
               admin_socket=os.path.join(smapdir, "admin"),
               admin_socket_group="nogroup")
@@ -234,16 +254,21 @@ def test_export_is_for_root_only(tmp_path, smapdir):
     a.start()
     try:
         add(a, "relay.example", "relay-pw", "-I", "carol")
-        env = dict(os.environ, SASLKIT_CONFDIR="/nonexistent")
-        as_nobody = dict(user="nobody", group="nogroup", capture_output=True,
-                         text=True, env=env, timeout=30)
-        r = subprocess.run([SASLPASSWD, "-S", a.keys["admin_socket"],
-                            "secret", "list"], **as_nobody)
-        assert r.returncode == 0 and "relay.example" in r.stdout, r.stderr
-        r = subprocess.run([SASLPASSWD, "-S", a.keys["admin_socket"],
-                            "secret", "export", "sasl_passwd"], **as_nobody)
-        assert r.returncode == 77 and "root" in r.stderr, r.stderr
-        assert "relay-pw" not in r.stdout
+        r = subprocess.run(["/usr/bin/python3", "-c", _ADMIN_AS,
+                            a.keys["admin_socket"]], user="nobody",
+                           group="nogroup", extra_groups=[],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        lines = r.stdout.splitlines()
+        assert any(l.startswith("SECRET\t1\trelay.example\t")
+                   for l in lines), lines
+        assert "OK\t1\tcount=1" in lines, lines
+        assert any(l.startswith("FAIL\t2\tcode=denied\t") for l in lines), \
+            lines
+        assert "relay-pw" not in r.stdout and "P=" not in r.stdout
+        # root may: the CLI's export holds it
+        r = secret_cli(a.admin, "export", "sasl_passwd")
+        assert r.returncode == 0 and "carol:relay-pw" in r.stdout, r.stderr
     finally:
         a.stop()
 
