@@ -63,15 +63,12 @@ def sock(a):
 def page_entry(a, password, grant=True):
     """The entry made with the page's commands, add, then grant unless
     told not to, the password given on standard input; the commands
-    (arguments, output shown), the entry's test after them. The page
-    names the entry [smtp.isp.example], which sendmail never asks: the
-    name goes without its brackets until the page is fixed."""
+    (arguments, output shown), the entry's test after them."""
     cmds = page_commands()
     assert [c[:2] for c, _ in cmds] == [["secret", "add"], ["secret", "grant"],
                                         ["secret", "test"]], cmds
     for c, _ in cmds:
-        assert c[2] in (ENTRY, "[%s]" % ENTRY), c
-        c[2] = ENTRY
+        assert c[2] == ENTRY, c
     assert cmds[1][0][3:] == ["user", "root", "read"], cmds[1]
     r = secret_cli(a.admin, *cmds[0][0][1:], "-p", input=password + "\n")
     assert r.returncode == 0, r.stderr
