@@ -312,7 +312,8 @@ class Sendmail:
         smart host."""
         return in_namespaces(self.dir / "hosts", str(self.binary), "-C",
                              str(self.cf), *args, named=self.named,
-                             input=input, timeout=timeout, env={"PATH": "/usr/bin:/bin"})
+                             input=input, timeout=timeout,
+                             env={"PATH": "/usr/bin:/bin"})
 
     def send(self, rcpt, sender="alice@example.org", subject="test",
              body="hello\n", errors="q", timeout=120):
