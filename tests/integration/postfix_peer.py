@@ -11,7 +11,7 @@ It must never touch the host's Postfix: not /etc/postfix, not a system
 service.  A program that has to see this instance as /etc/postfix (a
 sendmail run by a user other than root, whose -C Postfix refuses unless
 the host's main.cf allows that directory) runs in a private mount
-namespace, through namespace_argv().
+namespace, through handoff(), or where none can stay private, over SMTP.
 """
 import json
 import os
@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run, show_log_on_failure
+from private_mount import unshare_mount
 from sendmail_peer import netstring, read_netstring
 
 BASE_CF = """compatibility_level = 3.6
@@ -80,6 +81,23 @@ discard unix - - n - - discard
 anvil unix - - n - 1 anvil
 scache unix - - n - 1 scache
 postlog unix-dgram n - n - 1 postlogd
+"""
+
+
+# sendmail -i -f SENDER -- RCPT...: the message on standard input goes
+# over SMTP to 127.0.0.1:PORT, its EHLO name naming the uid that ran it
+SMTP_HANDOFF = """#!/usr/bin/python3
+import os, smtplib, sys
+a = sys.argv[1:]
+if a[:2] != ["-i", "-f"] or a[3:4] != ["--"]:
+    sys.exit("usage: sendmail -i -f sender -- rcpt...")
+try:
+    with smtplib.SMTP("127.0.0.1", PORT, timeout=30,
+                      local_hostname="handoff.uid%d" % os.getuid()) as s:
+        s.sendmail("" if a[2] == "<>" else a[2], a[4:],
+                   sys.stdin.buffer.read())
+except (OSError, smtplib.SMTPException) as e:
+    sys.exit("sendmail-smtp: %s" % e)
 """
 
 
@@ -187,20 +205,38 @@ class Postfix:
         r = run(["postqueue", "-c", str(self.etc), "-f"])
         assert r.returncode == 0, r.stderr
 
-    def namespace_argv(self):
-        """The argv prefix that runs a program in a mount namespace of
-        its own, in which /etc/postfix is this instance's etc: there,
-        /usr/sbin/sendmail by any user hands mail to this instance."""
-        if shutil.which("unshare") is None:
-            pytest.fail("unshare (util-linux) missing: the handoff to a "
-                        "private Postfix needs a mount namespace")
-        r = run(["unshare", "--mount", "true"])
-        if r.returncode != 0:
-            pytest.fail("cannot make a mount namespace (%s): the handoff "
-                        "to a private Postfix needs one, and "
-                        "CAP_SYS_ADMIN" % r.stderr.strip())
-        return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                'mount --bind "$0" /etc/postfix && exec "$@"', str(self.etc)]
+    def handoff(self):
+        """How /usr/sbin/sendmail, run by any user (smtpd's
+        sendmail_command, as nobody), hands mail to this instance, as
+        (argv prefix to run that program with, its sendmail_command, the
+        way taken and why).  The way is "namespace": a mount namespace
+        of its own in which /etc/postfix is this instance's etc (Postfix
+        refuses -C and MAIL_CONFIG to a user but root, unless the host's
+        main.cf allows the directory).  Only where no such namespace can
+        stay private (private_mount), it is "smtp": SMTP_HANDOFF
+        submits the message over SMTP to a listener added on loopback."""
+        mount, how = unshare_mount("/etc/postfix")
+        if mount is not None:
+            return (["unshare", *mount, "sh", "-c",
+                     'mount --bind "$0" /etc/postfix && exec "$@"',
+                     str(self.etc)], "/usr/sbin/sendmail",
+                    "namespace", how)
+        return [], self.smtp_handoff(), "smtp", how
+
+    def smtp_handoff(self):
+        """Adds an SMTP listener on loopback, and writes SMTP_HANDOFF
+        for it; returns the program's path."""
+        port = free_port()
+        self.master += "127.0.0.1:%d inet n - n - 1 smtpd\n" % port
+        (self.etc / "master.cf").write_text(self.master)
+        r = run(["postfix", "-c", str(self.etc), "reload"])
+        assert r.returncode == 0, r.stdout + r.stderr
+        wait_port(port, lambda: "no smtpd on %d:\n%s" % (port,
+                                                        self.logtext()))
+        prog = self.dir / "sendmail-smtp"
+        prog.write_text(SMTP_HANDOFF.replace("PORT", str(port)))
+        prog.chmod(0o755)
+        return str(prog)
 
 
 def relay_client(d, relayhost, map_socket, ca):

@@ -32,14 +32,16 @@ import pytest
 
 from authd_fixture import Authd
 from conftest import ROOT, sp
+from private_mount import unshare_mount
 from secrets_client import netstring
 from test_smtpd import Smtpd, make_cert
 
 PEER_SCRIPT = os.path.join(ROOT, "scripts", "sendmail-peer.sh")
 CLIENT_HOST = "client.test.example"
 PAGE_HOST = "smtp.isp.example"      # the smart host of saslkit-secrets.7
-# sendmail's hosts file, bound over /etc/hosts: the page's smart host is
-# 127.0.0.1, by that name (a host's first name is its canonical name)
+# sendmail's hosts file, also bound over /etc/hosts for a named smart host
+# (in_namespaces): the page's smart host is 127.0.0.1, by that name (a
+# host's first name is its canonical name)
 HOSTS = "127.0.0.1 %s\n127.0.0.1 localhost %s\n" % (PAGE_HOST, CLIENT_HOST)
 
 # The .mc, one option per line; each relaxation of the defaults says why.
@@ -218,14 +220,26 @@ class StandInMap:
             pass
 
 
-def in_namespaces(hosts, *argv, **kw):
-    """subprocess.run(argv, **kw), text in and out, in UTS and mount
-    namespaces of its own: named CLIENT_HOST (with a name that is not
-    qualified, sendmail sleeps 60 s at each start), the file hosts bound
-    over /etc/hosts (unshare makes the mount private)."""
-    cmd = ["unshare", "--uts", "--mount", "--", "sh", "-c",
-           'mount --bind "$1" /etc/hosts && hostname "$0" && shift && '
-           'exec "$@"', CLIENT_HOST, str(hosts), *argv]
+def in_namespaces(hosts, *argv, named=True, **kw):
+    """subprocess.run(argv, **kw), text in and out, in a UTS namespace of
+    its own, named CLIENT_HOST (with a name that is not qualified,
+    sendmail sleeps 60 s at each start).  Sendmail's HostsFile (hosts)
+    names it, and resolves its host map; but its relay mailer, as
+    saslpasswd, resolves a named smart host through libc only (tried:
+    exit 68, EX_NOHOST), so with named the file hosts is bound over
+    /etc/hosts, in a mount namespace of its own (private_mount)."""
+    mount = []
+    if named:
+        mount, how = unshare_mount("/etc/hosts")
+        if mount is None:
+            pytest.fail("%s resolves %s through /etc/hosts, and no mount "
+                        "namespace can bind a private one over it: %s"
+                        % (argv[0], PAGE_HOST, how))
+        print("%s: /etc/hosts private: %s" % (argv[0], how))
+    sh = ('mount --bind "$1" /etc/hosts && ' if named else "") + \
+        'hostname "$0" && shift && exec "$@"'
+    cmd = ["unshare", "--uts", *mount, "--", "sh", "-c", sh, CLIENT_HOST,
+           str(hosts), *argv]
     r = subprocess.run(cmd, capture_output=True, text=True, **kw)
     if r.stderr.startswith(("unshare:", "mount:", "hostname:")):
         pytest.fail("no namespaces of its own for %s, named %s with its own "
@@ -258,6 +272,7 @@ class Sendmail:
         (self.dir / "hosts").write_text(hosts)
         self.binary = self.tree / "usr/libexec/sendmail/sendmail"
         self.cf = self.dir / "client.cf"
+        self.named = mc is not None     # the page's smart host, a name
         if mc is None:
             mc = (SMART_HOST.format(port=port) + AUTHINFO_FEATURE.format(
                 map_flags=map_flags, sock=map_socket), "")
@@ -293,10 +308,12 @@ class Sendmail:
 
     def run(self, *args, input=None, timeout=120):
         """sendmail -C our cf with args, in the foreground, in namespaces
-        of its own (in_namespaces)."""
+        of its own (in_namespaces): a mount namespace only for a named
+        smart host."""
         return in_namespaces(self.dir / "hosts", str(self.binary), "-C",
-                             str(self.cf), *args, input=input,
-                             timeout=timeout, env={"PATH": "/usr/bin:/bin"})
+                             str(self.cf), *args, named=self.named,
+                             input=input, timeout=timeout,
+                             env={"PATH": "/usr/bin:/bin"})
 
     def send(self, rcpt, sender="alice@example.org", subject="test",
              body="hello\n", errors="q", timeout=120):

@@ -8,6 +8,7 @@ is the one place that names it.  Last, the whole chain: a mail client
 submits to our smtpd, which hands off to this Postfix, which relays to
 the ISP."""
 import os
+import re
 import shutil
 import smtplib
 import tempfile
@@ -364,9 +365,12 @@ def submission(client, local_authd):
     """The first hop: our smtpd, asking local_authd, taking mail with
     AUTH and handing it to the client Postfix with sendmail_command =
     /usr/sbin/sendmail, as a host whose own Postfix is this one would (a
-    mount namespace makes it so)."""
-    prefix = client.namespace_argv()
+    mount namespace makes it so), or where none can stay private, with
+    postfix_peer.SMTP_HANDOFF; d.handoff says which way."""
+    prefix, command, way, why = client.handoff()
+    print("handoff to the private Postfix: %s (%s)" % (way, why))
     d = Smtpd()
+    d.handoff = way
     d.argv_prefix = prefix
     cert, key = make_cert(d)
     spool = d.dir / "spool"
@@ -376,7 +380,7 @@ def submission(client, local_authd):
     d.keys.update(listen="127.0.0.1:%d starttls auth_required" % d.port,
                   tls_cert=str(cert), tls_key=str(key),
                   auth_socket=local_authd.keys["auth_socket"],
-                  sendmail_command="/usr/sbin/sendmail",
+                  sendmail_command=command,
                   spool_dir=str(spool), local_domains="submit.example",
                   host_name="submit.test.example", received_auth_user="yes")
     try:
@@ -407,15 +411,21 @@ def test_whole_chain(isp, socketmap, local_authd, map_socket, offer, client,
     assert_relayed_as(isp, RELAY_USER)
     hops = received(isp_copy(isp))
     assert len(hops) == 3, hops
-    assert hops[1].startswith("Received: by relay.test.example (Postfix, "
-                              "from userid 65534)")
+    if submission.handoff == "namespace":     # Postfix's sendmail, as nobody
+        assert hops[1].startswith("Received: by relay.test.example (Postfix,"
+                                  " from userid 65534)"), hops[1]
+        assert "uid=65534 from=<alice@example.org>" in client.logtext()
+    else:                           # SMTP_HANDOFF, as nobody
+        assert re.match(r"Received: from handoff\.uid65534 \(\S+ "
+                        r"\[127\.0\.0\.1\]\) by relay\.test\.example "
+                        r"\(Postfix\) with ESMTP id ", hops[1]), hops[1]
+        assert "from=<alice@example.org>" in client.logtext()
     assert hops[2].startswith(
         "Received: from client.example ([127.0.0.1]) (Authenticated "
         "sender: alice@%s) by submit.test.example (saslkit) with ESMTPSA "
         "id " % REALM), hops[2]
     log = local_authd.logtext()
     assert "auth ok: user=alice@%s mech=PLAIN" % REALM in log
-    assert "uid=65534 from=<alice@example.org>" in client.logtext()
     if given is not None:
         assert given() and socketmap.requests == []
     else:
