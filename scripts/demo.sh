@@ -90,6 +90,21 @@ printf 'zoe-pw\n' | show "$SP" -S "$box/admin" -u $realm -p -c zoe
 show "$SP" -S "$box/admin" -L
 show doveadm auth test -a "$box/run/auth" zoe zoe-pw
 
+step "the secret store: credentials for a smart host, sealed, served to Postfix by grant"
+printf 'isp-secret\n' | show "$SP" -S "$box/admin" secret add \
+	'[smtp.isp.example]:587' -I relay@isp.example -p
+show "$SP" -S "$box/admin" secret list
+printf '(the file holds the password sealed: "isp-secret" appears %s times)\n' \
+	"$(grep -c isp-secret "$box/secrets.db" || true)"
+mkdir -m 0755 "$box/pf"
+printf 'compatibility_level = 3.6\n' > "$box/pf/main.cf"
+printf '\n(Postfix asks through the socketmap; nothing is granted yet:)\n'
+show /usr/sbin/postmap -c "$box/pf" -q '[smtp.isp.example]:587' \
+	"socketmap:unix:$box/run/secrets:sasl_passwd" || echo "(exit $?: not found)"
+show "$SP" -S "$box/admin" secret grant '[smtp.isp.example]:587' user root read
+show /usr/sbin/postmap -c "$box/pf" -q '[smtp.isp.example]:587' \
+	"socketmap:unix:$box/run/secrets:sasl_passwd"
+
 step "smtpd: submission with STARTTLS and implicit TLS, AUTH through authd"
 SMTPD="$top/build/bin/smtpd"
 ports=$(/usr/bin/python3 -c 'import socket
