@@ -65,7 +65,8 @@ PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd \
 	$(B)/tests/cyrus_peer \
 	$(B)/tests/sasl_client $(LIBSECRET_SO) $(B)/tests/sks_client \
 	$(B)/tests/sks_agent $(PLUGIN_SO) \
-	$(B)/bench/authbench $(B)/bench/smtpbench $(B)/bench/secretbench
+	$(B)/bench/authbench $(B)/bench/smtpbench $(B)/bench/secretbench \
+	$(B)/bench/saslbench
 
 .PHONY: all check deps demo install install-lib authbench smtpbench secretbench fuzz fuzz-build bench clean unit unit-asan \
 	integration integration-asan lint install-check size
@@ -164,6 +165,12 @@ $(B)/bench/secretbench: bench/secretbench.c $(LIBSECRET_SO) bench/bench.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -L$(B)/lib -lsaslkit-secret \
 		-Wl,-rpath,$(CURDIR)/$(B)/lib -lpthread
+
+# both ends of libsasl2 exchanges in one process: the plugin's tests
+# (channel binding, threads, fork) and bench/saslbench.sh
+$(B)/bench/saslbench: bench/saslbench.c bench/bench.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lsasl2 -lpthread
 
 # the load generator of bench/smtpbench.sh: SMTP sessions with STARTTLS
 $(B)/bench/smtpbench: bench/smtpbench.c bench/bench.h

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "plugin.h"
 
@@ -58,6 +59,13 @@ struct plug_ctx {
 };
 
 static sasl_server_plug_t plug_table[PLUG_MECHS_MAX];
+/*
+ * libsasl2 sends what a plugin logs at init to syslog, not to the
+ * application's log callback: a rival found then is named again, once
+ * per process, in the log of the first exchange.
+ */
+static char plug_rival[PATH_MAX + 32];
+static pid_t plug_rival_told;
 
 /* SCRAM's gs2 header: n, y or p=<name>; 0, or -1 when malformed. */
 static int
@@ -217,6 +225,15 @@ plug_step(void *ctx, sasl_server_params_t *sp, const char *in, unsigned inlen,
 	return plug_answer(c, sp, e, out, outlen, op);
 }
 
+static void
+plug_rival_log(const sasl_utils_t *u, sasl_conn_t *conn, const char *path)
+{
+	u->log(conn, SASL_LOG_WARN, PLUG_NAME ": %s is in this plugin's "
+	    "directory: libsasl2's load order then decides whether Cyrus or "
+	    "saslkit answers its mechanisms; keep saslkit's plugin in a "
+	    "directory of its own (SASL_PATH)", path);
+}
+
 static int
 plug_new(void *glob, sasl_server_params_t *sp, const char *challenge,
     unsigned challen, void **ctx)
@@ -231,6 +248,10 @@ plug_new(void *glob, sasl_server_params_t *sp, const char *challenge,
 	c->m = glob;
 	c->x.utils = sp->utils;
 	plug_opts_read(sp->utils, &c->o);
+	if (plug_rival[0] != '\0' && plug_rival_told != getpid()) {
+		plug_rival_told = getpid();
+		plug_rival_log(sp->utils, sp->utils->conn, plug_rival);
+	}
 	*ctx = c;
 	return SASL_OK;
 }
@@ -262,6 +283,7 @@ plug_check_rivals(const sasl_utils_t *u)
 	    (slash = strrchr(info.dli_fname, '/')) == NULL ||
 	    (size_t)(slash - info.dli_fname) >= sizeof(dir))
 		return;
+	plug_rival[0] = '\0';
 	memcpy(dir, info.dli_fname, (size_t)(slash - info.dli_fname));
 	dir[slash - info.dli_fname] = '\0';
 	for (i = 0; i < sizeof(plug_rivals) / sizeof(plug_rivals[0]); i++) {
@@ -269,11 +291,8 @@ plug_check_rivals(const sasl_utils_t *u)
 		if ((f = fopen(path, "r")) == NULL)
 			continue;
 		fclose(f);
-		u->log(NULL, SASL_LOG_WARN, PLUG_NAME ": %s is in this "
-		    "plugin's directory: libsasl2's load order then decides "
-		    "whether Cyrus or saslkit answers its mechanisms; keep "
-		    "saslkit's plugin in a directory of its own (SASL_PATH)",
-		    path);
+		plug_rival_log(u, NULL, path);
+		memcpy(plug_rival, path, strlen(path) + 1);
 	}
 }
 
@@ -321,8 +340,9 @@ plug_fill(const sasl_utils_t *u)
 		plug_table[n].mech_dispose = plug_dispose;
 		n++;
 	}
-	u->log(NULL, SASL_LOG_NOTE, PLUG_NAME ": %zu mechanisms through "
-	    "authd at %s", n, o.socket);
+	/* libsasl2's own printf: %d, %u, %s, no %zu */
+	u->log(NULL, SASL_LOG_NOTE, PLUG_NAME ": %u mechanisms through "
+	    "authd at %s", (unsigned)n, o.socket);
 	return (int)n;
 }
 

@@ -101,18 +101,20 @@ def _relay(srv, cli, password, sout, cout, deadline):
 
 def exchange(conf_dir, mech, user, password, plugin_dir=PLUGIN_DIR,
              service="smtp", remote="127.0.0.1;40001",
-             local="127.0.0.1;25", ext_ssf=None, timeout=30):
+             local="127.0.0.1;25", ext_ssf=None, authzid=None, wrap=(),
+             timeout=30):
     """One authentication of sasl-sample-client against sasl-sample-server
-    with plugins from plugin_dir; Result.ok when the server finished."""
+    with plugins from plugin_dir (the server's command line prefixed with
+    wrap); Result.ok when the server finished."""
     env = dict(os.environ, SASL_CONF_PATH=str(conf_dir))
-    sargs = ["stdbuf", "-oL", SERVER, "-s", service, "-m", mech,
+    sargs = list(wrap) + ["stdbuf", "-oL", SERVER, "-s", service, "-m", mech,
              "-i", "local=%s,remote=%s" % (local, remote)]
     if plugin_dir is not None:
         sargs += ["-p", plugin_dir]
     if ext_ssf is not None:
         sargs += ["-e", "ssf=%d" % ext_ssf]
     cargs = ["setsid", "stdbuf", "-oL", CLIENT, "-s", service, "-m", mech, "-n", "localhost",
-             "-u", user, "-a", user,
+             "-u", authzid or user, "-a", user,
              "-i", "local=%s,remote=%s" % (remote, local)]
     if ext_ssf is not None:
         cargs += ["-e", "ssf=%d" % ext_ssf]
