@@ -212,6 +212,7 @@ $(BF)/fuzz_smtp_data: FUZZ_WITH = smtpd/smtp_data.c
 # a target that fuzzes a program's module names it in FUZZ_WITH
 FUZZ_WITH =
 $(BF)/fuzz_mux: FUZZ_WITH = authd/mux_proto.c
+$(BF)/fuzz_plugin_parse: FUZZ_WITH = plugin/parse.c
 .SECONDEXPANSION:
 $(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(COMMON_SRC) \
 		$(LIBSECRET_SRC) $$(FUZZ_WITH) $(HEADERS)
