@@ -35,7 +35,7 @@ COMMON_SRC = $(wildcard common/*.c)
 LIBSECRET_SRC = $(wildcard libsecret/*.c)
 LIBSECRET_COMMON = common/alloc.c common/b64.c common/err.c common/line.c \
 	common/sbuf.c common/verb.c
-LIBSECRET_VERSION = 1.1.0
+LIBSECRET_VERSION = 1.2.0
 LIBSECRET_SONAME = libsaslkit-secret.so.1
 LIBSECRET_SO = $(B)/lib/libsaslkit-secret.so.$(LIBSECRET_VERSION)
 PIC = $(B)/pic
