@@ -104,32 +104,61 @@ upgrade_stored(const struct sasldb_secrets *s, struct sasldb_verifiers *v)
 	return SK_OK;
 }
 
-/* Inside the transaction: one user, as its state now calls for. */
+/*
+ * Berkeley DB leaves a deleted value's bytes in the page's free space:
+ * before the secrets that drop removes are deleted, each is overwritten
+ * in place with as many zero bytes, so that the file keeps none of them.
+ */
 static int
-upgrade_one(struct sasldb *db, struct upgrade_user *u, int drop,
+upgrade_scrub(struct sasldb *db, const struct upgrade_user *u)
+{
+	static const char *const props[] = { SASLDB_PROP_PLAIN,
+	    SASLDB_PROP_CRAM, SASLDB_PROP_DIGEST, SASLDB_PROP_OTP,
+	    SASLDB_PROP_SRP, SASLDB_PROP_LEGACY };
+	static const char zeros[SASLDB_VALUE_MAX];
+	struct sbuf b;
+	size_t i;
+	int r = SK_OK;
+
+	sbuf_init(&b, SASLDB_VALUE_MAX + 1);
+	for (i = 0; i < sizeof(props) / sizeof(props[0]) && r == SK_OK; i++) {
+		r = sasldb_get_prop(db, u->authid, u->realm, props[i], &b);
+		if (r == SK_OK)
+			r = sasldb_put_prop(db, u->authid, u->realm, props[i],
+			    zeros, b.len);
+		else if (r == SK_ERR_NOTFOUND)
+			r = SK_OK;
+	}
+	sbuf_free(&b);
+	return r;
+}
+
+/*
+ * Inside the transaction: whether the user is still as upgrade_look saw
+ * it and has something to be done (u->go), counting the others. A user
+ * to write gets its current plaintext in u->plain and, when hashed
+ * already, its stored verifiers in u->v.
+ */
+static int
+upgrade_check(struct sasldb *db, struct upgrade_user *u, int drop,
     struct upgrade_counts *c)
 {
-	enum sasldb_plain plain = drop ? SASLDB_PLAIN_NO : SASLDB_PLAIN_YES;
 	struct sasldb_secrets s;
-	struct sasldb_verifiers old;
 	enum upgrade_state now;
 	int r;
 
+	u->go = 0;
 	if (u->state == UPGRADE_MISSING || u->state == UPGRADE_NOPLAIN ||
-	    (u->state == UPGRADE_HASHED && !drop)) {
+	    u->r == SK_ERR_INVAL || (u->state == UPGRADE_HASHED && !drop)) {
 		c->missing += u->state == UPGRADE_MISSING;
-		c->noplain += u->state == UPGRADE_NOPLAIN;
-		c->hashed += u->state == UPGRADE_HASHED;
-		return SK_OK;
-	}
-	if (u->r == SK_ERR_INVAL) {
-		c->noplain++;	/* empty, too long or with a NUL: not hashed */
+		/* an empty, too long or NUL-holding one cannot be hashed */
+		c->noplain += u->state == UPGRADE_NOPLAIN || u->r == SK_ERR_INVAL;
+		c->hashed += u->state == UPGRADE_HASHED && !drop;
 		return SK_OK;
 	}
 	if (u->r != SK_OK)
 		return u->r;
 	sasldb_secrets_init(&s);
-	memset(&old, 0, sizeof(old));
 	if ((r = upgrade_read(db, u, &s, &now)) != SK_OK)
 		goto out;
 	if (now != u->state || (now == UPGRADE_NEEDED &&
@@ -138,19 +167,57 @@ upgrade_one(struct sasldb *db, struct upgrade_user *u, int drop,
 		c->changed++;		/* left as another writer made it */
 		goto out;
 	}
-	if (now == UPGRADE_HASHED && (r = upgrade_stored(&s, &old)) != SK_OK)
-		goto out;
+	if (now == UPGRADE_HASHED) {
+		sbuf_reset(&u->plain);
+		if ((r = sbuf_put(&u->plain, s.plain.data, s.plain.len)) != SK_OK ||
+		    (r = upgrade_stored(&s, &u->v)) != SK_OK)
+			goto out;
+	}
+	u->go = 1;
+out:
+	sasldb_secrets_free(&s);
+	return r;
+}
+
+/* Inside the transaction: the user's verifiers, stamped, and the count. */
+static int
+upgrade_store(struct sasldb *db, struct upgrade_user *u, int drop,
+    struct upgrade_counts *c)
+{
+	int r;
+
+	if (!u->go)
+		return SK_OK;
 	r = sasldb_store_password(db, u->authid, u->realm,
-	    (const char *)s.plain.data, s.plain.len, plain,
-	    now == UPGRADE_HASHED ? &old : &u->v);
+	    (const char *)u->plain.data, u->plain.len, drop ? SASLDB_PLAIN_NO :
+	    SASLDB_PLAIN_YES, &u->v);
 	if (r == SK_OK) {
-		c->upgraded += now == UPGRADE_NEEDED;
-		c->hashed += now == UPGRADE_HASHED;
+		c->upgraded += u->state == UPGRADE_NEEDED;
+		c->hashed += u->state == UPGRADE_HASHED;
 		c->dropped += drop != 0;
 	}
-out:
-	sasldb_verifiers_clear(&old);
-	sasldb_secrets_free(&s);
+	return r;
+}
+
+/*
+ * The group's users checked, then (drop) every secret to go zeroed in
+ * place before any is deleted: a delete moves the page's other items, and
+ * would leave copies of a plaintext not yet zeroed in free space.
+ */
+static int
+upgrade_group(struct sasldb *db, struct upgrade_user *us, size_t n,
+    int drop, struct upgrade_counts *c)
+{
+	size_t i;
+	int r = SK_OK;
+
+	for (i = 0; i < n && r == SK_OK; i++)
+		r = upgrade_check(db, &us[i], drop, c);
+	for (i = 0; i < n && r == SK_OK && drop; i++)
+		if (us[i].go)
+			r = upgrade_scrub(db, &us[i]);
+	for (i = 0; i < n && r == SK_OK; i++)
+		r = upgrade_store(db, &us[i], drop, c);
 	return r;
 }
 
@@ -159,17 +226,14 @@ upgrade_write(struct sasldb *db, struct upgrade_user *us, size_t n,
     int drop, struct upgrade_counts *c)
 {
 	struct upgrade_counts add;
-	size_t i;
 	int r;
 
 	memset(&add, 0, sizeof(add));
 	if ((r = sasldb_batch_begin(db)) != SK_OK)
 		return r;
-	for (i = 0; i < n; i++) {
-		if ((r = upgrade_one(db, &us[i], drop, &add)) != SK_OK) {
-			sasldb_batch_abort(db);
-			return r;
-		}
+	if ((r = upgrade_group(db, us, n, drop, &add)) != SK_OK) {
+		sasldb_batch_abort(db);
+		return r;
 	}
 	if ((r = sasldb_batch_commit(db)) != SK_OK)
 		return r;

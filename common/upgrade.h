@@ -43,6 +43,7 @@ struct upgrade_user {
 	struct sbuf plain;		/* wiping: what the verifiers come from */
 	struct sasldb_verifiers v;	/* secret: wiped by upgrade_user_clear */
 	int r;				/* upgrade_hash's result */
+	int go;				/* upgrade_write: still to be written */
 };
 
 void upgrade_user_init(struct upgrade_user *u);

@@ -121,26 +121,51 @@ up_group(struct sp_ctx *sp, char **names, size_t n, struct upgrade_user *us,
 	return r;
 }
 
-/* Offline: the users, in groups, on the file. */
+/* The users in groups of size, on the file. */
 static int
-up_offline(struct sp_ctx *sp, struct up_names *l, int drop,
+up_groups(struct sp_ctx *sp, struct up_names *l, size_t size, int drop,
     struct upgrade_counts *c)
 {
 	struct upgrade_user *us;
 	size_t i, k;
 	int r = SK_OK;
 
-	if ((us = alloc_array(UPGRADE_GROUP, sizeof(*us))) == NULL)
+	if (size == 0)
+		return SK_OK;
+	if ((us = alloc_array(size, sizeof(*us))) == NULL)
 		return SK_ERR_NOMEM;
-	for (i = 0; i < UPGRADE_GROUP; i++)
+	for (i = 0; i < size; i++)
 		upgrade_user_init(&us[i]);
 	for (i = 0; i < l->n && r == SK_OK; i += k) {
-		k = l->n - i < UPGRADE_GROUP ? l->n - i : UPGRADE_GROUP;
+		k = l->n - i < size ? l->n - i : size;
 		r = up_group(sp, l->v + i, k, us, drop, c);
 	}
-	for (i = 0; i < UPGRADE_GROUP; i++)
+	for (i = 0; i < size; i++)
 		upgrade_user_clear(&us[i]);
 	free(us);
+	return r;
+}
+
+/*
+ * Offline: verifiers in groups (PBKDF2), then with drop every user's
+ * plaintext in one transaction, which hashes nothing: no delete in it can
+ * move a plaintext not yet zeroed into free space (upgrade.c).
+ */
+static int
+up_offline(struct sp_ctx *sp, struct up_names *l, int drop,
+    struct upgrade_counts *c)
+{
+	struct upgrade_counts first;
+	int r;
+
+	memset(&first, 0, sizeof(first));
+	r = up_groups(sp, l, UPGRADE_GROUP, 0, drop ? &first : c);
+	if (r != SK_OK || !drop)
+		return r;
+	c->upgraded = first.upgraded;
+	c->changed = first.changed;
+	if ((r = up_groups(sp, l, l->n, 1, c)) == SK_OK)
+		c->hashed -= c->hashed >= first.upgraded ? first.upgraded : 0;
 	return r;
 }
 
