@@ -275,6 +275,7 @@ install-check: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd
 		usr/share/man/man5/saslkit-authd.conf.5 \
 		usr/share/man/man5/saslkit-smtpd.conf.5 \
 		usr/share/man/man7/saslkit-secrets.7 \
+		usr/share/man/man7/saslkit-migrate.7 \
 		usr/lib/systemd/system/saslkit-authd.service \
 		usr/lib/systemd/system/saslkit-smtpd.service; do \
 		test -f $$f || { echo "install-check: $$f not installed"; exit 1; }; done; \
@@ -333,6 +334,7 @@ install: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd install-lib
 	install -m 0644 man/smtpd.conf.5 \
 		$(DESTDIR)$(MANDIR)/man5/saslkit-smtpd.conf.5
 	install -m 0644 man/saslkit-secrets.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 man/saslkit-migrate.7 $(DESTDIR)$(MANDIR)/man7/
 	for u in saslkit-authd saslkit-smtpd; do \
 		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 			contrib/systemd/$$u.service.in > $(DESTDIR)$(UNITDIR)/$$u.service; \

@@ -78,6 +78,13 @@ int sp_cmd_test(struct sp_ctx *sp, const char *user, const char *pass,
     size_t passlen);
 int sp_cmd_import(struct sp_ctx *sp, const char *file);
 
+/*
+ * -U: SCRAM verifiers made from the stored plaintext of the users named
+ * (n 0: every user), which drop (-D) then removes (upgrade_cmd.c).
+ */
+int sp_cmd_upgrade(struct sp_ctx *sp, char *const *users, size_t n,
+    int drop);
+
 int sp_cmd_disable(struct sp_ctx *sp, const char *user, int disable);
 
 /*
