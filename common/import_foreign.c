@@ -70,11 +70,15 @@ foreign_crypt(const char *h, size_t n, struct import_record *rec)
 	return SK_OK;
 }
 
-/* A {PLAIN} password: verifiers from it, as a "password" record. */
+/*
+ * A {PLAIN} password: verifiers from it, as a "password" record. No CR:
+ * saslkit's grammar, which carries it to authd, drops one at a line's end.
+ */
 static int
 foreign_plain(const char *p, size_t n, struct import_record *rec)
 {
 	if (n == 0 || n > SASLDB_PASS_MAX || memchr(p, '\0', n) != NULL ||
+	    memchr(p, '\r', n) != NULL ||
 	    sbuf_put(&rec->password, p, n) != SK_OK ||
 	    sbuf_terminate(&rec->password) != SK_OK)
 		return SK_ERR_FORMAT;
