@@ -31,8 +31,7 @@ import_record_clear(struct import_record *rec)
 	sbuf_init(&rec->password, SASLDB_PASS_MAX + 1);
 }
 
-/* Copies the field [p, tab) into out when it fits and is printable. */
-static int
+int
 import_field(const char *p, const char *end, char *out, size_t outsz)
 {
 	size_t n = (size_t)(end - p), i;
@@ -63,7 +62,7 @@ import_verifier(const char *p, const char *end, char *out, size_t outsz,
 	return r;
 }
 
-static int
+int
 import_fail(char *err, size_t errlen, const char *msg)
 {
 	snprintf(err, errlen, "%s", msg);

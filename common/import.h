@@ -75,6 +75,11 @@ int import_parse_fmt(enum import_format f, const char *line, size_t len,
  * buffer), NUL-terminated: what saslpasswd sends to authd.
  */
 int import_format_record(const struct import_record *rec, struct sbuf *out);
+/* Shared by import*.c: copies the field [p, end) into out when it is not
+ * empty, fits and is printable. */
+int import_field(const char *p, const char *end, char *out, size_t outsz);
+/* Shared by import*.c: err gets msg; returns SK_ERR_FORMAT. */
+int import_fail(char *err, size_t errlen, const char *msg);
 /*
  * Reads one line into line (a bounded buffer, at most IMPORT_LINE_MAX bytes).
  * Returns SK_OK, SK_ERR_NOTFOUND at end of input, SK_ERR_LIMIT for a longer

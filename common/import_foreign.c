@@ -30,29 +30,6 @@ import_format_parse(const char *name, enum import_format *f)
 	return SK_OK;
 }
 
-static int
-foreign_fail(char *err, size_t errlen, const char *msg)
-{
-	snprintf(err, errlen, "%s", msg);
-	return SK_ERR_FORMAT;
-}
-
-/* The user field [line, colon): printable, within the bound. */
-static int
-foreign_user(const char *p, const char *colon, struct import_record *rec)
-{
-	size_t n = (size_t)(colon - p), i;
-
-	if (n == 0 || n >= sizeof(rec->user))
-		return SK_ERR_FORMAT;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
-			return SK_ERR_FORMAT;
-	memcpy(rec->user, p, n);
-	rec->user[n] = '\0';
-	return SK_OK;
-}
-
 /* Is the scheme [s, s + n) the name want? Case as Dovecot: ignored. */
 static int
 scheme_is(const char *s, size_t n, const char *want)
@@ -123,20 +100,20 @@ dovecot_password(const char *s, size_t n, const char *d, size_t dn,
 	if (scheme_is(s, n, "PLAIN") || scheme_is(s, n, "CLEARTEXT") ||
 	    scheme_is(s, n, "CLEAR"))
 		return foreign_plain(d, dn, rec) == SK_OK ? SK_OK :
-		    foreign_fail(err, errlen, "empty or too long password");
+		    import_fail(err, errlen, "empty or too long password");
 	if (scheme_is(s, n, "SCRAM-SHA-1") || scheme_is(s, n, "SCRAM-SHA-256")) {
 		enum scram_hash h = n == 11 ? SCRAM_SHA1 : SCRAM_SHA256;
 
 		if (pwscheme_scram_from_dovecot(h, d, dn, h == SCRAM_SHA1 ?
 		    rec->scram1 : rec->scram256, SCRAM_VERIFIER_MAX) != SK_OK)
-			return foreign_fail(err, errlen, "malformed SCRAM data "
+			return import_fail(err, errlen, "malformed SCRAM data "
 			    "(want iter,salt,StoredKey,ServerKey)");
 		rec->action = IMPORT_VERIFIER;
 		return SK_OK;
 	}
 	if (scheme_is(s, n, "CRAM-MD5") || scheme_is(s, n, "HMAC-MD5")) {
 		if (pwscheme_cram_from_dovecot(d, dn, rec->cram) != SK_OK)
-			return foreign_fail(err, errlen, "malformed CRAM-MD5 data "
+			return import_fail(err, errlen, "malformed CRAM-MD5 data "
 			    "(want 64 hex digits)");
 		rec->action = IMPORT_CRAM;
 		return SK_OK;
@@ -159,9 +136,9 @@ dovecot_line(const char *line, const char *end, struct import_record *rec,
 	const char *c1, *pw, *pend, *close;
 
 	if ((c1 = memchr(line, ':', (size_t)(end - line))) == NULL)
-		return foreign_fail(err, errlen, "expected user:password");
-	if (foreign_user(line, c1, rec) != SK_OK)
-		return foreign_fail(err, errlen, "bad or too long user name");
+		return import_fail(err, errlen, "expected user:password");
+	if (import_field(line, c1, rec->user, sizeof(rec->user)) != SK_OK)
+		return import_fail(err, errlen, "bad or too long user name");
 	pw = c1 + 1;
 	if ((pend = memchr(pw, ':', (size_t)(end - pw))) == NULL)
 		pend = end;
@@ -187,9 +164,9 @@ shadow_line(const char *line, const char *end, struct import_record *rec,
 
 	if ((c1 = memchr(line, ':', (size_t)(end - line))) == NULL ||
 	    (pend = memchr(c1 + 1, ':', (size_t)(end - c1 - 1))) == NULL)
-		return foreign_fail(err, errlen, "expected user:hash:...");
-	if (foreign_user(line, c1, rec) != SK_OK)
-		return foreign_fail(err, errlen, "bad or too long user name");
+		return import_fail(err, errlen, "expected user:hash:...");
+	if (import_field(line, c1, rec->user, sizeof(rec->user)) != SK_OK)
+		return import_fail(err, errlen, "bad or too long user name");
 	pw = c1 + 1;
 	if (pend == pw || pw[0] == '!' || pw[0] == '*') {
 		snprintf(err, errlen, "%s: skipped", pend == pw ?
@@ -197,7 +174,7 @@ shadow_line(const char *line, const char *end, struct import_record *rec,
 		return SK_OK;
 	}
 	if (foreign_crypt(pw, (size_t)(pend - pw), rec) != SK_OK)
-		return foreign_fail(err, errlen, "hash not supported (want $6$, "
+		return import_fail(err, errlen, "hash not supported (want $6$, "
 		    "$5$, $2b$, $y$ or $1$); the user needs a new password");
 	return SK_OK;
 }
@@ -219,7 +196,7 @@ import_parse_fmt(enum import_format f, const char *line, size_t len,
 	if (end == line || line[0] == '#')
 		return SK_OK;
 	if (memchr(line, '\0', (size_t)(end - line)) != NULL)
-		return foreign_fail(err, errlen, "NUL byte in line");
+		return import_fail(err, errlen, "NUL byte in line");
 	r = f == IMPORT_FMT_DOVECOT ? dovecot_line(line, end, rec, err, errlen) :
 	    shadow_line(line, end, rec, err, errlen);
 	if (r != SK_OK || rec->action == IMPORT_SKIP) {
