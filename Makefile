@@ -20,7 +20,7 @@ SASL_PLUGIN_DIR ?= /usr/lib/$(shell $(CC) -print-multiarch)/sasl2
 CPPFLAGS += -D_GNU_SOURCE -Icommon -Iinclude -DSASL_PLUGIN_DIR='"$(SASL_PLUGIN_DIR)"'
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2
-LDLIBS_COMMON = -ldb-5.3 -lcrypto
+LDLIBS_COMMON = -ldb-5.3 -lcrypto -lcrypt
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 B = build

@@ -22,6 +22,7 @@
 
 #include "conf.h"
 #include "err.h"
+#include "import.h"
 #include "log.h"
 #include "paths.h"
 #include "safefile.h"
@@ -37,8 +38,8 @@ usage(void)
 	    " [-f sasldb | -S socket] [-u realm] user\n"
 	    "       saslpasswd -t [-p] [-f sasldb | -S socket] [-u realm] user\n"
 	    "       saslpasswd -l | -L [-f sasldb | -S socket]\n"
-	    "       saslpasswd -i file|- [-n | -P] [-f sasldb | -S socket]"
-	    " [-u realm]\n"
+	    "       saslpasswd -i file|- [-F saslkit|dovecot|shadow] [-n | -P]"
+	    " [-f sasldb | -S socket] [-u realm]\n"
 	    "       saslpasswd -s [-f sasldb | -S socket] [-u realm]\n"
 	    "       saslpasswd -U [-D] [-f sasldb | -S socket] [-u realm]"
 	    " [user ...]\n"
@@ -48,6 +49,8 @@ usage(void)
 	    "  -l  list users  -L  list users with property names\n"
 	    "  -i  batch import   -s  interactive shell   -t  test a password\n"
 	    "  -U  hash stored plaintext in place   -D  with -U: drop it\n"
+	    "  -F  -i's format: saslkit (default), dovecot (passwd-file),"
+	    " shadow\n"
 	    "  -I  PBKDF2 iterations  -C  configuration file  -v  version\n"
 	    "  -S  authd's admin socket (default: through authd when it runs,"
 	    " else the file)\n"
@@ -282,7 +285,7 @@ parse_iter(const char *s)
 
 struct sp_flags {
 	int create, del, pipe, list, longlist, shell, test, have_iter;
-	int upgrade, drop;
+	int upgrade, drop, have_format;
 	const char *import, *conffile, *app;
 	int have_file, have_socket;
 };
@@ -386,6 +389,7 @@ main(int argc, char *argv[])
 	struct sp_flags f;
 	struct sp_ctx sp;
 	struct conf *conf = NULL;
+	enum import_format fmt;
 	char host[256];
 	int c, r, modes;
 
@@ -396,7 +400,7 @@ main(int argc, char *argv[])
 	sp.plain = SASLDB_PLAIN_KEEP;
 	if ((c = secret_word(argc, argv)) > 0)
 		return secret_mode(&sp, c, argv, argc);
-	while ((c = getopt(argc, argv, "vpcdnPf:u:a:lLi:stI:C:S:hUD")) != -1) {
+	while ((c = getopt(argc, argv, "vpcdnPf:u:a:lLi:F:stI:C:S:hUD")) != -1) {
 		switch (c) {
 		case 'v': version(); break;
 		case 'p': f.pipe = 1; break;
@@ -421,6 +425,15 @@ main(int argc, char *argv[])
 		case 'l': f.list = 1; break;
 		case 'L': f.longlist = 1; break;
 		case 'i': f.import = optarg; break;
+		case 'F':
+			if (import_format_parse(optarg, &fmt) != SK_OK) {
+				log_error("-F %s: want saslkit, dovecot or shadow",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			sp.format = (int)fmt;
+			f.have_format = 1;
+			break;
 		case 's': f.shell = 1; break;
 		case 't': f.test = 1; break;
 		case 'I': sp.iterations = parse_iter(optarg); f.have_iter = 1; break;
@@ -434,7 +447,8 @@ main(int argc, char *argv[])
 	    f.test + f.upgrade;
 	if (modes > 1 || (f.create && modes > 0 && !f.import) ||
 	    (f.have_file && f.have_socket) || (f.drop && !f.upgrade) ||
-	    (f.upgrade && sp.plain != SASLDB_PLAIN_KEEP))
+	    (f.upgrade && sp.plain != SASLDB_PLAIN_KEEP) ||
+	    (f.have_format && !f.import))
 		usage();
 	if (f.upgrade)
 		;		/* any number of users: none is every one */

@@ -30,6 +30,7 @@ struct sp_ctx {
 	const char *realm;	/* default realm for users without "@" */
 	unsigned iterations;	/* PBKDF2 rounds */
 	enum sasldb_plain plain;
+	int format;		/* -F: enum import_format of -i's input */
 	int create;		/* -c: create the file when missing */
 	struct sasldb *db;	/* opened on first use */
 	/* online: authd runs, and saslpasswd goes through its admin socket */
