@@ -301,6 +301,7 @@ demo: deps all
 bench: deps all
 	sh bench/saslpasswd_bench.sh
 	bash bench/authbench.sh
+	bash bench/saslbench.sh
 	bash bench/smtpbench.sh
 	bash bench/secretbench.sh
 
@@ -308,9 +309,11 @@ bench: deps all
 secretbench: deps all
 	bash bench/secretbench.sh
 
-# authd against Dovecot's auth server and Cyrus saslauthd, in one run
+# authd against Dovecot's auth server and Cyrus saslauthd, in one run; then
+# a Cyrus-linked server through saslkit's plugin against Cyrus's sasldb plugin
 authbench: deps all
 	bash bench/authbench.sh
+	bash bench/saslbench.sh
 
 smtpbench: deps all
 	bash bench/smtpbench.sh
