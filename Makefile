@@ -266,7 +266,7 @@ integration-asan: all $(BA)/bin/saslpasswd $(BA)/bin/authd $(BA)/bin/smtpd \
 # systemd-analyze verify on the units (pointed at the staged programs);
 # a warning of systemd-analyze fails it too
 STAGE = $(B)/stage
-install-check: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd
+install-check: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd $(PLUGIN_SO)
 	rm -rf $(STAGE) && $(MAKE) -s install DESTDIR=$(CURDIR)/$(STAGE) PREFIX=/usr
 	@set -e; cd $(STAGE); for f in usr/sbin/saslkit-authd \
 		usr/sbin/saslkit-smtpd usr/sbin/saslkit-passwd \
@@ -276,6 +276,8 @@ install-check: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd
 		usr/share/man/man5/saslkit-smtpd.conf.5 \
 		usr/share/man/man7/saslkit-secrets.7 \
 		usr/share/man/man7/saslkit-migrate.7 \
+		usr/share/man/man8/saslkit-plugin.8 \
+		usr/lib/saslkit/sasl2/libsaslkit.so \
 		usr/lib/systemd/system/saslkit-authd.service \
 		usr/lib/systemd/system/saslkit-smtpd.service; do \
 		test -f $$f || { echo "install-check: $$f not installed"; exit 1; }; done; \
@@ -321,7 +323,7 @@ smtpbench: deps all
 # Installed names carry "saslkit" (OpenSMTPD has /usr/sbin/smtpd, Postfix
 # and OpenSMTPD man8/smtpd.8): saslkit-authd, saslkit-smtpd, saslkit-passwd
 # and their pages; the source tree keeps its short names.
-install: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd install-lib
+install: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd $(PLUGIN_SO) install-lib
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(UNITDIR)
@@ -338,6 +340,10 @@ install: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd install-lib
 		$(DESTDIR)$(MANDIR)/man5/saslkit-smtpd.conf.5
 	install -m 0644 man/saslkit-secrets.7 $(DESTDIR)$(MANDIR)/man7/
 	install -m 0644 man/saslkit-migrate.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 man/saslkit-plugin.8 $(DESTDIR)$(MANDIR)/man8/
+	# the libsasl2 plugin, in a directory of its own (saslkit-plugin.8)
+	install -d $(DESTDIR)$(LIBDIR)/saslkit/sasl2
+	install -m 0644 $(PLUGIN_SO) $(DESTDIR)$(LIBDIR)/saslkit/sasl2/
 	for u in saslkit-authd saslkit-smtpd; do \
 		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 			contrib/systemd/$$u.service.in > $(DESTDIR)$(UNITDIR)/$$u.service; \
