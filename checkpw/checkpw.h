@@ -21,9 +21,9 @@
 #define CHECKPW_EXIT_USAGE	2	/* misused: bad input or arguments */
 #define CHECKPW_EXIT_TEMP	111	/* a temporary failure: try later */
 
-/* What Dovecot wrote to fd 3: "user\0password\0timestamp\0". */
+/* What Dovecot wrote to fd 3: "user\0password\0timestamp\0"; wipe it. */
 struct checkpw_input {
-	char buf[CHECKPW_INPUT_MAX + 1];	/* wiped by checkpw_input_wipe */
+	char buf[CHECKPW_INPUT_MAX + 1];	/* one byte past the limit */
 	size_t len;
 	const char *user, *pass;		/* into buf, NUL-terminated */
 	size_t userlen, passlen;
