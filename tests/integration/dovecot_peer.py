@@ -1,6 +1,6 @@
 """A private Dovecot (IMAP and POP3) on a temporary directory, its passdb
-saslkit-checkpassword on a private authd, run in the foreground under
-strace, so that a test can show what files its processes opened."""
+saslkit-checkpassword on a private authd, run in the foreground, under
+strace when a test is to show what files its processes opened."""
 import os
 import shutil
 import signal
@@ -13,9 +13,10 @@ import pytest
 from conftest import BUILD, show_log_on_failure
 from postfix_peer import free_port, wait_port
 
-CHECKPASSWORD = os.path.join(
+# absolute: Dovecot runs it from its own directory
+CHECKPASSWORD = os.path.abspath(os.path.join(
     os.environ.get("SASLKIT_BINDIR", os.path.join(BUILD, "bin")),
-    "checkpassword")
+    "checkpassword"))
 
 # Debian's layout: Dovecot's internal processes run as dovecot, the login
 # processes as dovenull; the mail users' files belong to nobody
@@ -49,6 +50,11 @@ service pop3-login {{
     port = 0
   }}
 }}
+# the helper runs in the auth process's place, under its limit on
+# virtual memory: none, for the ASan build and its shadow memory
+service auth {{
+  vsz_limit = 0
+}}
 passdb {{
   driver = checkpassword
   args = {checkpw} -s {auth} -t {timeout}
@@ -59,11 +65,16 @@ userdb {{
 }}
 """
 
+# LeakSanitizer cannot run under ptrace, and fails the ASan build's exit
+TRACED_CONF = """import_environment = TZ ASAN_OPTIONS=detect_leaks=0
+"""
+
 
 class Dovecot:
-    """dovecot -F -c CONF under d, traced by strace -f into d/trace."""
+    """dovecot -F -c CONF under d; with traced, under strace -f, which
+    writes the files that its processes open to d/trace."""
 
-    def __init__(self, d, auth_socket, timeout=3):
+    def __init__(self, d, auth_socket, timeout=3, traced=False):
         for prog in ("/usr/sbin/dovecot", "/usr/lib/dovecot/imap",
                      "/usr/lib/dovecot/pop3", "/usr/bin/doveadm"):
             if not os.access(prog, os.X_OK):
@@ -78,6 +89,9 @@ class Dovecot:
         self.text = CONF.format(d=self.dir, imap=self.imap, pop3=self.pop3,
                                 checkpw=CHECKPASSWORD, auth=auth_socket,
                                 timeout=timeout)
+        if traced:
+            self.text += TRACED_CONF
+        self.traced = traced
         self.proc = self.out = None
 
     def start(self):
@@ -88,11 +102,12 @@ class Dovecot:
         self.log.touch()
         show_log_on_failure("dovecot", self.log)
         self.out = open(self.dir / "stdout", "w")
-        self.proc = subprocess.Popen(
-            ["strace", "-f", "-qq", "-o", str(self.trace),
-             "-e", "trace=open,openat,openat2,execve,connect",
-             "/usr/sbin/dovecot", "-F", "-c", str(self.conf)],
-            stdout=self.out, stderr=subprocess.STDOUT)
+        cmd = ["/usr/sbin/dovecot", "-F", "-c", str(self.conf)]
+        if self.traced:
+            cmd = ["strace", "-f", "-qq", "-o", str(self.trace), "-e",
+                   "trace=open,openat,openat2,execve,connect"] + cmd
+        self.proc = subprocess.Popen(cmd, stdout=self.out,
+                                     stderr=subprocess.STDOUT)
         try:
             wait_port(self.imap, self.logtext)
             wait_port(self.pop3, self.logtext)

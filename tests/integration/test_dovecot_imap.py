@@ -55,8 +55,9 @@ class POP3(poplib.POP3):
         return connect(self.host, self.port, self.ip)
 
 
-@pytest.fixture
-def dovecot():
+def start_both(traced):
+    """authd with alice, and dave disabled; Dovecot on it; both stopped,
+    and no Dovecot process left, at the end."""
     d = Path(tempfile.mkdtemp(prefix="saslkit-dovecot.", dir="/tmp"))
     os.chmod(d, 0o755)      # Dovecot's auth process runs as dovecot
     (d / "authd").mkdir(mode=0o755)
@@ -64,7 +65,7 @@ def dovecot():
               penalty_base_ms="0")
     assert sp(a.db, "-c", "alice", input="alice-pw\n").returncode == 0
     assert sp(a.db, "-c", "dave", input="dave-pw\n").returncode == 0
-    dv = Dovecot(d / "dovecot", a.auth)
+    dv = Dovecot(d / "dovecot", a.auth, traced=traced)
     a.start()
     try:
         c = AdminClient(a.admin)
@@ -80,6 +81,17 @@ def dovecot():
             a.stop()
             assert_log_clean(dv.logtext())
             shutil.rmtree(d)
+
+
+@pytest.fixture
+def dovecot():
+    yield from start_both(False)
+
+
+@pytest.fixture
+def traced_dovecot():
+    """Dovecot under strace -f."""
+    yield from start_both(True)
 
 
 def imap_login(dv, user, pw, ip=CLIENT_IP):
@@ -194,8 +206,8 @@ def test_authd_down_is_temporary(dovecot):
     assert imap_login(dv, "alice", "alice-pw")[0] == "OK"
 
 
-def test_dovecot_never_opens_the_sasldb(dovecot):
-    a, dv = dovecot
+def test_dovecot_never_opens_the_sasldb(traced_dovecot):
+    a, dv = traced_dovecot
     assert imap_login(dv, "alice", "alice-pw")[0] == "OK"
     assert pop3_login(dv, "alice", "alice-pw")[0]
     dv.stop()
