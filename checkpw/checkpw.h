@@ -47,6 +47,9 @@ struct checkpw_peer {
 	int secured;
 };
 
+/* A decimal number from 1 to max, nothing else: SK_OK or SK_ERR_FORMAT. */
+int checkpw_uint(const char *s, unsigned long max, unsigned long *out);
+
 /*
  * Fills p from SERVICE, TCPLOCALIP, TCPREMOTEIP, TCPLOCALPORT,
  * TCPREMOTEPORT and AUTH_SECURED; service, when not NULL, overrides

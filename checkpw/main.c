@@ -45,12 +45,8 @@ static int
 parse_timeout(const char *s)
 {
 	unsigned long n;
-	char *end;
 
-	errno = 0;
-	n = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || n == 0 ||
-	    n > CHECKPW_TIMEOUT_MAX)
+	if (checkpw_uint(s, CHECKPW_TIMEOUT_MAX, &n) != SK_OK)
 		usage();
 	return (int)n;
 }

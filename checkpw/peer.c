@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,18 +29,29 @@ peer_ip(const char *env, char *out, size_t outlen)
 		memcpy(out, v, strlen(v) + 1);
 }
 
+int
+checkpw_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long n;
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return SK_ERR_FORMAT;
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (*end != '\0' || errno != 0 || n == 0 || n > max)
+		return SK_ERR_FORMAT;
+	*out = n;
+	return SK_OK;
+}
+
 /* A port, 1 to 65535, in decimal; 0 when absent or anything else. */
 static unsigned
 peer_port(const char *env)
 {
-	const char *v = getenv(env);
 	unsigned long n;
-	char *end;
 
-	if (v == NULL || *v < '0' || *v > '9')
-		return 0;
-	n = strtoul(v, &end, 10);
-	return *end != '\0' || n == 0 || n > 65535 ? 0 : (unsigned)n;
+	return checkpw_uint(getenv(env), 65535, &n) == SK_OK ? (unsigned)n : 0;
 }
 
 /* A service name: letters, digits, '-', '_' and '.', not empty. */

@@ -333,6 +333,13 @@ def test_helper_refuses(tmp_path, data, env, status):
     assert r.stdout == "" and "alice-pw" not in r.stderr
 
 
+@pytest.mark.parametrize("args", [["-t", "0"], ["-t", "3601"], ["-t", "x"],
+                                  ["-x"]])
+def test_helper_bad_options(tmp_path, args):
+    r = checkpw(tmp_path / "none", b"alice\0alice-pw\0\0", args=args)
+    assert r.returncode == 2 and "usage:" in r.stderr
+
+
 def test_helper_no_authd(tmp_path):
     r = checkpw(tmp_path / "none", b"alice\0alice-pw\0\0")
     assert r.returncode == 111

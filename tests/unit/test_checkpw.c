@@ -3,7 +3,7 @@
  * environment (checkpw/input.c, checkpw/peer.c): Dovecot's fd 3 data
  * whole, in pieces, at and past the 512-byte limit, and malformed; the
  * wipe; the client's service, addresses, ports and TLS state from the
- * environment, with the values that must be left out.
+ * environment, with the values that must be left out; numbers (-t).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -178,6 +178,27 @@ test_peer_bad(void **state)
 	clear_env();
 }
 
+static void
+test_uint(void **state)
+{
+	unsigned long n = 0;
+
+	(void)state;
+	assert_int_equal(checkpw_uint("10", 3600, &n), SK_OK);
+	assert_int_equal(n, 10);
+	assert_int_equal(checkpw_uint("3600", 3600, &n), SK_OK);
+	assert_int_equal(checkpw_uint("3601", 3600, &n), SK_ERR_FORMAT);
+	assert_int_equal(checkpw_uint("0", 3600, &n), SK_ERR_FORMAT);
+	assert_int_equal(checkpw_uint("", 3600, &n), SK_ERR_FORMAT);
+	assert_int_equal(checkpw_uint(" 1", 3600, &n), SK_ERR_FORMAT);
+	assert_int_equal(checkpw_uint("-1", 3600, &n), SK_ERR_FORMAT);
+	assert_int_equal(checkpw_uint("1x", 3600, &n), SK_ERR_FORMAT);
+	assert_int_equal(checkpw_uint("99999999999999999999999", ~0UL, &n),
+	    SK_ERR_FORMAT);
+	assert_int_equal(checkpw_uint(NULL, 3600, &n), SK_ERR_FORMAT);
+	assert_int_equal(n, 3600);
+}
+
 int
 main(void)
 {
@@ -187,6 +208,7 @@ main(void)
 		cmocka_unit_test(test_read),
 		cmocka_unit_test(test_peer),
 		cmocka_unit_test(test_peer_bad),
+		cmocka_unit_test(test_uint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
