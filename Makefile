@@ -49,19 +49,23 @@ authd_SRC = $(wildcard authd/*.c)
 authd_LIBS = -lsasl2 -lpam -levent -levent_pthreads -lpthread
 smtpd_SRC = $(wildcard smtpd/*.c) $(LIBSECRET_SRC)
 smtpd_LIBS = -lssl -levent_openssl -levent -levent_pthreads -lpthread
-BINARIES = saslpasswd authd smtpd
+# Dovecot's checkpassword passdb on authd (installed as saslkit-checkpassword)
+checkpassword_SRC = $(wildcard checkpw/*.c) $(LIBSECRET_SRC)
+checkpassword_LIBS =
+BINARIES = saslpasswd authd smtpd checkpassword
 PROGRAMS_LIB_SRC = $(filter-out %/main.c,$(sort $(foreach p,$(BINARIES),$($(p)_SRC))))
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 MANPAGES = $(wildcard man/*.[0-9])
-HEADERS = $(wildcard common/*.h saslpasswd/*.h authd/*.h smtpd/*.h libsecret/*.h plugin/*.h \
-	include/saslkit/*.h)
+HEADERS = $(wildcard common/*.h saslpasswd/*.h authd/*.h smtpd/*.h libsecret/*.h \
+	checkpw/*.h plugin/*.h include/saslkit/*.h)
 
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 UNIT_BIN_ASAN = $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
 
 PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd \
+	$(B)/bin/checkpassword \
 	$(B)/tests/cyrus_peer \
 	$(B)/tests/sasl_client $(LIBSECRET_SO) $(B)/tests/sks_client \
 	$(B)/tests/sks_agent $(PLUGIN_SO) \
@@ -213,6 +217,7 @@ $(BF)/fuzz_smtp_data: FUZZ_WITH = smtpd/smtp_data.c
 FUZZ_WITH =
 $(BF)/fuzz_mux: FUZZ_WITH = authd/mux_proto.c
 $(BF)/fuzz_plugin_parse: FUZZ_WITH = plugin/parse.c
+$(BF)/fuzz_checkpw: FUZZ_WITH = checkpw/input.c
 .SECONDEXPANSION:
 $(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(COMMON_SRC) \
 		$(LIBSECRET_SRC) $$(FUZZ_WITH) $(HEADERS)
@@ -258,6 +263,7 @@ integration: all
 
 # the same suite against saslpasswd built with ASan+UBSan
 integration-asan: all $(BA)/bin/saslpasswd $(BA)/bin/authd $(BA)/bin/smtpd \
+		$(BA)/bin/checkpassword \
 		$(BA)/tests/sks_client $(BA)/tests/sks_agent
 	SASLKIT_BINDIR=$(BA)/bin ASAN_OPTIONS=detect_leaks=1 \
 		$(PYTHON) -m pytest -q tests/integration
@@ -266,10 +272,13 @@ integration-asan: all $(BA)/bin/saslpasswd $(BA)/bin/authd $(BA)/bin/smtpd \
 # systemd-analyze verify on the units (pointed at the staged programs);
 # a warning of systemd-analyze fails it too
 STAGE = $(B)/stage
-install-check: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd $(PLUGIN_SO)
+install-check: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd \
+		$(B)/bin/checkpassword $(PLUGIN_SO)
 	rm -rf $(STAGE) && $(MAKE) -s install DESTDIR=$(CURDIR)/$(STAGE) PREFIX=/usr
 	@set -e; cd $(STAGE); for f in usr/sbin/saslkit-authd \
 		usr/sbin/saslkit-smtpd usr/sbin/saslkit-passwd \
+		usr/sbin/saslkit-checkpassword \
+		usr/share/man/man8/saslkit-checkpassword.8 \
 		usr/share/man/man8/saslkit-authd.8 usr/share/man/man8/saslkit-smtpd.8 \
 		usr/share/man/man8/saslkit-passwd.8 usr/share/man/man3/saslkit-secret.3 \
 		usr/share/man/man5/saslkit-authd.conf.5 \
@@ -323,7 +332,8 @@ smtpbench: deps all
 # Installed names carry "saslkit" (OpenSMTPD has /usr/sbin/smtpd, Postfix
 # and OpenSMTPD man8/smtpd.8): saslkit-authd, saslkit-smtpd, saslkit-passwd
 # and their pages; the source tree keeps its short names.
-install: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd $(PLUGIN_SO) install-lib
+install: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd \
+		$(B)/bin/checkpassword $(PLUGIN_SO) install-lib
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(UNITDIR)
@@ -331,9 +341,12 @@ install: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd $(PLUGIN_SO) install-
 	install -m 0755 $(B)/bin/saslpasswd $(DESTDIR)$(SBINDIR)/saslkit-passwd
 	install -m 0755 $(B)/bin/authd $(DESTDIR)$(SBINDIR)/saslkit-authd
 	install -m 0755 $(B)/bin/smtpd $(DESTDIR)$(SBINDIR)/saslkit-smtpd
+	install -m 0755 $(B)/bin/checkpassword \
+		$(DESTDIR)$(SBINDIR)/saslkit-checkpassword
 	install -m 0644 man/saslpasswd.8 $(DESTDIR)$(MANDIR)/man8/saslkit-passwd.8
 	install -m 0644 man/authd.8 $(DESTDIR)$(MANDIR)/man8/saslkit-authd.8
 	install -m 0644 man/smtpd.8 $(DESTDIR)$(MANDIR)/man8/saslkit-smtpd.8
+	install -m 0644 man/saslkit-checkpassword.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 man/authd.conf.5 \
 		$(DESTDIR)$(MANDIR)/man5/saslkit-authd.conf.5
 	install -m 0644 man/smtpd.conf.5 \
