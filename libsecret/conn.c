@@ -4,6 +4,7 @@
  * Must never log, exit or raise SIGPIPE.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -56,6 +57,12 @@ sks_errno_err(int e)
 	return SKSECRET_ERR_CLOSED;
 }
 
+/*
+ * Connects without ever waiting for a listener that does not accept: the
+ * connect is non-blocking, and a full backlog (a stopped or hung authd)
+ * is SKSECRET_ERR_CONNECT at once. The descriptor is then blocking again;
+ * callers that want it otherwise set that themselves.
+ */
 int
 sks_connect(const char *path)
 {
@@ -69,11 +76,17 @@ sks_connect(const char *path)
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return SKSECRET_ERR_INVAL;
 	memcpy(sun.sun_path, path, strlen(path));
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
 		return sks_errno_err(errno);
 	while (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		if (errno == EINTR)
 			continue;
+		e = errno;
+		close(fd);
+		return sks_errno_err(e);
+	}
+	if (fcntl(fd, F_SETFL, 0) == -1) {
 		e = errno;
 		close(fd);
 		return sks_errno_err(e);

@@ -207,3 +207,36 @@ def test_cyrus_plugin_beside_ours_is_named(authd, tmp_path):
     write_conf(c, saslkit_socket=authd.auth, log_level="3")
     r = exchange(c, "PLAIN", "alice", "alice-pw", plugin_dir=str(d))
     assert "libplain.so is in this plugin's directory" in r.server, r.server
+
+
+def test_full_backlog_fails_at_once(tmp_path):
+    """A listener that accepts nothing and whose backlog is full (a
+    stopped authd): the plugin does not wait in connect()."""
+    d = tmp_path / "sasl"
+    d.mkdir()
+    path = tmp_path / "stuck"
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(path))
+    s.listen(0)
+    fillers = []
+    try:
+        for _ in range(8):
+            c = socket.socket(socket.AF_UNIX)
+            c.setblocking(False)
+            try:
+                c.connect(str(path))
+            except BlockingIOError:
+                c.close()
+                break
+            fillers.append(c)
+        write_conf(d, saslkit_socket=path, saslkit_timeout="30")
+        t0 = time.monotonic()
+        r = exchange(d, "PLAIN", "alice", "alice-pw")
+        took = time.monotonic() - t0
+    finally:
+        for c in fillers:
+            c.close()
+        s.close()
+    assert not r.ok
+    assert "remote authentication server unavailable" in r.server, r.server
+    assert took < 10, took
