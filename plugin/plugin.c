@@ -194,6 +194,13 @@ plug_step(void *ctx, sasl_server_params_t *sp, const char *in, unsigned inlen,
 	struct plug_ctx *c = ctx;
 	int e;
 
+	if (!c->started && c->m->scram && inlen == 0) {
+		/* as Cyrus's SCRAM: no initial response, an empty challenge
+		 * asks for the client's first message */
+		*out = "";
+		*outlen = 0;
+		return SASL_CONTINUE;
+	}
 	if (!c->started) {
 		c->started = 1;
 		e = plug_begin(c, sp, in, inlen);
