@@ -1,0 +1,206 @@
+"""A private, real sendmail 8.17 as an SMTP AUTH *server* (sendmail -bD,
+the daemon in the foreground) on a loopback port, with STARTTLS, whose
+passwords authd checks: on the plain route through authd's mux socket
+(Cyrus's PLAIN and LOGIN with pwcheck_method: saslauthd), on the plugin
+route through saslkit's libsasl2 plugin and authd's auth socket.
+
+Its AUTH setup is the recipe of contrib/sendmail/, read at each run
+(recipe_mc, recipe_conf), so that the recipe breaks the test when it stops
+working; the tree, the .mc template and the private directories are
+sendmail_peer's. Accepted mail stays in the queue (DeliveryMode queue),
+where a test reads it: sendmail never delivers anything.
+This module must never write outside its directories, and no sendmail
+process outlives stop().
+"""
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from conftest import ROOT, run
+from postfix_peer import free_port, wait_port
+from sendmail_peer import CLIENT_HOST, Sendmail
+from test_smtpd import make_cert
+
+CONTRIB = Path(ROOT) / "contrib" / "sendmail"
+RECIPE_MC = CONTRIB / "sendmail-auth.mc"
+# the Sendmail.conf of each route
+RECIPE_CONF = {"plugin": CONTRIB / "Sendmail.conf",
+               "saslauthd": CONTRIB / "Sendmail.conf.saslauthd"}
+PLUGIN_DIR = Path(ROOT) / "build" / "sasl2"
+# the recipe's paths, which a test replaces with its own
+TLS_DIR = "/etc/mail/tls"
+CONF_DIR = "/etc/saslkit/sendmail"
+PAGE_PLUGIN_DIR = "/usr/local/lib/saslkit/sasl2"
+SOCKETS = {"plugin": "/run/saslkit/auth", "saslauthd": "/run/saslkit/mux"}
+ESASL_PATH = re.compile(r"^ESASL_PATH=.*\n", re.M)
+
+# The test's own lines, around the recipe: the port, no DNS, and mail
+# kept queued
+SERVER_MC = """FEATURE(`no_default_msa')dnl
+FEATURE(`accept_unresolvable_domains')dnl
+DAEMON_OPTIONS(`Port={port}, Addr=127.0.0.1, Name=MTA')dnl
+define(`confDELIVERY_MODE', `queue')dnl
+"""
+
+
+def replace(text, old, new, what, count=1):
+    """text with the count occurrences of old (a path of the recipe's)
+    made new; more or fewer fail the test, naming the file."""
+    n = text.count(old)
+    assert n == count, "%s: %r found %d times, not %d" % (what, old, n, count)
+    return text.replace(old, str(new))
+
+
+def recipe_mc(route, tls, conf):
+    """The recipe's .mc lines with our paths: the certificates' folder
+    tls and Sendmail.conf's folder conf; on the plain route without its
+    ESASL_PATH line, as its comment says."""
+    text = RECIPE_MC.read_text()
+    assert len(ESASL_PATH.findall(text)) == 1, RECIPE_MC
+    if route == "saslauthd":
+        text = ESASL_PATH.sub("", text)
+    else:
+        text = replace(text, PAGE_PLUGIN_DIR, PLUGIN_DIR, RECIPE_MC)
+    text = replace(text, TLS_DIR, tls, RECIPE_MC, 4)
+    return replace(text, CONF_DIR, conf, RECIPE_MC, 2)
+
+
+def recipe_conf(route, sock):
+    """The route's Sendmail.conf, naming authd's socket sock."""
+    path = RECIPE_CONF[route]
+    return replace(path.read_text(), SOCKETS[route], sock, path)
+
+
+class SendmailServer:
+    """sendmail -bD on 127.0.0.1:port with the recipe of route
+    ("saslauthd" or "plugin"), authd's socket sock; its files under base.
+    Started by start(), under strace when given a file for its output."""
+
+    def __init__(self, base, route, sock):
+        self.port = free_port()
+        base = Path(base)
+        base.mkdir(mode=0o700)
+        self.tls = base / "tls"
+        self.tls.mkdir(mode=0o700)
+        self.cert, key = make_cert(SimpleNamespace(dir=self.tls), CLIENT_HOST)
+        os.rename(self.cert, self.tls / "server.pem")
+        os.rename(key, self.tls / "server.key")
+        self.cert = self.tls / "server.pem"
+        (self.tls / "cacert.pem").write_bytes(self.cert.read_bytes())
+        self.conf_dir = base / "sasl"
+        self.conf_dir.mkdir(mode=0o700)
+        self.conf = self.conf_dir / "Sendmail.conf"
+        self.conf.write_text(recipe_conf(route, sock))
+        os.chmod(self.conf, 0o600)
+        head = SERVER_MC.format(port=self.port) + \
+            recipe_mc(route, self.tls, self.conf_dir)
+        self.sm = Sendmail(base / "sm", None, None, mechs=None,
+                           mc=(head, ""), named=False)
+        self.dir = self.sm.dir
+        self.log = base / "sendmail.out"
+        self.proc = self.logf = None
+
+    def start(self, strace=None):
+        """The daemon, in a session and a UTS namespace of its own (named
+        CLIENT_HOST), in the foreground; returns once it accepts."""
+        pre = [] if strace is None else [
+            "strace", "-f", "-e", "trace=open,openat", "-o", str(strace)]
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen(
+            ["unshare", "--uts", "--", "sh", "-c",
+             'hostname "$0" && exec "$@"', CLIENT_HOST, *pre,
+             str(self.sm.binary), "-bD", "-C", str(self.sm.cf)],
+            stdout=self.logf, stderr=subprocess.STDOUT, start_new_session=True,
+            env={"PATH": "/usr/bin:/bin"})
+        wait_port(self.port, lambda: "sendmail -bD never listened: " +
+                  self.log.read_text())
+        return self
+
+    def pid(self):
+        """The daemon's pid, from its pid file."""
+        return int((self.dir / "sendmail.pid").read_text().split()[0])
+
+    def session(self):
+        """The pids of every process in the daemon's session (it, strace,
+        its children)."""
+        pids = []
+        for p in Path("/proc").iterdir():
+            if p.name.isdigit():
+                try:
+                    if os.getsid(int(p.name)) == self.proc.pid:
+                        pids.append(int(p.name))
+                except ProcessLookupError:
+                    pass
+        return pids
+
+    def children(self):
+        """The daemon's children: one per SMTP connection."""
+        daemon = self.pid()
+        kids = []
+        for pid in self.session():
+            try:
+                stat = Path("/proc/%d/stat" % pid).read_text()
+            except FileNotFoundError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == daemon:
+                kids.append(pid)
+        return kids
+
+    def stop(self):
+        """SIGTERM to the daemon, then to whatever is left of its session,
+        each by its pid; strace ends with it."""
+        if self.proc is None:
+            return
+        try:
+            os.kill(self.pid(), signal.SIGTERM)
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            pass
+        for pid in self.session():
+            os.kill(pid, signal.SIGKILL)
+        self.proc.wait(timeout=20)
+        self.logf.close()
+        self.proc = None
+
+    def queued(self):
+        return self.sm.queued()
+
+
+def swaks(port, mech, user, pw, tls=True, to="carol@elsewhere.example"):
+    """swaks as a mail client: STARTTLS unless told not to, AUTH mech,
+    one message to to."""
+    return run(["swaks", "--server", "127.0.0.1", "--port", str(port),
+                "--ehlo", "c.example", "--auth", mech, "--auth-user", user,
+                "--auth-password", pw, "--from", "alice@example.org",
+                "--to", to, *(["--tls"] if tls else [])], timeout=90)
+
+
+def gsasl(port, mech, user, pw):
+    """GNU SASL's gsasl as an SMTP client: STARTTLS, then AUTH mech."""
+    return run(["gsasl", "--smtp", "--connect", "127.0.0.1:%d" % port,
+                "--starttls", "--x509-ca-file=", "--mechanism", mech,
+                "--no-cb", "-a", user, "-p", pw, "--hostname", CLIENT_HOST,
+                "--quiet"], timeout=90)
+
+
+def auth_reply(out):
+    """The last reply code sendmail gave to an AUTH exchange in a swaks
+    transcript ("<~ 235 ..." or "<~* 535 ..."), as text from the code."""
+    found = re.findall(r"^<~\*? ((?:235|334|4\d\d|5\d\d) .*)$", out, re.M)
+    assert found, out
+    return [f for f in found if not f.startswith("334")][-1]
+
+
+def wait_gone(pid, timeout=20):
+    """Waits until pid has ended."""
+    end = time.monotonic() + timeout
+    while os.path.exists("/proc/%d" % pid):
+        assert time.monotonic() < end, "pid %d still there" % pid
+        time.sleep(0.05)
