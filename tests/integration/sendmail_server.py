@@ -141,16 +141,19 @@ class SendmailServer:
                     pass
         return pids
 
-    def children(self):
-        """The daemon's children: one per SMTP connection."""
+    def children(self, title=""):
+        """The daemon's children (one per SMTP connection) whose process
+        title, set by sendmail, starts with "sendmail: " + title."""
         daemon = self.pid()
         kids = []
         for pid in self.session():
             try:
                 stat = Path("/proc/%d/stat" % pid).read_text()
+                cmd = Path("/proc/%d/cmdline" % pid).read_text()
             except FileNotFoundError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == daemon:
+            if int(stat.rsplit(")", 1)[1].split()[1]) == daemon and \
+                    cmd.startswith("sendmail: " + title):
                 kids.append(pid)
         return kids
 
@@ -174,7 +177,11 @@ class SendmailServer:
         self.proc = None
 
     def queued(self):
+        """The queue's control files, each as its list of lines."""
         return self.sm.queued()
+
+    def queued_names(self):
+        return sorted(p.name for p in self.sm.queue.glob("qf*"))
 
 
 def swaks(port, mech, user=None, pw=None, tls=True, to=RCPT):

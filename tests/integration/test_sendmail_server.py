@@ -148,3 +148,87 @@ def test_wrong_password_and_disabled_user_fail(server, authd, mech):
     assert auth_lines(authd) == [attempt(server, "fail", "alice", mech),
                                  attempt(server, "fail", "dave", mech,
                                          " disabled")]
+
+
+def opened(path):
+    """Every path that the traced processes opened, or tried to."""
+    return re.findall(r'open(?:at)?\((?:AT_FDCWD|\d+), "([^"]*)"',
+                      path.read_text())
+
+
+def mapped(pid):
+    """The shared objects mapped into pid, by file name without its
+    version (libsasldb.so.2.0.25 is libsasldb.so)."""
+    with open("/proc/%d/maps" % pid) as f:
+        names = [line.split()[-1].rsplit("/", 1)[-1] for line in f]
+    return {n.split(".so")[0] + ".so" for n in names if ".so" in n}
+
+
+def test_authd_stopped(server, authd):
+    """authd stopped: its socket gone. The plugin route answers a
+    temporary failure (454); the plain route a permanent one (535), which
+    is Cyrus's and sendmail's mapping of a saslauthd that cannot be
+    reached (SASL_FAIL), not authd's."""
+    authd.stop()
+    want = TEMPFAIL if server.route == "plugin" else FAILED
+    for mech in ("PLAIN", "LOGIN"):
+        refused(server, swaks(server.port, mech, "alice", "alice-pw"), want)
+
+
+def test_sendmail_conf_is_read(server, authd):
+    """sendmail's daemon opened our Sendmail.conf, found through the
+    recipe's ESASL_CONF_PATH; with the file gone (the next test) it would
+    silently fall back to Cyrus's defaults."""
+    server.stop()
+    assert str(server.conf) in opened(server.strace)
+
+
+def test_without_sendmail_conf_cyrus_falls_back(authd, tmp_path):
+    """The plain route with its Sendmail.conf removed: no error anywhere,
+    but Cyrus's own mechanisms are offered and PLAIN checks /etc/sasldb2,
+    never asking authd."""
+    s = SendmailServer(tmp_path / "srv", "saslauthd", authd.mux)
+    s.conf.unlink()
+    strace = tmp_path / "strace.out"
+    s.start(strace=strace)
+    try:
+        _, after = ehlo_mechs(s.port)
+        assert after > OFFERED["saslauthd"], after
+        r = swaks(s.port, "PLAIN", "alice", "alice-pw")
+        assert auth_reply(r.stdout) == FAILED, r.stdout[-2000:]
+    finally:
+        s.stop()
+    assert auth_lines(authd) == []
+    assert "/etc/sasldb2" in opened(strace)
+
+
+def assert_no_sasldb(server, authd):
+    """No process of sendmail's opened, or tried to open, the sasldb, its
+    .saslkit folder, or any sasldb at all (/etc/sasldb2)."""
+    server.stop()
+    paths = opened(server.strace)
+    assert str(server.conf) in paths
+    assert not [p for p in paths if "sasldb2" in p or
+                p.startswith(str(authd.dir))], paths
+
+
+def test_never_opens_the_sasldb(server, authd):
+    """Right and wrong passwords on each mechanism of the route, with a
+    connection held open meanwhile: its sendmail child has saslkit's
+    plugin and no sasldb plugin on the plugin route, Cyrus's own (the
+    sasldb plugin among them, which never opens ours) on the plain
+    route."""
+    with smtplib.SMTP("127.0.0.1", server.port, timeout=30) as c:
+        c.ehlo("c.example")
+        (child,) = server.children("server ")
+        libs = mapped(child) | mapped(server.pid())
+    if server.route == "plugin":
+        assert "libsaslkit.so" in libs and "libsasldb.so" not in libs, libs
+        assert not [l for l in libs if l.startswith(("libplain", "libscram"))]
+    else:
+        assert "libsasldb.so" in libs and "libsaslkit.so" not in libs, libs
+    for mech in ("PLAIN", "LOGIN"):
+        relayed(server, swaks(server.port, mech, "alice", "alice-pw"))
+        server.sm.queue.joinpath(server.queued_names()[0]).unlink()
+        refused(server, swaks(server.port, mech, "alice", WRONG))
+    assert_no_sasldb(server, authd)
