@@ -14,14 +14,18 @@ process outlives stop().
 """
 import os
 import re
+import shlex
 import signal
+import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from conftest import ROOT, run
+from conftest import ROOT, run, show_log_on_failure
 from postfix_peer import free_port, wait_port
+from private_mount import unshare_mount
 from sendmail_peer import CLIENT_HOST, Sendmail
 from test_smtpd import make_cert
 
@@ -40,6 +44,8 @@ SOCKETS = {"plugin": "/run/saslkit/auth", "saslauthd": "/run/saslkit/mux"}
 # 127.0.0.1 ("originated locally"), with AUTH or without
 CLIENT_IP = "127.0.0.2"
 RCPT = "carol@elsewhere.example"        # relayed only after AUTH
+# the devices sendmail and its libraries open, in its private /dev
+DEV_NODES = ("null", "zero", "random", "urandom", "tty")
 ESASL_PATH = re.compile(r"^ESASL_PATH=.*\n", re.M)
 
 # The test's own lines, around the recipe: the port, no DNS, and mail
@@ -48,6 +54,8 @@ SERVER_MC = """FEATURE(`no_default_msa')dnl
 FEATURE(`accept_unresolvable_domains')dnl
 DAEMON_OPTIONS(`Port={port}, Addr=127.0.0.1, Name=MTA')dnl
 define(`confDELIVERY_MODE', `queue')dnl
+dnl each AUTH failure logged with libsasl2's reason
+define(`confLOG_LEVEL', `14')dnl
 """
 
 
@@ -79,6 +87,35 @@ def recipe_conf(route, sock):
     return replace(path.read_text(), SOCKETS[route], sock, path)
 
 
+class SyslogSink:
+    """A syslog socket (AF_UNIX, datagrams) at path; each message is
+    appended to the file out, one a line."""
+
+    def __init__(self, path, out):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.out = open(out, "a")
+        self.done = False
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        self.sock.settimeout(0.2)
+        while not self.done:
+            try:
+                msg = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            self.out.write(msg.decode(errors="replace").rstrip("\n") + "\n")
+            self.out.flush()
+
+    def close(self):
+        self.done = True
+        self.thread.join(5)
+        self.sock.close()
+        self.out.close()
+
+
 class SendmailServer:
     """sendmail -bD on 127.0.0.1:port with the recipe of route
     ("saslauthd" or "plugin"), authd's socket sock; its files under base.
@@ -105,24 +142,57 @@ class SendmailServer:
         self.sm = Sendmail(base / "sm", None, None, mechs=None,
                            mc=(head, ""), named=False)
         self.dir = self.sm.dir
+        self.base = base
         self.log = base / "sendmail.out"
-        self.proc = self.logf = None
+        self.syslog = base / "syslog"
+        self.syslog.write_text("")
+        show_log_on_failure("sendmail", self.log)
+        show_log_on_failure("sendmail's syslog", self.syslog)
+        self.proc = self.logf = self.syslogd = None
 
     def start(self, strace=None):
-        """The daemon, in a session and a UTS namespace of its own (named
-        CLIENT_HOST), in the foreground; returns once it accepts."""
+        """The daemon, in a session and namespaces of its own (a UTS one,
+        named CLIENT_HOST; a mount one for syslog_ns), in the foreground;
+        returns once it accepts."""
         pre = [] if strace is None else [
             "strace", "-f", "-e", "trace=open,openat", "-o", str(strace)]
+        ns, sh = self.syslog_ns()
         self.logf = open(self.log, "w")
         self.proc = subprocess.Popen(
-            ["unshare", "--uts", "--", "sh", "-c",
-             'hostname "$0" && exec "$@"', CLIENT_HOST, *pre,
-             str(self.sm.binary), "-bD", "-C", str(self.sm.cf)],
+            ["unshare", "--uts", *ns, "--", "sh", "-c", sh + 'hostname "$0" '
+             '&& exec "$@"', CLIENT_HOST, *pre, str(self.sm.binary), "-bD",
+             "-C", str(self.sm.cf)],
             stdout=self.logf, stderr=subprocess.STDOUT, start_new_session=True,
             env={"PATH": "/usr/bin:/bin"})
         wait_port(self.port, lambda: "sendmail -bD never listened: " +
                   self.log.read_text())
+        # wait_port's probe is gone: each child a test sees is its own
+        end = time.monotonic() + 20
+        while self.children():
+            assert time.monotonic() < end, "sendmail's probe child stays"
+            time.sleep(0.05)
         return self
+
+    def syslog_ns(self):
+        """(unshare options, shell lines) that give sendmail a /dev/log
+        of its own, a socket whose messages (sendmail's and libsasl2's,
+        the plugin's among them) go to self.syslog: a tmpfs over /dev in a
+        mount namespace, holding the devices it uses and that socket.
+        Where no mount namespace stays private: none, and no syslog."""
+        ns, how = unshare_mount("/dev")
+        if ns is None:
+            self.syslog.write_text("no private /dev/log: %s\n" % how)
+            return [], ""
+        old = self.base / "dev"
+        old.mkdir(mode=0o700)
+        self.syslogd = SyslogSink(self.base / "log", self.syslog)
+        nodes = " ".join(DEV_NODES)
+        return ns, (
+            'mount --rbind /dev {o} && mount -t tmpfs -o mode=0755 tmpfs '
+            '/dev && for n in {n}; do : >/dev/$n && mount --bind {o}/$n '
+            '/dev/$n || exit 1; done && ln -s {l} /dev/log && ').format(
+                o=shlex.quote(str(old)), n=nodes,
+                l=shlex.quote(str(self.base / "log")))
 
     def pid(self):
         """The daemon's pid, from its pid file."""
@@ -160,6 +230,9 @@ class SendmailServer:
     def stop(self):
         """SIGTERM to the daemon, then to whatever is left of its session,
         each by its pid; strace ends with it."""
+        if self.syslogd is not None:
+            self.syslogd.close()
+            self.syslogd = None
         if self.proc is None:
             return
         try:
@@ -175,6 +248,14 @@ class SendmailServer:
         self.proc.wait(timeout=20)
         self.logf.close()
         self.proc = None
+
+    def syslog_text(self):
+        """What sendmail logged so far; fails the test where it cannot
+        have a /dev/log of its own."""
+        text = self.syslog.read_text()
+        assert self.syslogd is not None or not text.startswith(
+            "no private"), text
+        return text
 
     def queued(self):
         """The queue's control files, each as its list of lines."""

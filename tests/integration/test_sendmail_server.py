@@ -27,9 +27,22 @@ ROUTES = ["saslauthd", "plugin"]
 OFFERED = {"saslauthd": {"PLAIN", "LOGIN"},
            "plugin": {"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256",
                       "DIGEST-MD5"}}
-# sendmail's own reply to a failed AUTH, whatever libsasl2 said
+# gsasl's cases on the plugin route: (mechanism, user, password)
+GSASL = [("SCRAM-SHA-256", "alice", "alice-pw"),
+         ("CRAM-MD5", "pat", "pat-pw"),
+         ("DIGEST-MD5", "pat", "pat-pw")]
+# sendmail's one reply to an AUTH that libsasl2 did not accept, whatever
+# the reason, temporary ones (SASL_UNAVAIL, SASL_TRYAGAIN) included: its
+# srvrsmtp.c answers 535 to every result but SASL_OK and SASL_CONTINUE
 FAILED = "535 5.7.0 authentication failed"
-TEMPFAIL = "454 4.7.0 Temporary authentication failure"
+# what libsasl2 returned when authd was down, as sendmail logs it (LogLevel
+# 10 and more), by route: Cyrus's saslauthd client (SASL_FAIL), the plugin
+# (SASL_UNAVAIL, a temporary failure)
+DOWN = {"saslauthd": "AUTH failure (%s): generic failure (-1) SASL(-1): "
+                     "generic failure: Password verification failed, ",
+        "plugin": "AUTH failure (%s): remote authentication server "
+                  "unavailable (-24) SASL(-24): remote authentication "
+                  "server unavailable: "}
 
 
 @pytest.fixture
@@ -74,15 +87,15 @@ def auth_lines(a):
                       r"(.*)$", a.logtext(), re.M)
 
 
-def attempt(s, result, user, mech, why=""):
+def attempt(s, result, user, mech, why="", ip=CLIENT_IP):
     """The log line authd writes for one attempt through sendmail: on the
     mux, always PLAIN and no IP address; on the plugin, the mechanism and
-    the client's IP."""
+    the client's IP (swaks's CLIENT_IP, gsasl's 127.0.0.1)."""
     if s.route == "saslauthd":
         return (result, user + "@example.org", "PLAIN",
                 "service=smtp rip=- via=mux" + why)
     return (result, user + "@example.org", mech,
-            "service=smtp rip=%s via=auth%s" % (CLIENT_IP, why))
+            "service=smtp rip=%s via=auth%s" % (ip, why))
 
 
 def relayed(s, r):
@@ -165,14 +178,16 @@ def mapped(pid):
 
 
 def test_authd_stopped(server, authd):
-    """authd stopped: its socket gone. The plugin route answers a
-    temporary failure (454); the plain route a permanent one (535), which
-    is Cyrus's and sendmail's mapping of a saslauthd that cannot be
-    reached (SASL_FAIL), not authd's."""
+    """authd stopped, its socket gone: 535, sendmail's answer to any
+    failure; its log says what libsasl2 returned: on the plugin route a
+    temporary failure (SASL_UNAVAIL), which sendmail does not tell its
+    client; on the plain route Cyrus's SASL_FAIL."""
     authd.stop()
-    want = TEMPFAIL if server.route == "plugin" else FAILED
     for mech in ("PLAIN", "LOGIN"):
-        refused(server, swaks(server.port, mech, "alice", "alice-pw"), want)
+        refused(server, swaks(server.port, mech, "alice", "alice-pw"))
+    log = server.syslog_text()
+    for mech in ("PLAIN", "LOGIN"):
+        assert DOWN[server.route] % mech in log, log
 
 
 def test_sendmail_conf_is_read(server, authd):
@@ -231,4 +246,27 @@ def test_never_opens_the_sasldb(server, authd):
         relayed(server, swaks(server.port, mech, "alice", "alice-pw"))
         server.sm.queue.joinpath(server.queued_names()[0]).unlink()
         refused(server, swaks(server.port, mech, "alice", WRONG))
+    if server.route == "plugin":
+        # their results are test_gsasl_mechanisms_through_the_plugin's
+        for mech, user, pw in GSASL:
+            gsasl(server.port, mech, user, pw)
+            gsasl(server.port, mech, user, WRONG)
     assert_no_sasldb(server, authd)
+
+
+@pytest.mark.parametrize("server", ["plugin"], indirect=True)
+@pytest.mark.parametrize("mech,user,pw", GSASL)
+def test_gsasl_mechanisms_through_the_plugin(server, authd, mech, user, pw):
+    """GNU SASL's gsasl --smtp, after STARTTLS: the right password is
+    accepted (235), a wrong one and a disabled user refused (535), each
+    attempt logged by authd with the mechanism and the client's IP."""
+    ok = gsasl(server.port, mech, user, pw)
+    assert ok.returncode == 0, ok.stdout[-2000:] + ok.stderr[-2000:]
+    for who, secret in ((user, WRONG), ("dave", "dave-pw")):
+        bad = gsasl(server.port, mech, who, secret)
+        assert bad.returncode != 0
+        assert FAILED in bad.stdout, bad.stdout + bad.stderr
+    assert auth_lines(authd) == [
+        attempt(server, "ok", user, mech, ip="127.0.0.1"),
+        attempt(server, "fail", user, mech, ip="127.0.0.1"),
+        attempt(server, "fail", "dave", mech, " disabled", ip="127.0.0.1")]
