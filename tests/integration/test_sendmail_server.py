@@ -35,11 +35,13 @@ GSASL = [("SCRAM-SHA-256", "alice", "alice-pw"),
 # the reason, temporary ones (SASL_UNAVAIL, SASL_TRYAGAIN) included: its
 # srvrsmtp.c answers 535 to every result but SASL_OK and SASL_CONTINUE
 FAILED = "535 5.7.0 authentication failed"
+# what libsasl2 returned for a wrong password, as sendmail logs it
+BADAUTH = "AUTH failure (%s): authentication failure (-13) "
 # what libsasl2 returned when authd was down, as sendmail logs it (LogLevel
 # 10 and more), by route: Cyrus's saslauthd client (SASL_FAIL), the plugin
 # (SASL_UNAVAIL, a temporary failure)
 DOWN = {"saslauthd": "AUTH failure (%s): generic failure (-1) SASL(-1): "
-                     "generic failure: Password verification failed, ",
+                     "generic failure: ",
         "plugin": "AUTH failure (%s): remote authentication server "
                   "unavailable (-24) SASL(-24): remote authentication "
                   "server unavailable: "}
@@ -161,6 +163,9 @@ def test_wrong_password_and_disabled_user_fail(server, authd, mech):
     assert auth_lines(authd) == [attempt(server, "fail", "alice", mech),
                                  attempt(server, "fail", "dave", mech,
                                          " disabled")]
+    # libsasl2 said SASL_BADAUTH, each time
+    log = server.syslog_text()
+    assert log.count(BADAUTH % mech) == 2, log
 
 
 def opened(path):
