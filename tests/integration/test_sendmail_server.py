@@ -59,7 +59,8 @@ def authd(tmp_path):
         args = ["-p", "-c"] + (["-P"] if user == "pat" else []) + [user]
         assert sp(a.db, *args, input=pw + "\n").returncode == 0
     a.start()
-    r = run([SASLPASSWD, "-S", str(a.admin), "-u", REALM, "-s"], input="disable dave\n")
+    r = run([SASLPASSWD, "-S", str(a.admin), "-u", REALM, "-s"],
+            input="disable dave\n")
     assert r.returncode == 0, r.stdout + r.stderr
     yield a
     a.stop()
@@ -94,9 +95,9 @@ def attempt(s, result, user, mech, why="", ip=CLIENT_IP):
     mux, always PLAIN and no IP address; on the plugin, the mechanism and
     the client's IP (swaks's CLIENT_IP, gsasl's 127.0.0.1)."""
     if s.route == "saslauthd":
-        return (result, user + "@example.org", "PLAIN",
+        return (result, "%s@%s" % (user, REALM), "PLAIN",
                 "service=smtp rip=- via=mux" + why)
-    return (result, user + "@example.org", mech,
+    return (result, "%s@%s" % (user, REALM), mech,
             "service=smtp rip=%s via=auth%s" % (ip, why))
 
 
@@ -238,9 +239,10 @@ def test_never_opens_the_sasldb(server, authd):
     plugin and no sasldb plugin on the plugin route, Cyrus's own (the
     sasldb plugin among them, which never opens ours) on the plain
     route."""
-    with smtplib.SMTP("127.0.0.1", server.port, timeout=30) as c:
+    with smtplib.SMTP("127.0.0.1", server.port, timeout=30,
+                      source_address=(CLIENT_IP, 0)) as c:
         c.ehlo("c.example")
-        (child,) = server.children("server ")
+        (child,) = server.children("server [%s]" % CLIENT_IP)
         libs = mapped(child) | mapped(server.pid())
     if server.route == "plugin":
         assert "libsaslkit.so" in libs and "libsasldb.so" not in libs, libs
