@@ -35,10 +35,14 @@ COMMON_SRC = $(wildcard common/*.c)
 LIBSECRET_SRC = $(wildcard libsecret/*.c)
 LIBSECRET_COMMON = common/alloc.c common/b64.c common/err.c common/line.c \
 	common/sbuf.c common/verb.c
-LIBSECRET_VERSION = 1.1.0
+LIBSECRET_VERSION = 1.2.0
 LIBSECRET_SONAME = libsaslkit-secret.so.1
 LIBSECRET_SO = $(B)/lib/libsaslkit-secret.so.$(LIBSECRET_VERSION)
 PIC = $(B)/pic
+# the libsasl2 server plugin, alone in its directory
+PLUGIN_SRC = $(wildcard plugin/*.c)
+PLUGIN_DIR = $(B)/sasl2
+PLUGIN_SO = $(PLUGIN_DIR)/libsaslkit.so
 saslpasswd_SRC = $(wildcard saslpasswd/*.c) $(LIBSECRET_SRC)
 saslpasswd_LIBS = -lsasl2 -lssl -lreadline -lpthread
 authd_SRC = $(wildcard authd/*.c)
@@ -50,7 +54,7 @@ PROGRAMS_LIB_SRC = $(filter-out %/main.c,$(sort $(foreach p,$(BINARIES),$($(p)_S
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
 MANPAGES = $(wildcard man/*.[0-9])
-HEADERS = $(wildcard common/*.h saslpasswd/*.h authd/*.h smtpd/*.h libsecret/*.h \
+HEADERS = $(wildcard common/*.h saslpasswd/*.h authd/*.h smtpd/*.h libsecret/*.h plugin/*.h \
 	include/saslkit/*.h)
 
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -60,8 +64,9 @@ FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BF)/%)
 PROGRAMS = $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd \
 	$(B)/tests/cyrus_peer \
 	$(B)/tests/sasl_client $(LIBSECRET_SO) $(B)/tests/sks_client \
-	$(B)/tests/sks_agent \
-	$(B)/bench/authbench $(B)/bench/smtpbench $(B)/bench/secretbench
+	$(B)/tests/sks_agent $(PLUGIN_SO) \
+	$(B)/bench/authbench $(B)/bench/smtpbench $(B)/bench/secretbench \
+	$(B)/bench/saslbench
 
 .PHONY: all check deps demo install install-lib authbench smtpbench secretbench fuzz fuzz-build bench clean unit unit-asan \
 	integration integration-asan lint install-check size
@@ -114,6 +119,15 @@ $(LIBSECRET_SO): $(LIBSECRET_SRC:%.c=$(PIC)/%.o) \
 		$(B)/lib/$(LIBSECRET_SONAME)
 	ln -sf $(LIBSECRET_SONAME) $(B)/lib/libsaslkit-secret.so
 
+# the libsasl2 server plugin: libsecret inside, only its entry point
+# exported; alone in its directory, which an application names in
+# SASL_PATH (see saslkit-sasl.8)
+$(PLUGIN_SO): $(PLUGIN_SRC:%.c=$(PIC)/%.o) $(LIBSECRET_SRC:%.c=$(PIC)/%.o) \
+		$(LIBSECRET_COMMON:%.c=$(PIC)/%.o) plugin/plugin.map
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared -Wl,--version-script=plugin/plugin.map \
+		-Wl,-z,defs -o $@ $(filter %.o,$^) -lcrypto
+
 # a driver of libsecret against a live authd, for the tests
 $(B)/tests/sks_client: tests/integration/sks_client.c $(LIBSECRET_SO) \
 		tests/integration/sasl_client_cb.h
@@ -151,6 +165,12 @@ $(B)/bench/secretbench: bench/secretbench.c $(LIBSECRET_SO) bench/bench.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -L$(B)/lib -lsaslkit-secret \
 		-Wl,-rpath,$(CURDIR)/$(B)/lib -lpthread
+
+# both ends of libsasl2 exchanges in one process: the plugin's tests
+# (channel binding, threads, fork) and bench/saslbench.sh
+$(B)/bench/saslbench: bench/saslbench.c bench/bench.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< -lsasl2 -lpthread
 
 # the load generator of bench/smtpbench.sh: SMTP sessions with STARTTLS
 $(B)/bench/smtpbench: bench/smtpbench.c bench/bench.h

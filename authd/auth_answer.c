@@ -110,22 +110,39 @@ auth_answer_cont(struct auth_req *r)
 	sbuf_free(&b);
 }
 
-/* OK id user=<user> [resp=<b64>]: the final server data goes with it. */
+/*
+ * OK id user=<user> [auth_user=<authcid>] [resp=<b64>]: auth_user only
+ * when the authentication id is not user; the final server data goes
+ * with it.
+ */
 static void
 auth_answer_ok(struct auth_req *r)
 {
 	const char *user = authsasl_user(&r->sasl);
-	struct sbuf fin;
+	const char *authcid = authsasl_authuser(&r->sasl);
+	struct sbuf b, fin;
+	int ok;
 
+	if (user == NULL)
+		user = "";
+	sbuf_init(&b, AUTH_PROTO_LINE_MAX);
 	sbuf_init(&fin, AUTH_PROTO_LINE_MAX);
-	if (r->out.len > 0 &&
-	    b64_encode_sbuf(r->out.data, r->out.len, &fin) == SK_OK)
-		auth_reply(r->ac->c, AUTH_CMD_OK, r->id, AUTH_KEY_USER,
-		    user ? user : "", AUTH_KEY_RESP, (const char *)fin.data);
+	ok = line_put_cmd(&b, AUTH_CMD_OK) == SK_OK &&
+	    line_put_id(&b, r->id) == SK_OK &&
+	    line_put_kv_str(&b, AUTH_KEY_USER, user) == SK_OK;
+	if (ok && authcid != NULL && strcmp(authcid, user) != 0)
+		ok = line_put_kv_str(&b, AUTH_KEY_AUTH_USER, authcid) == SK_OK;
+	if (ok && r->out.len > 0)
+		ok = b64_encode_sbuf(r->out.data, r->out.len, &fin) == SK_OK &&
+		    line_put_kv_str(&b, AUTH_KEY_RESP,
+		    (const char *)fin.data) == SK_OK;
+	if (ok && line_end(&b) == SK_OK)
+		lconn_send(r->ac->c, &b);
 	else
-		auth_reply(r->ac->c, AUTH_CMD_OK, r->id, AUTH_KEY_USER,
-		    user ? user : "", NULL, NULL);
+		auth_reply(r->ac->c, AUTH_CMD_FAIL, r->id, AUTH_KEY_CODE,
+		    AUTH_FAIL_TEMP, NULL, NULL);
 	sbuf_free(&fin);
+	sbuf_free(&b);
 }
 
 void

@@ -34,6 +34,7 @@ const char *authsasl_code_name(int r);
 void authsasl_errdetail(struct authsasl_req *req, char *out, size_t outsz);
 /* The authorization identity after SASL_OK. */
 const char *authsasl_user(struct authsasl_req *req);
+const char *authsasl_authuser(struct authsasl_req *req);
 /*
  * The mechanisms offered: mech_list (mech.h's grammar) intersected with
  * libsasl2's, -PLUS forms included, upper-cased and space-separated.

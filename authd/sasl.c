@@ -310,6 +310,17 @@ authsasl_user(struct authsasl_req *req)
 	return user;
 }
 
+/* The authentication id of a finished exchange, or NULL. */
+const char *
+authsasl_authuser(struct authsasl_req *req)
+{
+	const void *user = NULL;
+
+	if (sasl_getprop(req->conn, SASL_AUTHUSER, &user) != SASL_OK)
+		return NULL;
+	return user;
+}
+
 /*
  * Appends a mechanism name to a space-separated list at *used, once,
  * upper-cased when upper is set.

@@ -109,6 +109,9 @@
 #define AUTH_SECRET_M		"M"		/* mechanisms allowed */
 /* Of OK and FAIL */
 #define AUTH_KEY_USER		"user"
+/* Of OK, when the authentication id differs from user (a proxy login
+ * that the policy allowed): saslkit's, ignored by Dovecot's clients */
+#define AUTH_KEY_AUTH_USER	"auth_user"
 #define AUTH_KEY_REASON		"reason"
 #define AUTH_KEY_CODE		"code"
 

@@ -160,13 +160,14 @@ sks_line_cbind(struct sksecret_req *r, const char *type)
 /* A CONTINUE or a SUCCESS for r, with the data authd sent. */
 static void
 sks_line_deliver(struct sksecret_req *r, int status, const char *user,
-    const struct sbuf *data)
+    const char *auth_user, const struct sbuf *data)
 {
 	struct sksecret_result res;
 
 	memset(&res, 0, sizeof(res));
 	res.status = status;
 	res.user = user;
+	res.auth_user = auth_user;
 	res.data = data->data;
 	res.len = data->len;
 	sks_req_deliver(r, &res);
@@ -189,7 +190,7 @@ sks_line_cont(struct sksecret_auth *a, struct line_fields *lf)
 	if ((e = sks_line_decode(lf->f[2], lf->len[2], &data)) == SKSECRET_OK &&
 	    (!line_param(lf, 3, AUTH_KEY_CBIND, &type, NULL) ||
 	    sks_line_cbind(r, type)))
-		sks_line_deliver(r, SKSECRET_CONTINUE, NULL, &data);
+		sks_line_deliver(r, SKSECRET_CONTINUE, NULL, NULL, &data);
 	sbuf_free(&data);
 	return e;
 }
@@ -200,7 +201,7 @@ sks_line_ok(struct sksecret_auth *a, struct line_fields *lf)
 {
 	struct sksecret_req *r;
 	struct sbuf data;
-	const char *v, *user;
+	const char *v, *user, *authcid = NULL;
 	size_t vlen;
 	int e;
 
@@ -209,11 +210,14 @@ sks_line_ok(struct sksecret_auth *a, struct line_fields *lf)
 	if (!line_param(lf, 2, AUTH_KEY_USER, &user, &vlen) ||
 	    memchr(user, '\0', vlen) != NULL)
 		return SKSECRET_ERR_PROTO;
+	if (line_param(lf, 2, AUTH_KEY_AUTH_USER, &authcid, &vlen) &&
+	    memchr(authcid, '\0', vlen) != NULL)
+		return SKSECRET_ERR_PROTO;
 	sbuf_init(&data, AUTH_PROTO_LINE_MAX);
 	if (line_param(lf, 2, AUTH_KEY_RESP, &v, &vlen))
 		e = sks_line_decode(v, vlen, &data);
 	if (e == SKSECRET_OK)
-		sks_line_deliver(r, SKSECRET_SUCCESS, user, &data);
+		sks_line_deliver(r, SKSECRET_SUCCESS, user, authcid, &data);
 	sbuf_free(&data);
 	return e;
 }

@@ -139,6 +139,10 @@ struct sksecret_result {
 	int temporary;			/* authd's code=temp_fail, or a lost */
 					/* connection: not the client's fault */
 	int error;			/* ERROR: an SKSECRET_ERR_* code */
+	/* since 1.2: */
+	const char *auth_user;		/* SUCCESS: the authentication id, */
+					/* when it is not user (a proxy */
+					/* login authd allowed); else NULL */
 };
 
 /*
