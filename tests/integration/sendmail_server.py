@@ -12,11 +12,14 @@ where a test reads it: sendmail never delivers anything.
 This module must never write outside its directories, and no sendmail
 process outlives stop().
 """
+import base64
 import os
 import re
 import shlex
 import signal
+import smtplib
 import socket
+import ssl
 import subprocess
 import threading
 from pathlib import Path
@@ -288,3 +291,44 @@ def auth_reply(out):
     found = re.findall(r"^<~[ *] ((?!334)\d{3} .*)$", parts[1], re.M)
     assert found, out
     return found[0]
+
+
+def scram_with_ir(port, mech, user, pw):
+    """AUTH mech over STARTTLS with the client-first message as initial
+    response (RFC 4954), gsasl --client making the messages, smtplib
+    speaking SMTP: the (code, text) of sendmail's final reply."""
+    g = subprocess.Popen(["gsasl", "--client", "--mechanism=" + mech,
+                          "--authentication-id=" + user, "--password=" + pw,
+                          "--no-cb", "--quiet"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True, bufsize=1)
+    watchdog = threading.Timer(60, g.kill)      # never hang the suite
+    watchdog.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as c:
+            c.ehlo("c.example")
+            ctx = ssl.create_default_context()
+            ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+            c.starttls(context=ctx)
+            c.ehlo("c.example")
+            code, text = c.docmd("AUTH", "%s %s" % (mech, b64_line(g)))
+            while code == 334:
+                g.stdin.write(text.decode() + "\n")
+                g.stdin.flush()
+                if base64.b64decode(text).startswith(b"v="):
+                    code, text = c.docmd("")    # the server's proof read
+                else:
+                    code, text = c.docmd(b64_line(g))
+            return code, text.decode()
+    finally:
+        watchdog.cancel()
+        g.kill()
+        g.wait()
+
+
+def b64_line(g):
+    """gsasl's next message, base64, on a line of its own."""
+    while True:
+        line = g.stdout.readline()
+        assert line, "gsasl ended"
+        if re.fullmatch(r"[A-Za-z0-9+/]+=*", line.strip()):
+            return line.strip()
