@@ -20,7 +20,7 @@ SASL_PLUGIN_DIR ?= /usr/lib/$(shell $(CC) -print-multiarch)/sasl2
 CPPFLAGS += -D_GNU_SOURCE -Icommon -Iinclude -DSASL_PLUGIN_DIR='"$(SASL_PLUGIN_DIR)"'
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 $(WARN) -fstack-protector-strong -D_FORTIFY_SOURCE=2
-LDLIBS_COMMON = -ldb-5.3 -lcrypto
+LDLIBS_COMMON = -ldb-5.3 -lcrypto -lcrypt
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 B = build
@@ -212,6 +212,7 @@ $(BF)/fuzz_smtp_data: FUZZ_WITH = smtpd/smtp_data.c
 # a target that fuzzes a program's module names it in FUZZ_WITH
 FUZZ_WITH =
 $(BF)/fuzz_mux: FUZZ_WITH = authd/mux_proto.c
+$(BF)/fuzz_plugin_parse: FUZZ_WITH = plugin/parse.c
 .SECONDEXPANSION:
 $(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(COMMON_SRC) \
 		$(LIBSECRET_SRC) $$(FUZZ_WITH) $(HEADERS)
@@ -274,6 +275,7 @@ install-check: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd
 		usr/share/man/man5/saslkit-authd.conf.5 \
 		usr/share/man/man5/saslkit-smtpd.conf.5 \
 		usr/share/man/man7/saslkit-secrets.7 \
+		usr/share/man/man7/saslkit-migrate.7 \
 		usr/lib/systemd/system/saslkit-authd.service \
 		usr/lib/systemd/system/saslkit-smtpd.service; do \
 		test -f $$f || { echo "install-check: $$f not installed"; exit 1; }; done; \
@@ -299,6 +301,7 @@ demo: deps all
 bench: deps all
 	sh bench/saslpasswd_bench.sh
 	bash bench/authbench.sh
+	bash bench/saslbench.sh
 	bash bench/smtpbench.sh
 	bash bench/secretbench.sh
 
@@ -306,9 +309,11 @@ bench: deps all
 secretbench: deps all
 	bash bench/secretbench.sh
 
-# authd against Dovecot's auth server and Cyrus saslauthd, in one run
+# authd against Dovecot's auth server and Cyrus saslauthd, in one run; then
+# a Cyrus-linked server through saslkit's plugin against Cyrus's sasldb plugin
 authbench: deps all
 	bash bench/authbench.sh
+	bash bench/saslbench.sh
 
 smtpbench: deps all
 	bash bench/smtpbench.sh
@@ -332,6 +337,7 @@ install: $(B)/bin/saslpasswd $(B)/bin/authd $(B)/bin/smtpd install-lib
 	install -m 0644 man/smtpd.conf.5 \
 		$(DESTDIR)$(MANDIR)/man5/saslkit-smtpd.conf.5
 	install -m 0644 man/saslkit-secrets.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 man/saslkit-migrate.7 $(DESTDIR)$(MANDIR)/man7/
 	for u in saslkit-authd saslkit-smtpd; do \
 		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 			contrib/systemd/$$u.service.in > $(DESTDIR)$(UNITDIR)/$$u.service; \

@@ -64,6 +64,8 @@ static const struct admin_cmd {
 	{ { ADMIN_CMD_LIST, ADMIN_ST_READY, 0, 1 }, admin_cmd_job, OP_LIST },
 	{ { ADMIN_CMD_IMPORT, ADMIN_ST_READY, 0, 2 }, admin_cmd_job,
 	    OP_IMPORT },
+	{ { ADMIN_CMD_UPGRADE, ADMIN_ST_READY, 0, 3 }, admin_cmd_job,
+	    OP_UPGRADE },
 	{ { ADMIN_CMD_SECRET_ADD, ADMIN_ST_READY, 0, 2 }, admin_cmd_secret,
 	    OP_SECRET_ADD },
 	{ { ADMIN_CMD_SECRET_CHANGE, ADMIN_ST_READY, 0, 2 }, admin_cmd_secret,

@@ -19,7 +19,8 @@
 #define ADMIN_OUT_MAX	(64u << 20)	/* USER lines of one request */
 
 static const char *const admin_op_names[] = {
-	"setpass", "delete", "disable", "enable", "show", "list", "import"
+	"setpass", "delete", "disable", "enable", "show", "list", "import",
+	"upgrade"
 };
 
 /*
@@ -101,6 +102,9 @@ admin_work(void *arg)
 	case OP_IMPORT:
 		j->r = admin_import(j);
 		break;
+	case OP_UPGRADE:
+		admin_upgrade_work(j);
+		break;
 	default:			/* the secret store's: admin_secret.c */
 		j->r = SK_ERR_INVAL;
 		break;
@@ -120,6 +124,7 @@ admin_job_free(struct admin_job *j)
 		sasldb_verifiers_clear(&j->recs[i].v);
 	}
 	free(j->recs);
+	admin_upgrade_free(j);
 	sbuf_free(&j->pass);
 	sbuf_free(&j->out);
 	if (j->streaming) {
@@ -143,6 +148,12 @@ admin_done(void *arg)
 	if (j->streaming && j->chunk_ready && !c->closing &&
 	    lconn_send(c, &j->chunk) != SK_OK)
 		j->r = SK_ERR_LIMIT;
+	if (j->op == OP_UPGRADE) {
+		admin_upgrade_done(c, j);
+		admin_job_free(j);
+		lconn_release(c);
+		return;
+	}
 	log_info("admin: pid %ld uid %u: %s %s@%s: %s", (long)c->peer.pid,
 	    (unsigned)c->peer.uid, admin_op_names[j->op],
 	    j->op == OP_LIST ? "*" : j->authid, j->op == OP_LIST ? "*" : j->realm,
@@ -254,6 +265,8 @@ admin_job_make(struct lconn *c, const struct line_fields *lf,
 		return admin_list_make(j, lf);
 	if (op == OP_IMPORT)
 		return admin_import_make(j, lf, why);
+	if (op == OP_UPGRADE)
+		return admin_upgrade_make(j, lf, why);
 	if ((user = line_str(lf, 2)) == NULL ||
 	    sasldb_split_user(user, c->a->conf.default_realm, j->authid,
 	    sizeof(j->authid), j->realm, sizeof(j->realm)) != SK_OK) {
@@ -278,6 +291,9 @@ admin_job_debug(struct lconn *c, unsigned long id, const char *name,
 		    ADMIN_KEY_PROPS : "");
 	else if (j->op == OP_IMPORT)
 		snprintf(what, sizeof(what), "%zu records", j->nrecs);
+	else if (j->op == OP_UPGRADE)
+		snprintf(what, sizeof(what), "%zu users%s", j->nups,
+		    j->drop ? " drop" : "");
 	else
 		snprintf(what, sizeof(what), "user=%s@%s%s",
 		    log_sanitize(j->authid, strlen(j->authid), u, sizeof(u)),

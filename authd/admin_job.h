@@ -13,9 +13,11 @@
 #include "import.h"
 #include "lconn.h"
 #include "line.h"
+#include "upgrade.h"
 
 enum admin_op {
 	OP_SETPASS, OP_DELETE, OP_DISABLE, OP_ENABLE, OP_SHOW, OP_LIST, OP_IMPORT,
+	OP_UPGRADE,
 	OP_SECRET_ADD, OP_SECRET_CHANGE, OP_SECRET_SET, OP_SECRET_DELETE, OP_SECRET_GRANT, OP_SECRET_LIST,
 	OP_SECRET_EXPORT, OP_SECRET_REKEY, OP_AGENT_START, OP_AGENT_STEP,
 	OP_AGENT_CANCEL
@@ -41,6 +43,10 @@ struct admin_job {
 	struct admin_rec *recs;		/* IMPORT */
 	size_t nrecs;
 	unsigned long missing;		/* IMPORT: deletes of no one */
+	struct upgrade_user *ups;	/* UPGRADE: its users, wiped */
+	size_t nups, nups_cap;
+	int drop;
+	struct upgrade_counts uc;
 	int r;
 	/* LIST: a chunk handed to the loop thread */
 	pthread_mutex_t mu;
@@ -71,6 +77,13 @@ void admin_job_debug(struct lconn *c, unsigned long id, const char *name,
 /* Worker thread: the store work; loop thread: the reply, and the slot back. */
 void admin_work(void *arg);
 void admin_done(void *arg);
+
+/* UPGRADE (admin_upgrade.c): built, run on a worker, answered, freed. */
+int admin_upgrade_make(struct admin_job *j, const struct line_fields *lf,
+    const char **why);
+void admin_upgrade_work(struct admin_job *j);
+void admin_upgrade_done(struct lconn *c, const struct admin_job *j);
+void admin_upgrade_free(struct admin_job *j);
 
 /* The secret store's commands (admin_secret.c), on the worker pool. */
 int admin_cmd_secret(struct lconn *c, const struct line_fields *lf,

@@ -42,6 +42,7 @@ struct authd_conf {
 	mode_t admin_mode;
 	gid_t admin_gid;
 	unsigned scram_iterations;
+	int upgrade_hashes;		/* imported hashes become verifiers */
 	unsigned penalty_base_ms;	/* 0: no penalties */
 	unsigned penalty_max_ms;
 	unsigned penalty_expire;	/* seconds */

@@ -179,6 +179,8 @@ const struct conf_key authd_conf_keys[] = {
 	/* read by saslpasswd from the same file too */
 	{ "scram_iterations", CONF_UINT, F(scram_iterations), 1, SCRAM_ITER_MAX,
 	    CONF_DEF(SCRAM_ITER_DEFAULT), 0, NULL },
+	{ "upgrade_hashes", CONF_BOOL, F(upgrade_hashes), 0, 0, "yes", 0,
+	    NULL },
 	{ "secrets_path", CONF_PATH, F(secrets_path), 0, 0, SK_SECRETS,
 	    CONF_EMPTY_OFF | CONF_RESTART, NULL },
 	{ "secrets_key", CONF_PATH, F(secrets_key), 0, 0, SK_SECRETS_KEY,

@@ -75,6 +75,8 @@ reload_apply(const struct authd_conf *nc)
 	    ra->conf.host : nc->host_name, __ATOMIC_RELEASE);
 	__atomic_store_n(&ra->conf.scram_iterations, nc->scram_iterations,
 	    __ATOMIC_RELEASE);
+	__atomic_store_n(&ra->conf.upgrade_hashes, nc->upgrade_hashes,
+	    __ATOMIC_RELEASE);
 	ra->conf.io_timeout = nc->io_timeout;
 	ra->conf.exchange_timeout = nc->exchange_timeout;
 	ra->conf.max_connections = nc->max_connections;

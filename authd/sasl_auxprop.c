@@ -1,9 +1,10 @@
 /*
  * sasl_auxprop.c: authd's auxprop plugin for libsasl2, "saslkit": the
- * verifiers of a user (userPassword, authPassword) read through authd's
- * open store, and for a user who does not exist or is disabled, decoys
- * derived from the install key, so that SCRAM fails at its last step as
- * for a wrong password. Runs on worker threads and inline on the loop.
+ * secrets of a user (userPassword, authPassword, an imported
+ * cmusaslsecretCRAM-MD5) read through authd's open store, and for a user
+ * who does not exist or is disabled, or lacks one SCRAM hash's verifier,
+ * decoys derived from the install key, so that SCRAM fails at its last
+ * step as for a wrong password. Runs on worker threads and inline on the loop.
  * Must never log a password or verifier, nor tell a missing user apart.
  */
 #include <stdio.h>
@@ -125,16 +126,17 @@ aux_add_scram(sasl_server_params_t *sp, const char *prop,
 	if (s->has_scram256 && !s->disabled)
 		aux_prop_add(sp->utils, sp->propctx, prop,
 		    (const char *)s->scram256.data, erased, flags);
-	if (s->exists && !s->disabled)
-		return;
-	if (aux_decoy(SCRAM_SHA1, authid, realm, fake, sizeof(fake)) == SK_OK)
+	/* a user with one hash's verifier (imported) gets a decoy for the other */
+	if ((!s->has_scram1 || s->disabled) &&
+	    aux_decoy(SCRAM_SHA1, authid, realm, fake, sizeof(fake)) == SK_OK)
 		aux_prop_add(sp->utils, sp->propctx, prop, fake, erased, flags);
-	if (aux_decoy(SCRAM_SHA256, authid, realm, fake, sizeof(fake)) == SK_OK)
+	if ((!s->has_scram256 || s->disabled) &&
+	    aux_decoy(SCRAM_SHA256, authid, realm, fake, sizeof(fake)) == SK_OK)
 		aux_prop_add(sp->utils, sp->propctx, prop, fake, erased, flags);
 	explicit_bzero(fake, sizeof(fake));
 }
 
-/* Our auxprop plugin: userPassword and authPassword (every verifier). */
+/* Our auxprop plugin: userPassword, authPassword (every verifier), CRAM. */
 static int
 aux_lookup(void *glob, sasl_server_params_t *sp, unsigned flags,
     const char *user, unsigned ulen)
@@ -170,6 +172,14 @@ aux_lookup(void *glob, sasl_server_params_t *sp, unsigned flags,
 		    !s.disabled)
 			aux_prop_add(sp->utils, sp->propctx, cur->name,
 			    (const char *)s.plain.data, &erased, flags);
+		/* binary: its length given, as Cyrus's sasldb plugin does */
+		if (strcmp(name, SASLDB_PROP_CRAM) == 0 && s.has_cram &&
+		    !s.disabled) {
+			if (flags & SASL_AUXPROP_OVERRIDE)
+				sp->utils->prop_erase(sp->propctx, cur->name);
+			sp->utils->prop_set(sp->propctx, cur->name,
+			    (const char *)s.cram.data, (int)s.cram.len);
+		}
 		if (strcmp(name, SASLDB_PROP_SCRAM1) == 0)
 			aux_add_scram(sp, cur->name, &s, authid, realm, &erased,
 			    flags);

@@ -2,6 +2,8 @@
  * verify.c: one password check against the store, on a worker thread,
  * with one log line per attempt: user, service, client and result, never
  * the password. An unknown user pays the same PBKDF2 as a wrong password.
+ * A password that an imported hash (crypt, CRAM-MD5) or a lone SCRAM
+ * verifier vouched for is stored again as both verifiers, on the worker.
  */
 #include <stdio.h>
 #include <string.h>
@@ -102,6 +104,41 @@ verify_debug(const char *what, const char *authid, const char *realm,
 }
 
 /*
+ * After a check that an imported hash or a lone verifier passed: both
+ * verifiers of the password replace it, in the stamped write of any
+ * change, which gives way to a change made since the check. Worker
+ * thread only (PBKDF2 and a write): inline, such a check said BUSY.
+ */
+static void
+verify_upgrade(struct authd *a, const char *authid, const char *realm,
+    const char *pass, size_t passlen, const struct sasldb_check *chk)
+{
+	struct sasldb_verifiers v;
+	char u[LOG_SAFE_MAX], rl[LOG_SAFE_MAX];
+	int r;
+
+	if (chk->upgrade == NULL || verify_inline_on ||
+	    !__atomic_load_n(&a->conf.upgrade_hashes, __ATOMIC_ACQUIRE))
+		return;
+	r = sasldb_make_verifiers(pass, passlen, __atomic_load_n(
+	    &a->conf.scram_iterations, __ATOMIC_ACQUIRE), &v);
+	if (r == SK_OK)
+		r = sasldb_upgrade_password(a->db, authid, realm, pass, passlen,
+		    &v, chk);
+	sasldb_verifiers_clear(&v);
+	log_sanitize(authid, strlen(authid), u, sizeof(u));
+	log_sanitize(realm, strlen(realm), rl, sizeof(rl));
+	if (r == SK_OK)
+		log_info("upgraded user=%s@%s from=%s", u, rl, chk->upgrade);
+	else if (r == SK_ERR_EXISTS)
+		log_info("not upgraded user=%s@%s from=%s: its secrets changed "
+		    "since the check", u, rl, chk->upgrade);
+	else
+		log_error("upgrade failed: user=%s@%s from=%s: %s", u, rl,
+		    chk->upgrade, sk_strerror(r));
+}
+
+/*
  * One look in the store, through the cache. Every failure costs one
  * PBKDF2, whatever the user's secret: an unknown user, a wrong password
  * against a verifier, and a wrong password against a stored plaintext all
@@ -111,26 +148,30 @@ static int
 verify_store(struct authd *a, const char *authid, const char *realm,
     const char *pass, size_t passlen)
 {
+	struct sasldb_check chk;
 	unsigned long gen = 0;
-	int r, hashed = 0;
+	int r;
 
 	if (vcache_lookup(a->cache, authid, realm, pass, passlen, &gen)) {
 		verify_debug("cache", authid, realm, "hit");
 		return SK_OK;
 	}
 	verify_debug("cache", authid, realm, "miss");
-	r = sasldb_verify_password_opt(a->db, authid, realm, pass, passlen,
-	    verify_inline_on, &hashed);
+	r = sasldb_verify_password_check(a->db, authid, realm, pass, passlen,
+	    verify_inline_on, &chk);
 	if (r == SK_ERR_BUSY)
 		return r;
 	verify_debug("store", authid, realm, verify_result_name(r));
 	if ((r == SK_ERR_NOTFOUND || r == SK_ERR_MISMATCH ||
-	    r == SK_ERR_DISABLED) && !hashed) {
+	    r == SK_ERR_DISABLED) && !chk.hashed) {
 		if (verify_inline_on)
 			return SK_ERR_BUSY;	/* the decoy, on a worker */
 		verify_decoy(__atomic_load_n(&a->conf.scram_iterations,
 		    __ATOMIC_ACQUIRE), pass, passlen);
 	}
+	if (r == SK_OK)
+		verify_upgrade(a, authid, realm, pass, passlen, &chk);
+	explicit_bzero(&chk, sizeof(chk));
 	if (r == SK_OK)
 		vcache_insert(a->cache, authid, realm, pass, passlen, gen);
 	return r;

@@ -6,12 +6,12 @@
  * Cyrus's sample programs cannot do (channel binding, threads, fork after
  * sasl_server_init); bench/saslbench.sh for the plugin's row.
  *
- *   saslbench -P plugindir -c confdir [-a app] [-s service] -m MECH
- *       -u user -w password [-U nusers] [-n count] [-t threads]
+ *   saslbench -P plugindir -c confdir [-a app] [-s service] [-R realm]
+ *       -m MECH -u user -w password [-U nusers] [-n count] [-t threads]
  *       [-f forks] [-B type:data [-K data] [-D]] [-x] [-q]
  *
- * -U: users user0..user<n-1>, all with password (the -u value is the
- * prefix); -B: channel-binding data on both ends (with -D on the server
+ * -U: n users, -u and -w then being printf formats of the user's number
+ * ("bench%04d", "pw-%d"); -R: the server's user realm; -B: channel-binding data on both ends (with -D on the server
  * only, as a client that cannot bind would see it; with -K the client's
  * differs, as through a man in the middle); -f: sasl_server_init
  * first, then forks, each child running -n exchanges on -t threads;
@@ -35,6 +35,7 @@ typedef int (*sb_cb_fn)(void);
 
 struct sb_opts {
 	const char *plugdir, *confdir, *app, *service, *mech, *user, *pass;
+	const char *realm;
 	const char *cbtype, *cbdata, *cbclient;
 	int nusers, count, threads, forks, server_only_cb, expect_fail, quiet;
 };
@@ -64,13 +65,23 @@ sb_getconfpath(void *ctx, const char **path)
 	return SASL_OK;
 }
 
-/* The client's identity: ctx is the user name of this exchange. */
+/* One exchange's client: its name and password. */
+struct sb_who {
+	char user[256];
+	union {
+		sasl_secret_t s;
+		char buf[sizeof(sasl_secret_t) + 256];
+	} sec;
+};
+
 static int
 sb_simple(void *ctx, int id, const char **result, unsigned *len)
 {
+	struct sb_who *w = ctx;
+
 	if (id != SASL_CB_USER && id != SASL_CB_AUTHNAME)
 		return SASL_BADPARAM;
-	*result = id == SASL_CB_USER ? "" : ctx;
+	*result = id == SASL_CB_USER ? "" : w->user;
 	if (len != NULL)
 		*len = (unsigned)strlen(*result);
 	return SASL_OK;
@@ -79,20 +90,30 @@ sb_simple(void *ctx, int id, const char **result, unsigned *len)
 static int
 sb_secret(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
 {
-	static __thread union {
-		sasl_secret_t s;
-		char buf[sizeof(sasl_secret_t) + 256];
-	} sec;
-	size_t n = strlen(opt.pass);
+	struct sb_who *w = ctx;
 
 	(void)conn;
-	(void)ctx;
-	if (id != SASL_CB_PASS || n > 255)
+	if (id != SASL_CB_PASS)
 		return SASL_BADPARAM;
-	sec.s.len = n;
-	memcpy(sec.s.data, opt.pass, n + 1);
-	*psecret = &sec.s;
+	*psecret = &w->sec.s;
 	return SASL_OK;
+}
+
+/* The n-th client of -U, or the one of -u and -w. */
+static void
+sb_who(struct sb_who *w, int n)
+{
+	char pass[256];
+
+	if (opt.nusers > 0) {
+		snprintf(w->user, sizeof(w->user), opt.user, n);
+		snprintf(pass, sizeof(pass), opt.pass, n);
+	} else {
+		snprintf(w->user, sizeof(w->user), "%s", opt.user);
+		snprintf(pass, sizeof(pass), "%s", opt.pass);
+	}
+	w->sec.s.len = strlen(pass);
+	memcpy(w->sec.s.data, pass, strlen(pass) + 1);
 }
 
 static void *
@@ -143,12 +164,12 @@ sb_cbind(sasl_conn_t *c, sasl_channel_binding_t *cb, unsigned char *buf,
 
 /* Both ends of one exchange; 1 when the server says SASL_OK. */
 static int
-sb_exchange(const char *user)
+sb_exchange(struct sb_who *w)
 {
 	sasl_callback_t ccb[] = {
-		{ SASL_CB_USER, SB_CB(sb_simple), (void *)user },
-		{ SASL_CB_AUTHNAME, SB_CB(sb_simple), (void *)user },
-		{ SASL_CB_PASS, SB_CB(sb_secret), NULL },
+		{ SASL_CB_USER, SB_CB(sb_simple), w },
+		{ SASL_CB_AUTHNAME, SB_CB(sb_simple), w },
+		{ SASL_CB_PASS, SB_CB(sb_secret), w },
 		{ SASL_CB_LIST_END, NULL, NULL },
 	};
 	sasl_channel_binding_t scb, ccbd;
@@ -158,7 +179,7 @@ sb_exchange(const char *user)
 	unsigned outlen;
 	int sr, cr = SASL_CONTINUE;
 
-	if (sasl_server_new(opt.service, "localhost", NULL, "127.0.0.1;25",
+	if (sasl_server_new(opt.service, "localhost", opt.realm, "127.0.0.1;25",
 	    "127.0.0.1;40001", NULL, SASL_SUCCESS_DATA, &s) != SASL_OK ||
 	    sasl_client_new(opt.service, "localhost", "127.0.0.1;40001",
 	    "127.0.0.1;25", ccb, SASL_SUCCESS_DATA, &c) != SASL_OK)
@@ -185,7 +206,7 @@ sb_exchange(const char *user)
 		cr = sasl_client_step(c, out, outlen, NULL, &out, &outlen);
 done:
 	if (sr != SASL_OK && !opt.quiet && !opt.expect_fail)
-		fprintf(stderr, "saslbench: %s: %s\n", user,
+		fprintf(stderr, "saslbench: %s: %s\n", w->user,
 		    sasl_errdetail(s));
 	sasl_dispose(&c);
 	sasl_dispose(&s);
@@ -196,18 +217,15 @@ static void *
 sb_run(void *arg)
 {
 	struct sb_thread *t = arg;
-	char user[256];
+	struct sb_who w;
 	double t0;
 	int i;
 
 	for (i = 0; i < t->o->count; i++) {
-		if (t->o->nusers > 0)
-			snprintf(user, sizeof(user), "%s%d", t->o->user,
-			    (t->index * 7919 + i) % t->o->nusers);
-		else
-			snprintf(user, sizeof(user), "%s", t->o->user);
+		sb_who(&w, t->o->nusers > 0 ?
+		    (t->index * 7919 + i) % t->o->nusers : 0);
 		t0 = now();
-		if (sb_exchange(user))
+		if (sb_exchange(&w))
 			t->ok++;
 		else
 			t->fail++;
@@ -276,7 +294,7 @@ static void
 sb_usage(void)
 {
 	fprintf(stderr, "usage: saslbench -P plugindir -c confdir [-a app] "
-	    "[-s service] -m mech -u user -w password [-U nusers] [-n count] "
+	    "[-s service] [-R realm] -m mech -u user -w password [-U nusers] [-n count] "
 	    "[-t threads] [-f forks] [-B type:hexdata [-K hexdata] [-D]] [-x] "
 	    "[-q]\n");
 	exit(2);
@@ -288,12 +306,13 @@ sb_args(int argc, char **argv)
 	char *colon;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "P:c:a:s:m:u:w:U:n:t:f:B:K:Dxq")) != -1) {
+	while ((ch = getopt(argc, argv, "P:c:a:s:R:m:u:w:U:n:t:f:B:K:Dxq")) != -1) {
 		switch (ch) {
 		case 'P': opt.plugdir = optarg; break;
 		case 'c': opt.confdir = optarg; break;
 		case 'a': opt.app = optarg; break;
 		case 's': opt.service = optarg; break;
+		case 'R': opt.realm = optarg; break;
 		case 'm': opt.mech = optarg; break;
 		case 'u': opt.user = optarg; break;
 		case 'w': opt.pass = optarg; break;

@@ -16,6 +16,13 @@
  *                                  S: OK <id> count=<n>
  *   C: IMPORT  <id> <record>...    S: OK <id> count=<n> missing=<m>
  *      (each field one record of import.h's grammar; one transaction)
+ *   C: UPGRADE <id> keep|drop <user>...
+ *                                  S: OK <id> upgraded=<n> hashed=<n>
+ *                                     noplain=<n> dropped=<n> missing=<n>
+ *                                     changed=<n>
+ *      (SCRAM verifiers made from each user's stored plaintext, which
+ *      drop then removes; up to ADMIN_UPGRADE_USERS users, in one
+ *      transaction; upgrade.h)
  *   C: RELOAD  <id>                (as SIGHUP)
  *   C: STATS   <id>                S: OK <id> <name>=<value>...
  *   S: OK <id> [...] | FAIL <id> code=<code> reason=<text>
@@ -54,6 +61,7 @@
 #define ADMIN_PROTO_MINOR	0
 #define ADMIN_PROTO_LINE_MAX	16384
 #define ADMIN_PROTO_INFLIGHT	64	/* requests of one client at once */
+#define ADMIN_UPGRADE_USERS	256	/* users in one UPGRADE at most */
 
 /* Commands of the client */
 #define ADMIN_CMD_VERSION	"VERSION"	/* the server's answer too */
@@ -64,6 +72,7 @@
 #define ADMIN_CMD_SHOW		"SHOW"
 #define ADMIN_CMD_LIST		"LIST"
 #define ADMIN_CMD_IMPORT	"IMPORT"
+#define ADMIN_CMD_UPGRADE	"UPGRADE"
 #define ADMIN_CMD_RELOAD	"RELOAD"
 #define ADMIN_CMD_STATS		"STATS"
 #define ADMIN_CMD_SECRET_ADD	"SECRET-ADD"
@@ -86,9 +95,16 @@
 /* Options (bare words) and parameters */
 #define ADMIN_OPT_PLAINTEXT	"plaintext"	/* SETPASS */
 #define ADMIN_OPT_NOPLAINTEXT	"noplaintext"	/* SETPASS */
+#define ADMIN_OPT_KEEP		"keep"		/* UPGRADE: plaintext stays */
+#define ADMIN_OPT_DROP		"drop"		/* UPGRADE: plaintext goes */
 #define ADMIN_KEY_PROPS		"props"		/* LIST's option, USER's key */
 #define ADMIN_KEY_COUNT		"count"
 #define ADMIN_KEY_MISSING	"missing"
+#define ADMIN_KEY_UPGRADED	"upgraded"	/* UPGRADE's OK */
+#define ADMIN_KEY_HASHED	"hashed"
+#define ADMIN_KEY_NOPLAIN	"noplain"
+#define ADMIN_KEY_DROPPED	"dropped"
+#define ADMIN_KEY_CHANGED	"changed"
 #define ADMIN_KEY_CODE		"code"
 #define ADMIN_KEY_REASON	"reason"
 #define ADMIN_KEY_GRANTS	"grants"	/* SECRET lines */

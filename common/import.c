@@ -1,5 +1,6 @@
 /*
- * import.c: parser of the batch import format (see import.h).
+ * import.c: parser of the batch import format (see import.h); the other
+ * formats are in import_foreign.c.
  * Reads untrusted bytes only with explicit lengths, and never copies a
  * password anywhere but the record's wiping buffer.
  */
@@ -23,13 +24,14 @@ import_record_clear(struct import_record *rec)
 	sbuf_free(&rec->password);
 	explicit_bzero(rec->scram1, sizeof(rec->scram1));
 	explicit_bzero(rec->scram256, sizeof(rec->scram256));
+	explicit_bzero(rec->crypt, sizeof(rec->crypt));
+	explicit_bzero(rec->cram, sizeof(rec->cram));
 	rec->action = IMPORT_SKIP;
 	rec->user[0] = '\0';
 	sbuf_init(&rec->password, SASLDB_PASS_MAX + 1);
 }
 
-/* Copies the field [p, tab) into out when it fits and is printable. */
-static int
+int
 import_field(const char *p, const char *end, char *out, size_t outsz)
 {
 	size_t n = (size_t)(end - p), i;
@@ -60,11 +62,59 @@ import_verifier(const char *p, const char *end, char *out, size_t outsz,
 	return r;
 }
 
-static int
+int
 import_fail(char *err, size_t errlen, const char *msg)
 {
 	snprintf(err, errlen, "%s", msg);
 	return SK_ERR_FORMAT;
+}
+
+/* One verifier of either hash into the matching field. */
+static int
+import_one_verifier(const char *p, const char *end, struct import_record *rec)
+{
+	if (import_verifier(p, end, rec->scram1, sizeof(rec->scram1),
+	    SCRAM_SHA1) == SK_OK)
+		return SK_OK;
+	explicit_bzero(rec->scram1, sizeof(rec->scram1));
+	return import_verifier(p, end, rec->scram256, sizeof(rec->scram256),
+	    SCRAM_SHA256);
+}
+
+/* The records of imported hashes: verifier, crypt, cram. */
+static int
+import_parse_hash(const char *act, size_t alen, const char *t2,
+    const char *end, struct import_record *rec, char *err, size_t errlen)
+{
+	const char *arg = t2 != NULL ? t2 + 1 : end;
+	enum import_action a;
+
+	if (alen == 8 && memcmp(act, "verifier", 8) == 0)
+		a = IMPORT_VERIFIER;
+	else if (alen == 5 && memcmp(act, "crypt", 5) == 0)
+		a = IMPORT_CRYPT;
+	else if (alen == 4 && memcmp(act, "cram", 4) == 0)
+		a = IMPORT_CRAM;
+	else
+		return import_fail(err, errlen, "unknown action (want password, "
+		    "plaintext, verifiers, verifier, crypt, cram or delete)");
+	if (t2 == NULL || memchr(arg, '\t', (size_t)(end - arg)) != NULL)
+		return import_fail(err, errlen, "expected one field after the "
+		    "action");
+	if (a == IMPORT_VERIFIER && import_one_verifier(arg, end, rec) != SK_OK)
+		return import_fail(err, errlen, "malformed SCRAM verifier");
+	if (a == IMPORT_CRYPT && (import_field(arg, end, rec->crypt,
+	    sizeof(rec->crypt)) != SK_OK || pwscheme_crypt_parse(rec->crypt,
+	    strlen(rec->crypt), NULL) != SK_OK))
+		return import_fail(err, errlen, "malformed or unsupported "
+		    "crypt hash (want {SHA512-CRYPT}$6$..., {SHA256-CRYPT}, "
+		    "{BLF-CRYPT}, {MD5-CRYPT} or {YESCRYPT})");
+	if (a == IMPORT_CRAM && pwscheme_unhex(arg, (size_t)(end - arg),
+	    rec->cram, sizeof(rec->cram)) != SK_OK)
+		return import_fail(err, errlen, "CRAM-MD5 secret: want 64 hex "
+		    "digits");
+	rec->action = a;
+	return SK_OK;
 }
 
 int
@@ -119,8 +169,7 @@ import_parse_line(const char *line, size_t len, struct import_record *rec,
 		rec->action = IMPORT_VERIFIERS;
 		return SK_OK;
 	}
-	return import_fail(err, errlen, "unknown action (want password, "
-	    "plaintext, verifiers or delete)");
+	return import_parse_hash(act, alen, t2, end, rec, err, errlen);
 }
 
 int
@@ -140,6 +189,23 @@ import_read_line(FILE *fp, struct sbuf *line)
 	if (over)
 		return SK_ERR_LIMIT;
 	return sbuf_terminate(line);
+}
+
+/* A record of an imported hash, stored alone under a new stamp. */
+static int
+import_apply_hash(struct sasldb *db, const struct import_record *rec,
+    const char *authid, const char *realm)
+{
+	struct sasldb_hashes h = { NULL, NULL, NULL, NULL };
+
+	if (rec->action == IMPORT_VERIFIER) {
+		h.scram1 = rec->scram1[0] != '\0' ? rec->scram1 : NULL;
+		h.scram256 = rec->scram256[0] != '\0' ? rec->scram256 : NULL;
+	} else if (rec->action == IMPORT_CRYPT)
+		h.crypt = rec->crypt;
+	else
+		h.cram = rec->cram;
+	return sasldb_set_hashes(db, authid, realm, &h);
 }
 
 int
@@ -163,6 +229,10 @@ import_apply(struct sasldb *db, const struct import_record *rec,
 	case IMPORT_VERIFIERS:
 		return sasldb_set_verifiers(db, authid, realm, rec->scram1,
 		    rec->scram256);
+	case IMPORT_VERIFIER:
+	case IMPORT_CRYPT:
+	case IMPORT_CRAM:
+		return import_apply_hash(db, rec, authid, realm);
 	case IMPORT_DELETE:
 		return sasldb_delete_user(db, authid, realm);
 	case IMPORT_SKIP:

@@ -4,6 +4,9 @@
  *   user[@realm] TAB "password"  TAB <password: the rest of the line>
  *   user[@realm] TAB "plaintext" TAB <password: the rest of the line>
  *   user[@realm] TAB "verifiers" TAB <SCRAM-SHA-1 verifier> TAB <SCRAM-SHA-256 verifier>
+ *   user[@realm] TAB "verifier"  TAB <one verifier, SCRAM-SHA-1 or SCRAM-SHA-256>
+ *   user[@realm] TAB "crypt"     TAB {SCHEME}<crypt hash>   (pwscheme.h)
+ *   user[@realm] TAB "cram"      TAB <64 hex digits: Cyrus's CRAM-MD5 secret>
  *   user[@realm] TAB "delete"
  *
  * Lines end with LF (a CR before it is dropped). Blank lines and lines
@@ -15,6 +18,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "pwscheme.h"
 #include "sasldb.h"
 #include "sbuf.h"
 #include "scram.h"
@@ -27,7 +31,13 @@ enum import_action {
 	IMPORT_PLAINTEXT,	/* verifiers and plaintext */
 	IMPORT_VERIFIERS,	/* precomputed verifiers */
 	IMPORT_DELETE,
+	IMPORT_VERIFIER,	/* one verifier: scram1 or scram256 is set */
+	IMPORT_CRYPT,		/* a crypt hash */
+	IMPORT_CRAM,		/* a CRAM-MD5 secret */
 };
+
+/* The input formats of saslpasswd -i -F (import_foreign.c). */
+enum import_format { IMPORT_FMT_SASLKIT, IMPORT_FMT_DOVECOT, IMPORT_FMT_SHADOW };
 
 struct import_record {
 	enum import_action action;
@@ -35,6 +45,8 @@ struct import_record {
 	struct sbuf password;	/* wiping; NUL-terminated when set */
 	char scram1[SCRAM_VERIFIER_MAX + 1];
 	char scram256[SCRAM_VERIFIER_MAX + 1];
+	char crypt[PWSCHEME_CRYPT_MAX + 1];	/* "{SCHEME}hash" */
+	unsigned char cram[PWSCHEME_CRAM_LEN];
 };
 
 void import_record_init(struct import_record *rec);
@@ -46,6 +58,28 @@ void import_record_clear(struct import_record *rec);
  */
 int import_parse_line(const char *line, size_t len, struct import_record *rec,
     char *err, size_t errlen);
+/* "saslkit", "dovecot" or "shadow"; SK_ERR_INVAL for another name. */
+int import_format_parse(const char *name, enum import_format *f);
+/*
+ * Parses one line of the format f. A Dovecot passwd-file line is
+ * user[@domain]:{SCHEME}data[:...]; a shadow line user:hash:...  An entry
+ * that is skipped on purpose (a locked or empty shadow password) gives
+ * SK_OK, IMPORT_SKIP and a note in err; any other line that cannot be
+ * imported (an unknown scheme, ARGON2 which no library here verifies)
+ * gives SK_ERR_FORMAT with err saying why. err never quotes a secret.
+ */
+int import_parse_fmt(enum import_format f, const char *line, size_t len,
+    struct import_record *rec, char *err, size_t errlen);
+/*
+ * The record as one line of saslkit's grammar, into out (a wiping
+ * buffer), NUL-terminated: what saslpasswd sends to authd.
+ */
+int import_format_record(const struct import_record *rec, struct sbuf *out);
+/* Shared by import*.c: copies the field [p, end) into out when it is not
+ * empty, fits and is printable. */
+int import_field(const char *p, const char *end, char *out, size_t outsz);
+/* Shared by import*.c: err gets msg; returns SK_ERR_FORMAT. */
+int import_fail(char *err, size_t errlen, const char *msg);
 /*
  * Reads one line into line (a bounded buffer, at most IMPORT_LINE_MAX bytes).
  * Returns SK_OK, SK_ERR_NOTFOUND at end of input, SK_ERR_LIMIT for a longer

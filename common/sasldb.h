@@ -28,6 +28,9 @@
 #define SASLDB_PROP_SCRAM256	"saslkitSCRAM-SHA-256"	/* SCRAM-SHA-256 verifier */
 #define SASLDB_PROP_STAMP	"saslkitStamp"	/* binds verifiers to one password */
 #define SASLDB_PROP_DISABLED	"saslkitDisabled"	/* user may not log in */
+#define SASLDB_PROP_CRYPT	"saslkitCrypt"	/* imported: "{SCHEME}crypt hash" */
+/* Cyrus's precomputed CRAM-MD5 secret: HMAC_MD5_STATE, 32 raw bytes */
+#define SASLDB_CRAM_LEN		32
 
 #define SASLDB_AUTHID_MAX	255
 #define SASLDB_REALM_MAX	255
@@ -128,6 +131,20 @@ void sasldb_verifiers_clear(struct sasldb_verifiers *v);
 /* Stores precomputed verifiers (already validated strings), without plaintext. */
 int sasldb_set_verifiers(struct sasldb *db, const char *authid, const char *realm,
     const char *scram1, const char *scram256);
+/*
+ * Secrets imported without their password (saslpasswd -F), any of them
+ * NULL for none: a verifier of either SCRAM hash, a crypt hash
+ * "{SCHEME}hash" (pwscheme.h), a CRAM-MD5 secret of SASLDB_CRAM_LEN bytes.
+ * They count only under the stamp written with them, as our verifiers do.
+ */
+struct sasldb_hashes {
+	const char *scram1, *scram256;
+	const char *crypt;
+	const unsigned char *cram;
+};
+/* Stores h (checked) under a new stamp; every other secret goes. */
+int sasldb_set_hashes(struct sasldb *db, const char *authid, const char *realm,
+    const struct sasldb_hashes *h);
 /* Removes every property of the user; SK_ERR_NOTFOUND when there was none. */
 int sasldb_delete_user(struct sasldb *db, const char *authid, const char *realm);
 /* SK_OK when the user has any property, SK_ERR_NOTFOUND otherwise. */
@@ -146,6 +163,37 @@ int sasldb_user_exists(struct sasldb *db, const char *authid, const char *realm)
 int sasldb_verify_password_opt(struct sasldb *db, const char *authid,
     const char *realm, const char *pass, size_t passlen, int cheap_only,
     int *hashed);
+
+#define SASLDB_STATE_LEN	32
+/* What a password check found, for an upgrade of what vouched. */
+struct sasldb_check {
+	int hashed;		/* a slow check ran: PBKDF2 or crypt */
+	/*
+	 * On SK_OK, when the user is ours (a stamp that holds) and what
+	 * vouched is not both verifiers: its name ("SHA512-CRYPT",
+	 * "CRAM-MD5", "SCRAM-SHA-256" alone...), else NULL.
+	 */
+	const char *upgrade;
+	int had_cram;		/* the user has a current CRAM-MD5 secret */
+	unsigned char state[SASLDB_STATE_LEN];	/* the secrets as read */
+};
+/* sasldb_verify_password_opt, telling what vouched. */
+int sasldb_verify_password_check(struct sasldb *db, const char *authid,
+    const char *realm, const char *pass, size_t passlen, int cheap_only,
+    struct sasldb_check *chk);
+/* The digest of the user's secrets now (SASLDB_STATE_LEN bytes). */
+int sasldb_secrets_state(struct sasldb *db, const char *authid,
+    const char *realm, unsigned char *out);
+/*
+ * Replaces what vouched in chk by fresh verifiers v of pass, made by the
+ * caller (sasldb_make_verifiers), and the CRAM-MD5 secret of pass when the
+ * user had one; any crypt hash goes. One transaction, which first compares
+ * the user's secrets with chk->state: SK_ERR_EXISTS, and nothing written,
+ * when they changed since the check (a newer password wins).
+ */
+int sasldb_upgrade_password(struct sasldb *db, const char *authid,
+    const char *realm, const char *pass, size_t passlen,
+    const struct sasldb_verifiers *v, const struct sasldb_check *chk);
 /*
  * For this thread: reads never wait for the lock (a writer holds it, or
  * the file changed and must be reopened); they return SK_ERR_BUSY.
@@ -177,12 +225,13 @@ void sasldb_read_unlock(struct sasldb *db);
 
 /*
  * The secrets that may vouch for a user now (stale ones left out), for
- * authd's auxprop plugin: plaintext and the two verifier strings, each
- * NUL-terminated in a wiping buffer.
+ * authd's auxprop plugin: plaintext, the two verifier strings and the
+ * CRAM-MD5 secret (SASLDB_CRAM_LEN bytes), each NUL-terminated in a
+ * wiping buffer.
  */
 struct sasldb_secrets {
-	struct sbuf plain, scram1, scram256;
-	int has_plain, has_scram1, has_scram256;
+	struct sbuf plain, scram1, scram256, cram;	/* cram: raw bytes */
+	int has_plain, has_scram1, has_scram256, has_cram;
 	int exists;		/* the user has any property we know */
 	int disabled;
 };

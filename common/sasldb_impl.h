@@ -68,4 +68,32 @@ int sasldb_cursor(struct sasldb *db, DBC **c, DBT *key, DBT *val);
 int sasldb_has_known(struct sasldb *db, const char *authid,
     const char *realm);
 
+/* sasldb_verify.c and sasldb_check.c: one user's secrets as loaded. */
+/* Cyrus's SASLv1 secret: salt, NUL, MD5(salt, "sasldb", password). */
+#define LEGACY_SALT_LEN	16
+#define LEGACY_LEN	(LEGACY_SALT_LEN + 1 + 16)
+/* The secrets of one user, each in a wiping buffer. */
+struct user_secrets {
+	struct sbuf plain, scram1, scram256, stamp, legacy, crypt, cram;
+	int has_plain, has_scram1, has_scram256, has_stamp, has_legacy;
+	int has_crypt, has_cram;
+	int disabled;
+};
+
+/* Which stored secrets may vouch for a password. */
+struct usable {
+	int plain, scram256, scram1, legacy, crypt, cram;
+	int stamped;		/* under a stamp that holds: ours to upgrade */
+};
+
+void usersec_init(struct user_secrets *s);
+void usersec_free(struct user_secrets *s);
+int usersec_load(struct sasldb *db, const char *authid, const char *realm,
+    struct user_secrets *s);
+/* Which of them may vouch now (see sasldb_verify.c). */
+int usersec_usable(const struct user_secrets *s, struct usable *u);
+/* Loads them as one state of the store, through the per-thread memo. */
+int usersec_snapshot(struct sasldb *db, const char *authid,
+    const char *realm, struct user_secrets *s);
+
 #endif

@@ -9,20 +9,8 @@
 #include <openssl/rand.h>
 
 #include "err.h"
+#include "pwscheme.h"
 #include "stamp.h"
-
-static void
-hex_encode(const unsigned char *in, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 int
 stamp_new(struct stamp *st)
@@ -32,7 +20,7 @@ stamp_new(struct stamp *st)
 	memset(st, 0, sizeof(*st));
 	if (RAND_bytes(tok, sizeof(tok)) != 1)
 		return SK_ERR_CRYPTO;
-	hex_encode(tok, sizeof(tok), st->token);
+	pwscheme_hex(tok, sizeof(tok), st->token);
 	strcpy(st->plain, "-");
 	strcpy(st->scram1, "-");
 	return SK_OK;
@@ -58,7 +46,7 @@ stamp_binding(const char *token, const void *value, size_t len, char *out)
 	EVP_MD_CTX_free(ctx);
 	if (!ok)
 		return SK_ERR_CRYPTO;
-	hex_encode(md, sizeof(md), out);
+	pwscheme_hex(md, sizeof(md), out);
 	return SK_OK;
 }
 

@@ -105,6 +105,12 @@ sksecret_admin_close(struct sksecret_admin *ad)
 	free(ad);
 }
 
+int
+sks_admin_dead(const struct sksecret_admin *ad)
+{
+	return ad->dead != 0;
+}
+
 SKS_API const char *
 sksecret_admin_reason(const struct sksecret_admin *ad)
 {
@@ -124,6 +130,8 @@ sks_admin_ok_fields(struct sks_admin_ctx *x, const struct line_fields *lf)
 		x->missing = strtoul(v, NULL, 10);
 	if (line_param(lf, 2, ADMIN_KEY_KEY, &v, NULL))
 		x->key = strtoul(v, NULL, 10);
+	if (x->upgrade != NULL)
+		sks_admin_upgrade_fields(x->upgrade, lf);
 	if (x->stat_fn == NULL)
 		return;
 	for (i = 2; i < lf->n; i++) {
@@ -198,6 +206,54 @@ sks_admin_reply(struct sksecret_admin *ad, struct line_fields *lf,
 	return SKSECRET_ERR_PROTO;
 }
 
+int
+sks_admin_send_request(struct sksecret_admin *ad, const char *cmd,
+    struct sbuf *args, unsigned long *id_r)
+{
+	struct sbuf b;
+	int r;
+
+	if (ad == NULL)
+		return SKSECRET_ERR_INVAL;
+	if (ad->dead)
+		return ad->dead;
+	ad->reason[0] = '\0';
+	*id_r = ad->next_id++;
+	sbuf_init(&b, ADMIN_PROTO_LINE_MAX);
+	r = line_put_cmd(&b, cmd) == SK_OK && line_put_id(&b, *id_r) == SK_OK &&
+	    (args == NULL || sbuf_put(&b, args->data, args->len) == SK_OK) &&
+	    line_end(&b) == SK_OK ? sks_admin_send(ad, &b) : SKSECRET_ERR_LIMIT;
+	sbuf_free(&b);
+	if (r != SKSECRET_OK && r != SKSECRET_ERR_LIMIT)
+		ad->dead = r;	/* part of a line may have gone */
+	return r;
+}
+
+int
+sks_admin_read_final(struct sksecret_admin *ad, unsigned long *id_r,
+    struct sks_admin_ctx *x)
+{
+	struct line_fields lf;
+	char *line;
+	size_t len;
+	int r;
+
+	if (ad->dead)
+		return ad->dead;
+	ad->reason[0] = '\0';
+	if ((r = sks_admin_read_line(ad, &line, &len)) == SKSECRET_OK) {
+		if (line_split(line, len, &lf) != SK_OK || lf.n < 2 ||
+		    line_id(lf.f[1], id_r) == -1 ||
+		    (strcmp(lf.f[0], ADMIN_CMD_OK) != 0 &&
+		    strcmp(lf.f[0], ADMIN_CMD_FAIL) != 0))
+			r = SKSECRET_ERR_PROTO;
+		else
+			return sks_admin_reply(ad, &lf, *id_r, x);
+	}
+	ad->dead = r;
+	return r;
+}
+
 /*
  * Sends one request (its fields already on args, after the command and
  * id this adds) and reads until its OK or FAIL.
@@ -207,33 +263,22 @@ sks_admin_request(struct sksecret_admin *ad, const char *cmd,
     struct sbuf *args, struct sks_admin_ctx *x)
 {
 	struct line_fields lf;
-	struct sbuf b;
 	char *line;
 	unsigned long id;
 	size_t len;
 	int r;
 
-	if (ad == NULL)
-		return SKSECRET_ERR_INVAL;
-	if (ad->dead)
-		return ad->dead;
-	ad->reason[0] = '\0';
-	id = ad->next_id++;
-	sbuf_init(&b, ADMIN_PROTO_LINE_MAX);
-	r = line_put_cmd(&b, cmd) == SK_OK && line_put_id(&b, id) == SK_OK &&
-	    (args == NULL || sbuf_put(&b, args->data, args->len) == SK_OK) &&
-	    line_end(&b) == SK_OK ? sks_admin_send(ad, &b) : SKSECRET_ERR_LIMIT;
-	sbuf_free(&b);
-	if (r == SKSECRET_ERR_LIMIT)
+	if ((r = sks_admin_send_request(ad, cmd, args, &id)) != SKSECRET_OK)
 		return r;
-	while (r == SKSECRET_OK &&
-	    (r = sks_admin_read_line(ad, &line, &len)) == SKSECRET_OK) {
+	while ((r = sks_admin_read_line(ad, &line, &len)) == SKSECRET_OK) {
 		r = line_split(line, len, &lf) != SK_OK ? SKSECRET_ERR_PROTO :
 		    sks_admin_reply(ad, &lf, id, x);
 		if (r == 1)
 			r = SKSECRET_OK;
 		else if (r != SKSECRET_ERR_PROTO)
 			return r;	/* OK, or FAIL's code */
+		else
+			break;
 	}
 	/* a broken exchange leaves the stream out of step: no more use */
 	ad->dead = r;

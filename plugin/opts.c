@@ -1,9 +1,7 @@
 /*
  * opts.c: the plugin's options, read through libsasl2's getopt from the
- * application's own SASL config file (for example Sendmail.conf), and the
- * client's addresses as the application gave them to sasl_server_new.
- * Bounded copies only: an option or address that does not fit is
- * refused, never cut.
+ * application's own SASL config file (for example Sendmail.conf). Bounded
+ * copies only: an option that does not fit is refused, never cut.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -50,41 +48,4 @@ plug_opts_read(const sasl_utils_t *u, struct plug_opts *o)
 			    "from 1 to %d; using %d", v, PLUG_TIMEOUT_MAX,
 			    PLUG_TIMEOUT_DEFAULT);
 	}
-}
-
-/*
- * Splits libsasl2's "ip;port" (iplocalport, ipremoteport; an IPv6
- * address may be in brackets) into ip and *port (0 when absent or bad).
- * 0 on success, -1 when there is no address that fits.
- */
-int
-plug_ipport(const char *s, unsigned len, char *ip, size_t ipsz,
-    unsigned *port)
-{
-	const char *semi, *a = s;
-	char digits[8], *end;
-	size_t n, plen;
-	long p;
-
-	*port = 0;
-	if (s == NULL || len == 0 || (semi = memchr(s, ';', len)) == NULL)
-		return -1;
-	n = (size_t)(semi - s);
-	plen = len - n - 1;
-	if (n >= 2 && a[0] == '[' && a[n - 1] == ']') {
-		a++;
-		n -= 2;
-	}
-	if (n == 0 || n >= ipsz)
-		return -1;
-	memcpy(ip, a, n);
-	ip[n] = '\0';
-	if (plen == 0 || plen >= sizeof(digits))
-		return 0;
-	memcpy(digits, semi + 1, plen);
-	digits[plen] = '\0';
-	p = strtol(digits, &end, 10);
-	if (*end == '\0' && p > 0 && p <= 65535)
-		*port = (unsigned)p;
-	return 0;
 }

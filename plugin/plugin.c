@@ -67,30 +67,6 @@ static sasl_server_plug_t plug_table[PLUG_MECHS_MAX];
 static char plug_rival[PATH_MAX + 32];
 static pid_t plug_rival_told;
 
-/* SCRAM's gs2 header: n, y or p=<name>; 0, or -1 when malformed. */
-static int
-plug_gs2(struct plug_ctx *c, const char *in, unsigned len)
-{
-	const char *comma;
-	size_t n;
-
-	c->cbdisp = SASL_CB_DISP_NONE;
-	if (in == NULL || len < 2)
-		return -1;
-	if (in[0] == 'y' && in[1] == ',')
-		c->cbdisp = SASL_CB_DISP_WANT;
-	else if (in[0] == 'p' && in[1] == '=') {
-		if ((comma = memchr(in, ',', len)) == NULL ||
-		    (n = (size_t)(comma - in - 2)) == 0 || n >= sizeof(c->cbname))
-			return -1;
-		memcpy(c->cbname, in + 2, n);
-		c->cbname[n] = '\0';
-		c->cbdisp = SASL_CB_DISP_USED;
-	} else if (in[0] != 'n' || in[1] != ',')
-		return -1;
-	return 0;
-}
-
 /* The first step: AUTH at authd, with what the application told libsasl2. */
 static int
 plug_begin(struct plug_ctx *c, sasl_server_params_t *sp, const char *in,
@@ -102,7 +78,8 @@ plug_begin(struct plug_ctx *c, sasl_server_params_t *sp, const char *in,
 	memset(&p, 0, sizeof(p));
 	snprintf(mech, sizeof(mech), "%s", c->m->name);
 	if (c->m->scram) {
-		if (plug_gs2(c, in, inlen) == -1)
+		if (plug_gs2(in, inlen, &c->cbdisp, c->cbname,
+		    sizeof(c->cbname)) == -1)
 			return SKSECRET_ERR_INVAL;
 		if (c->cbdisp == SASL_CB_DISP_USED) {
 			snprintf(mech, sizeof(mech), "%s-PLUS", c->m->name);

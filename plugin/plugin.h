@@ -46,8 +46,11 @@ struct plug_xchg {
 };
 
 void plug_opts_read(const sasl_utils_t *utils, struct plug_opts *o);
+/* parse.c */
 int plug_ipport(const char *s, unsigned len, char *ip, size_t ipsz,
     unsigned *port);
+int plug_gs2(const char *in, unsigned len, unsigned *disp, char *name,
+    size_t namesz);
 /* Starts the exchange and waits for authd's first answer. */
 int plug_xchg_start(struct plug_xchg *x, const struct plug_opts *o,
     const struct sksecret_auth_params *p);

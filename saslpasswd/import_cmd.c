@@ -85,7 +85,7 @@ import_close(FILE *fp)
 
 /* Pass 1: every line must parse. Returns the number of bad lines. */
 static unsigned long
-import_validate(FILE *fp, const char *name, unsigned long *records)
+import_validate(FILE *fp, const char *name, int fmt, unsigned long *records)
 {
 	struct import_record rec;
 	struct sbuf line;
@@ -109,13 +109,14 @@ import_validate(FILE *fp, const char *name, unsigned long *records)
 			bad++;
 			continue;
 		}
-		if (import_parse_line((const char *)line.data, line.len, &rec, err,
-		    sizeof(err)) != SK_OK) {
+		if (import_parse_fmt(fmt, (const char *)line.data, line.len,
+		    &rec, err, sizeof(err)) != SK_OK) {
 			log_error("%s:%lu: %s", name, lineno, err);
 			bad++;
 		} else if (rec.action != IMPORT_SKIP) {
 			(*records)++;
-		}
+		} else if (err[0] != '\0')	/* a locked entry, say */
+			log_warn("%s:%lu: %s", name, lineno, err);
 	}
 	import_record_clear(&rec);
 	sbuf_free(&line);
@@ -194,7 +195,7 @@ import_apply_job(struct sp_ctx *sp, const struct import_job *j,
 
 /* Reads up to IMPORT_BATCH records (already validated) into jobs. */
 static size_t
-import_fill(FILE *fp, struct sbuf *line, struct import_job *jobs,
+import_fill(FILE *fp, int fmt, struct sbuf *line, struct import_job *jobs,
     unsigned long *lineno)
 {
 	char err[160];
@@ -202,7 +203,7 @@ import_fill(FILE *fp, struct sbuf *line, struct import_job *jobs,
 
 	while (n < IMPORT_BATCH && import_read_line(fp, line) == SK_OK) {
 		++*lineno;
-		if (import_parse_line((const char *)line->data, line->len,
+		if (import_parse_fmt(fmt, (const char *)line->data, line->len,
 		    &jobs[n].rec, err, sizeof(err)) != SK_OK ||
 		    jobs[n].rec.action == IMPORT_SKIP)
 			continue;
@@ -251,7 +252,8 @@ import_run(struct sp_ctx *sp, FILE *fp, const char *name, unsigned long records)
 	for (i = 0; i < IMPORT_BATCH; i++)
 		import_record_init(&jobs[i].rec);
 	sbuf_init(&line, IMPORT_LINE_MAX);
-	while (r == SK_OK && (n = import_fill(fp, &line, jobs, &lineno)) > 0) {
+	while (r == SK_OK && (n = import_fill(fp, sp->format, &line, jobs,
+	    &lineno)) > 0) {
 		import_make_verifiers(jobs, n, sp->iterations);
 		if ((r = import_write(sp, jobs, n, name)) == SK_OK)
 			done += n;
@@ -289,7 +291,7 @@ sp_cmd_import(struct sp_ctx *sp, const char *file)
 		log_error("%s: %s", name, strerror(errno));
 		return errno == ENOENT ? EXIT_NOINPUT : EXIT_IOERR;
 	}
-	if ((bad = import_validate(fp, name, &records)) > 0) {
+	if ((bad = import_validate(fp, name, sp->format, &records)) > 0) {
 		log_error("%s: %lu bad lines: nothing was imported", name, bad);
 		import_close(fp);
 		return EXIT_DATAERR;

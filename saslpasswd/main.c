@@ -22,6 +22,7 @@
 
 #include "conf.h"
 #include "err.h"
+#include "import.h"
 #include "log.h"
 #include "paths.h"
 #include "safefile.h"
@@ -37,14 +38,19 @@ usage(void)
 	    " [-f sasldb | -S socket] [-u realm] user\n"
 	    "       saslpasswd -t [-p] [-f sasldb | -S socket] [-u realm] user\n"
 	    "       saslpasswd -l | -L [-f sasldb | -S socket]\n"
-	    "       saslpasswd -i file|- [-n | -P] [-f sasldb | -S socket]"
-	    " [-u realm]\n"
+	    "       saslpasswd -i file|- [-F saslkit|dovecot|shadow] [-n | -P]"
+	    " [-f sasldb | -S socket] [-u realm]\n"
 	    "       saslpasswd -s [-f sasldb | -S socket] [-u realm]\n"
+	    "       saslpasswd -U [-D] [-f sasldb | -S socket] [-u realm]"
+	    " [user ...]\n"
 	    "  -c  create (or change) the user      -d  delete the user\n"
 	    "  -p  read the password as one line from standard input\n"
 	    "  -n  store no plaintext userPassword  -P  store plaintext too\n"
 	    "  -l  list users  -L  list users with property names\n"
 	    "  -i  batch import   -s  interactive shell   -t  test a password\n"
+	    "  -U  hash stored plaintext in place   -D  with -U: drop it\n"
+	    "  -F  -i's format: saslkit (default), dovecot (passwd-file),"
+	    " shadow\n"
 	    "  -I  PBKDF2 iterations  -C  configuration file  -v  version\n"
 	    "  -S  authd's admin socket (default: through authd when it runs,"
 	    " else the file)\n"
@@ -279,20 +285,25 @@ parse_iter(const char *s)
 
 struct sp_flags {
 	int create, del, pipe, list, longlist, shell, test, have_iter;
+	int upgrade, drop, have_format;
 	const char *import, *conffile, *app;
 	int have_file, have_socket;
 };
 
 /* Runs the one operation the flags ask for. */
 static int
-dispatch(struct sp_ctx *sp, const struct sp_flags *f, const char *user)
+dispatch(struct sp_ctx *sp, const struct sp_flags *f, char *const *args,
+    size_t nargs)
 {
+	const char *user = nargs > 0 ? args[0] : NULL;
 	char pass[SASLDB_PASS_MAX + 2];
 	size_t len = 0;
 	int r;
 
 	if (f->list || f->longlist)
 		return sp_cmd_list(sp, f->longlist);
+	if (f->upgrade)
+		return sp_cmd_upgrade(sp, args, nargs, f->drop);
 	if (f->import)
 		return sp_cmd_import(sp, f->import);
 	if (f->shell)
@@ -378,6 +389,7 @@ main(int argc, char *argv[])
 	struct sp_flags f;
 	struct sp_ctx sp;
 	struct conf *conf = NULL;
+	enum import_format fmt;
 	char host[256];
 	int c, r, modes;
 
@@ -388,7 +400,7 @@ main(int argc, char *argv[])
 	sp.plain = SASLDB_PLAIN_KEEP;
 	if ((c = secret_word(argc, argv)) > 0)
 		return secret_mode(&sp, c, argv, argc);
-	while ((c = getopt(argc, argv, "vpcdnPf:u:a:lLi:stI:C:S:h")) != -1) {
+	while ((c = getopt(argc, argv, "vpcdnPf:u:a:lLi:F:stI:C:S:hUD")) != -1) {
 		switch (c) {
 		case 'v': version(); break;
 		case 'p': f.pipe = 1; break;
@@ -413,18 +425,34 @@ main(int argc, char *argv[])
 		case 'l': f.list = 1; break;
 		case 'L': f.longlist = 1; break;
 		case 'i': f.import = optarg; break;
+		case 'F':
+			if (import_format_parse(optarg, &fmt) != SK_OK) {
+				log_error("-F %s: want saslkit, dovecot or shadow",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			sp.format = (int)fmt;
+			f.have_format = 1;
+			break;
 		case 's': f.shell = 1; break;
 		case 't': f.test = 1; break;
 		case 'I': sp.iterations = parse_iter(optarg); f.have_iter = 1; break;
 		case 'C': f.conffile = optarg; break;
+		case 'U': f.upgrade = 1; break;
+		case 'D': f.drop = 1; break;
 		default: usage();
 		}
 	}
-	modes = f.del + (f.list || f.longlist) + (f.import != NULL) + f.shell + f.test;
+	modes = f.del + (f.list || f.longlist) + (f.import != NULL) + f.shell +
+	    f.test + f.upgrade;
 	if (modes > 1 || (f.create && modes > 0 && !f.import) ||
-	    (f.have_file && f.have_socket))
+	    (f.have_file && f.have_socket) || (f.drop && !f.upgrade) ||
+	    (f.upgrade && sp.plain != SASLDB_PLAIN_KEEP) ||
+	    (f.have_format && !f.import))
 		usage();
-	if (modes == 0 || f.del || f.test) {
+	if (f.upgrade)
+		;		/* any number of users: none is every one */
+	else if (modes == 0 || f.del || f.test) {
 		if (optind != argc - 1)
 			usage();
 	} else if (optind != argc) {
@@ -440,7 +468,7 @@ main(int argc, char *argv[])
 			r = 0;
 	}
 	if (r == 0)
-		r = dispatch(&sp, &f, optind < argc ? argv[optind] : NULL);
+		r = dispatch(&sp, &f, argv + optind, (size_t)(argc - optind));
 	sp_online_close(&sp);
 	sasldb_close(sp.db);
 	conf_free(conf);

@@ -245,6 +245,29 @@ sp_online_record(const struct sp_ctx *sp, const char *l, size_t len)
 }
 
 /*
+ * Replaces line by its record in saslkit's grammar; SK_ERR_NOTFOUND for a
+ * line that holds none (import_validate checked every line already).
+ */
+static int
+sp_online_convert(int fmt, struct sbuf *line)
+{
+	struct import_record rec;
+	char err[160];
+	int r;
+
+	import_record_init(&rec);
+	r = import_parse_fmt(fmt, (const char *)line->data, line->len, &rec,
+	    err, sizeof(err));
+	if (r == SK_OK && rec.action == IMPORT_SKIP)
+		r = SK_ERR_NOTFOUND;
+	if (r == SK_OK)
+		r = import_format_record(&rec, line);
+	import_record_clear(&rec);
+	sbuf_free(&rec.password);
+	return r;
+}
+
+/*
  * Reads up to SP_IMPORT_CHUNK records into recs; their number, and in *r
  * SKSECRET_ERR_NOMEM when one could not be kept (the import then stops).
  */
@@ -257,6 +280,10 @@ sp_online_fill(const struct sp_ctx *sp, FILE *fp, struct sbuf *line,
 	while (n < SP_IMPORT_CHUNK && import_read_line(fp, line) == SK_OK) {
 		const char *l = (const char *)line->data;
 
+		/* another format (-F): its records as lines of saslkit's */
+		if (sp->format != IMPORT_FMT_SASLKIT &&
+		    sp_online_convert(sp->format, line) != SK_OK)
+			continue;
 		if (line->len > 0 && l[line->len - 1] == '\r')
 			line->len--;
 		if (line->len == 0 || l[0] == '#')

@@ -30,6 +30,7 @@ struct sp_ctx {
 	const char *realm;	/* default realm for users without "@" */
 	unsigned iterations;	/* PBKDF2 rounds */
 	enum sasldb_plain plain;
+	int format;		/* -F: enum import_format of -i's input */
 	int create;		/* -c: create the file when missing */
 	struct sasldb *db;	/* opened on first use */
 	/* online: authd runs, and saslpasswd goes through its admin socket */
@@ -77,6 +78,13 @@ int sp_cmd_show(struct sp_ctx *sp, const char *user);
 int sp_cmd_test(struct sp_ctx *sp, const char *user, const char *pass,
     size_t passlen);
 int sp_cmd_import(struct sp_ctx *sp, const char *file);
+
+/*
+ * -U: SCRAM verifiers made from the stored plaintext of the users named
+ * (n 0: every user), which drop (-D) then removes (upgrade_cmd.c).
+ */
+int sp_cmd_upgrade(struct sp_ctx *sp, char *const *users, size_t n,
+    int drop);
 
 int sp_cmd_disable(struct sp_ctx *sp, const char *user, int disable);
 

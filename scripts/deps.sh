@@ -9,13 +9,14 @@ set -eu
 # every program that a build, test, bench or the demo runs comes from here:
 # iproute2 (ip, ss) and procps (ps, pgrep) are not in a minimal Debian;
 # m4 and the libraries of sendmail-bin's binary are for the private
-# sendmail that scripts/sendmail-peer.sh unpacks (never installed)
+# sendmail that scripts/sendmail-peer.sh unpacks (never installed);
+# libcrypt-dev (libxcrypt) is what authd checks imported crypt hashes with
 PKGS="build-essential clang libclang-rt-14-dev libdb5.3-dev db5.3-util
 libsasl2-dev libsasl2-modules libsasl2-modules-db sasl2-bin openssl libpam0g-dev libreadline-dev
 libssl-dev libevent-dev libcmocka-dev python3-pytest mandoc gsasl bc pkgconf
 dovecot-core fail2ban postfix swaks libnet-ssleay-perl libdigest-hmac-perl
 libauthen-sasl-perl msmtp curl iproute2 procps systemd strace
-m4 libldap-2.5-0 libnsl2 libwrap0"
+m4 libldap-2.5-0 libnsl2 libwrap0 libcrypt-dev"
 
 missing=""
 for p in $PKGS; do

@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define SKSECRET_VERSION_MAJOR	1
-#define SKSECRET_VERSION_MINOR	1
+#define SKSECRET_VERSION_MINOR	2
 
 #define SKSECRET_AUTH_SOCKET	"/run/saslkit/auth"
 #define SKSECRET_ADMIN_SOCKET	"/run/saslkit/admin"
@@ -244,6 +244,32 @@ int sksecret_admin_show(struct sksecret_admin *ad, const char *user,
 int sksecret_admin_import(struct sksecret_admin *ad,
     const char *const *records, size_t n, unsigned long *done,
     unsigned long *missing);
+/*
+ * Hashes a Cyrus sasldb's plaintext in place (since 1.2): for each user
+ * with a current plaintext userPassword whose SCRAM verifiers are missing
+ * or not bound to it, authd makes SCRAM-SHA-1 and SCRAM-SHA-256 verifiers
+ * from that plaintext, under a new stamp. With SKSECRET_UPGRADE_DROP the
+ * plaintext and Cyrus's password-equivalent cmusaslsecret* secrets go in
+ * the same transaction, also for users hashed already. users names the
+ * users ("name" or "name@realm"); n 0 means every user authd lists. The
+ * users go in requests of a few dozen, several at once so that every
+ * worker of authd hashes; each request is one transaction, and users
+ * already done are left as they are, so a second call changes nothing.
+ * *out (may be NULL) adds up what the requests that succeeded did, also
+ * when a later one failed.
+ */
+struct sksecret_upgrade_counts {
+	unsigned long upgraded;	/* verifiers made from the plaintext */
+	unsigned long hashed;	/* verifiers bound to it already */
+	unsigned long noplain;	/* no plaintext that could be hashed */
+	unsigned long dropped;	/* plaintext dropped */
+	unsigned long missing;	/* named users that do not exist */
+	unsigned long changed;	/* changed meanwhile by another writer */
+};
+#define SKSECRET_UPGRADE_DROP	0x1
+int sksecret_admin_upgrade(struct sksecret_admin *ad,
+    const char *const *users, size_t n, int flags,
+    struct sksecret_upgrade_counts *out);
 /* Reloads authd's configuration, as SIGHUP does. */
 int sksecret_admin_reload(struct sksecret_admin *ad);
 /* One call per counter, name and value, as authd gives them. */

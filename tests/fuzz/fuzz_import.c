@@ -15,7 +15,8 @@
  *    SASLDB_PASS_MAX bytes, is NUL-terminated and equals the rest of the
  *    line after the second TAB (less a final CR);
  *  - VERIFIERS: both strings parse with scram_parse, the first as
- *    SCRAM-SHA-1 and the second as SCRAM-SHA-256;
+ *    SCRAM-SHA-1 and the second as SCRAM-SHA-256; VERIFIER: one does;
+ *  - CRYPT: the value is a "{SCHEME}hash" that pwscheme_crypt_parse takes;
  *  - a failed parse leaves an error message and no action;
  *  - import_read_line returns exactly the lines of the input in order, each
  *    NUL-terminated, at most the bound and without a LF, and SK_ERR_LIMIT
@@ -29,6 +30,7 @@
 
 #include "err.h"
 #include "import.h"
+#include "pwscheme.h"
 #include "sasldb.h"
 #include "sbuf.h"
 #include "scram.h"
@@ -108,6 +110,20 @@ check_line(const char *line, size_t len, struct import_record *rec)
 		check_verifier(rec->scram256, sizeof(rec->scram256),
 		    SCRAM_SHA256);
 		break;
+	case IMPORT_VERIFIER:
+		if (rec->scram1[0] != '\0')
+			check_verifier(rec->scram1, sizeof(rec->scram1),
+			    SCRAM_SHA1);
+		else
+			check_verifier(rec->scram256, sizeof(rec->scram256),
+			    SCRAM_SHA256);
+		break;
+	case IMPORT_CRYPT:
+		FUZZ_CHECK(memchr(rec->crypt, '\0', sizeof(rec->crypt)) != NULL);
+		FUZZ_CHECK(pwscheme_crypt_parse(rec->crypt, strlen(rec->crypt),
+		    NULL) == SK_OK);
+		break;
+	case IMPORT_CRAM:
 	case IMPORT_DELETE:
 		break;
 	default:

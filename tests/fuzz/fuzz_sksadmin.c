@@ -1,8 +1,9 @@
 /*
  * fuzz_sksadmin.c: libsecret's admin client, fed whatever a hostile or
  * broken authd could answer. The input follows authd's VERSION line on a
- * socketpair, then EOF; the client lists, reads stats, shows a user and
- * sets a password. Asserts: no crash, no leak, no hang (EOF ends every
+ * socketpair, then EOF; the client lists, reads stats, shows a user,
+ * sets a password and upgrades two users (requests sent ahead of their
+ * replies, which may come in any order). Asserts: no crash, no leak, no hang (EOF ends every
  * call), and a broken stream leaves the handle refusing further calls.
  */
 #include <stdint.h>
@@ -66,6 +67,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)sksecret_admin_stats(ad, on_stat, NULL);
 	(void)sksecret_admin_show(ad, "u", on_user, &users);
 	(void)sksecret_admin_setpass(ad, "u", "p", SKSECRET_PLAINTEXT_KEEP);
+	{
+		const char *const two[] = { "u", "v@r" };
+		struct sksecret_upgrade_counts uc;
+
+		(void)sksecret_admin_upgrade(ad, two, 2, SKSECRET_UPGRADE_DROP,
+		    &uc);
+	}
 	FUZZ_CHECK(sksecret_admin_reason(ad) != NULL);
 	sksecret_admin_close(ad);
 	close(sv[1]);

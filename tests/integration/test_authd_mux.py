@@ -216,3 +216,25 @@ def test_unknown_user_costs_the_same_time(tmp_path):
         assert 0.5 < unknown / wrong < 2.0, (unknown, wrong)
     finally:
         a.stop()
+
+
+def test_testsaslauthd_user_in_another_realm(tmp_path):
+    """saslkit-migrate.7's saslauthd route for a user outside authd's
+    default_realm: the realm given apart (-r) or in the name, as
+    saslauthd's clients send it; the default realm is not hers."""
+    base = tmp_path / "authd"
+    base.mkdir(mode=0o700)
+    a = Authd(base)
+    assert sp(a.db, "-p", "-c", "carol@other.example",
+              input="carol-pw\n").returncode == 0
+    a.start()
+    try:
+        assert 'OK "Success."' in tsa(a, "carol", "carol-pw",
+                                      realm="other.example").stdout
+        assert 'OK "Success."' in tsa(a, "carol@other.example",
+                                      "carol-pw").stdout
+        assert "NO" in tsa(a, "carol", "carol-pw").stdout
+        assert "NO" in tsa(a, "carol", "wrong", realm="other.example").stdout
+        assert "auth ok: user=carol@other.example mech=PLAIN" in a.logtext()
+    finally:
+        a.stop()

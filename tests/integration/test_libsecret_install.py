@@ -11,7 +11,7 @@ import pytest
 from authd_fixture import Authd
 from conftest import ROOT, run, sp
 
-REAL = "libsaslkit-secret.so.1.1.0"
+REAL = "libsaslkit-secret.so.1.2.0"
 SONAME = "libsaslkit-secret.so.1"
 DEVLINK = "libsaslkit-secret.so"
 HEADER = os.path.join(ROOT, "include", "saslkit", "secret.h")
@@ -88,7 +88,7 @@ def test_installed_files(prefix):
     assert "libdir=%s\n" % lib in pc
     assert "includedir=%s\n" % (prefix / "include") in pc
     assert not re.search(r"@[A-Z]+@", pc), pc
-    assert pkg_config(prefix, "--modversion") == ["1.1.0"]
+    assert pkg_config(prefix, "--modversion") == ["1.2.0"]
     flags = pkg_config(prefix, "--cflags", "--libs")
     assert "-I%s" % (prefix / "include") in flags
     assert "-L%s" % lib in flags and "-lsaslkit-secret" in flags
@@ -99,17 +99,21 @@ def test_exports_and_soname(prefix):
     so = str(prefix / "lib" / REAL)
     r = run(["nm", "-D", "--defined-only", so])
     assert r.returncode == 0, r.stderr
-    exported, added = set(), set()
+    exported, added, added12 = set(), set(), set()
     for line in r.stdout.splitlines():
         kind, name = line.split()[-2:]
-        if name in ("SKSECRET_1.0", "SKSECRET_1.1"):
+        if name in ("SKSECRET_1.0", "SKSECRET_1.1", "SKSECRET_1.2"):
             assert kind == "A", line        # the version nodes
             continue
-        m = re.fullmatch(r"(sksecret_\w+)@@SKSECRET_1\.([01])", name)
+        m = re.fullmatch(r"(sksecret_\w+)@@SKSECRET_1\.([012])", name)
         assert m and kind == "T", "exported: %r" % line
         exported.add(m.group(1))
         if m.group(2) == "1":
             added.add(m.group(1))
+        if m.group(2) == "2":
+            added12.add(m.group(1))
+    # 1.2 added the in-place upgrade of a Cyrus sasldb, in its own node
+    assert added12 == {"sksecret_admin_upgrade"}, added12
     # what 1.1 added, the secret store's calls, carries its own node: a
     # program that needs them fails to load against 1.0, by name
     assert added == {n for n in exported if "secret_" in n[9:] or
