@@ -39,7 +39,7 @@ RECIPE_CONF = {"plugin": CONTRIB / "Sendmail.conf",
 PLUGIN_DIR = Path(ROOT) / "build" / "sasl2"
 # the recipe's paths, which a test replaces with its own
 TLS_DIR = "/etc/mail/tls"
-CONF_DIR = "/etc/saslkit/sendmail"
+CONF_DIR = "/etc/sasl2"
 PAGE_PLUGIN_DIR = "/usr/local/lib/saslkit/sasl2"
 SOCKETS = {"plugin": "/run/saslkit/auth", "saslauthd": "/run/saslkit/mux"}
 # The clients' address: sendmail's rules relay whatever comes from
