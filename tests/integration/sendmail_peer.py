@@ -255,11 +255,12 @@ class Sendmail:
     texts (page_mc's), through those. extra_mc goes before MAILER; access
     is the text of the access map, built with the package's makemap;
     hosts is the hosts file's. With mechs None, confAUTH_MECHANISMS is
-    sendmail's default, which has neither PLAIN nor LOGIN."""
+    sendmail's default, which has neither PLAIN nor LOGIN. named (default:
+    with mc) runs it with the hosts file over /etc/hosts."""
 
     def __init__(self, base, port, map_socket, mechs="PLAIN LOGIN CRAM-MD5",
                  map_flags="-T<TMPF>", extra_mc="", mc=None, access=None,
-                 hosts=HOSTS):
+                 hosts=HOSTS, named=None):
         self.tree = peer_tree()
         self.dir = Path(base)
         self.dir.mkdir(mode=0o700, exist_ok=True)
@@ -272,7 +273,8 @@ class Sendmail:
         (self.dir / "hosts").write_text(hosts)
         self.binary = self.tree / "usr/libexec/sendmail/sendmail"
         self.cf = self.dir / "client.cf"
-        self.named = mc is not None     # the page's smart host, a name
+        # the page's smart host, a name
+        self.named = mc is not None if named is None else named
         if mc is None:
             mc = (SMART_HOST.format(port=port) + AUTHINFO_FEATURE.format(
                 map_flags=map_flags, sock=map_socket), "")
