@@ -125,9 +125,10 @@ def wait_port(port, why, timeout=20):
 
 class Postfix:
     """A Postfix instance of its own under d (a directory Postfix's own
-    users can traverse): main is added to BASE_CF, master is master.cf."""
+    users can traverse): main is added to BASE_CF, master is master.cf,
+    files maps more files' paths under etc to their text (sasl/smtpd.conf)."""
 
-    def __init__(self, d, main, master, host="mx.test.example"):
+    def __init__(self, d, main, master, host="mx.test.example", files=None):
         for tool in ("postfix", "postqueue", "sendmail"):
             if shutil.which(tool, path="/usr/sbin:/usr/bin") is None:
                 pytest.fail("Postfix's %s missing: run make deps" % tool)
@@ -136,6 +137,7 @@ class Postfix:
         self.log = self.dir / "postfix.log"
         self.main = BASE_CF.format(d=self.dir, host=host) + main
         self.master = master
+        self.files = files or {}
         self.proc = self.logf = None
 
     def start(self):
@@ -147,6 +149,9 @@ class Postfix:
         shutil.chown(self.dir / "data", "postfix")
         (self.etc / "main.cf").write_text(self.main)
         (self.etc / "master.cf").write_text(self.master)
+        for name, text in self.files.items():
+            (self.etc / name).parent.mkdir(mode=0o755, exist_ok=True)
+            (self.etc / name).write_text(text)
         r = run(["postfix", "-c", str(self.etc), "post-install",
                  "create-missing"])
         assert r.returncode == 0, r.stdout + r.stderr
