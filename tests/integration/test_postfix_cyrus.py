@@ -125,15 +125,16 @@ def pf():
         r = sp(a.db, *args, input="%s-pw\n" % user)
         assert r.returncode == 0, r.stderr
     cert, key = make_cert(SimpleNamespace(dir=d))
-    silent = Silent(d / "silent.sock")
     port, silent_port = free_port(), free_port()
     p = Postfix(d, contrib_main(d / "etc" / "sasl", cert, key) + TEST_CF,
                 MASTER_CF.format(port=port, silent_port=silent_port),
                 files={"sasl/smtpd.conf": contrib_conf(a.auth),
                        "sasl/silent.conf": contrib_conf(
                            d / "silent.sock", timeout=SILENT_TIMEOUT)})
-    a.start()
+    silent = None
     try:
+        silent = Silent(d / "silent.sock")
+        a.start()
         p.start()       # the master listens: no smtpd runs yet
         yield SimpleNamespace(authd=a, postfix=p, port=port, dir=d,
                               silent_port=silent_port)
@@ -141,7 +142,8 @@ def pf():
         # everything started is stopped, whatever failed
         p.stop()
         a.stop()
-        silent.close()
+        if silent is not None:
+            silent.close()
         assert_log_clean(p.logtext())
         shutil.rmtree(d)
 
