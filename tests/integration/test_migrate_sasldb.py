@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -318,3 +319,44 @@ def test_kill_9_saslpasswd_mid_rewrite(store, tmp_path):
                  USERS[0]], input=PW[USERS[0]] + "\n")
         assert t.returncode == 0, (step, t.stderr)
     opens_with_everyone(a)
+
+
+# REWRITE as another user, a member of admin_socket_group
+_REWRITE_AS = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(20)
+s.connect(sys.argv[1])
+s.sendall(b"VERSION\t1\t0\nREWRITE\t1\n")
+buf = b""
+while b"\t1\t" not in buf or not buf.endswith(b"\n"):
+    c = s.recv(4096)
+    if not c:
+        break
+    buf += c
+print(buf.decode())
+"""
+
+
+def test_rewrite_is_for_root_only(store):
+    """A member of admin_socket_group is refused REWRITE; root is not."""
+    a = store
+    d = tempfile.mkdtemp(prefix="sk-rw-", dir="/tmp")
+    try:
+        os.chmod(d, 0o755)
+        a.keys.update(admin_socket=os.path.join(d, "admin"),
+                      admin_socket_group="nogroup")
+        a.admin = a.keys["admin_socket"]
+        a.start()
+        r = subprocess.run(["/usr/bin/python3", "-c", _REWRITE_AS, a.admin],
+                           user="nobody", group="nogroup", extra_groups=[],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert "FAIL\t1\tcode=denied\treason=rewrite is for root only" in \
+            r.stdout, r.stdout
+        assert "rewrite: ok" not in a.logtext()
+        r = rewrite(a)
+        assert r.returncode == 0 and rewrote(r, a), r.stderr
+    finally:
+        a.stop()
+        shutil.rmtree(d, ignore_errors=True)
