@@ -66,6 +66,8 @@ static const struct admin_cmd {
 	    OP_IMPORT },
 	{ { ADMIN_CMD_UPGRADE, ADMIN_ST_READY, 0, 3 }, admin_cmd_job,
 	    OP_UPGRADE },
+	{ { ADMIN_CMD_REWRITE, ADMIN_ST_READY, 0, 1 }, admin_cmd_job,
+	    OP_REWRITE },
 	{ { ADMIN_CMD_SECRET_ADD, ADMIN_ST_READY, 0, 2 }, admin_cmd_secret,
 	    OP_SECRET_ADD },
 	{ { ADMIN_CMD_SECRET_CHANGE, ADMIN_ST_READY, 0, 2 }, admin_cmd_secret,
@@ -307,7 +309,7 @@ admin_cmd_job(struct lconn *c, const struct line_fields *lf,
 
 	r = admin_job_make(c, lf, op, id, &j, &why);
 	admin_job_debug(c, id, line_str(lf, 0), r == SK_OK ? j : NULL,
-	    r == SK_ERR_INVAL ? why : sk_strerror(r));
+	    r == SK_ERR_INVAL || r == SK_ERR_DENIED ? why : sk_strerror(r));
 	if (r == SK_OK) {
 		lconn_hold(c);
 		if (pool_submit(c->a->pool, admin_work, admin_done, j) == SK_OK)
@@ -316,7 +318,8 @@ admin_cmd_job(struct lconn *c, const struct line_fields *lf,
 		r = SK_ERR_NOMEM;
 	}
 	c->a->stats.admin_fail++;
-	admin_fail(c, id, ADMIN_FAIL_INVALID, r == SK_ERR_INVAL ? why :
+	admin_fail(c, id, r == SK_ERR_DENIED ? ADMIN_FAIL_DENIED :
+	    ADMIN_FAIL_INVALID, r == SK_ERR_INVAL || r == SK_ERR_DENIED ? why :
 	    sk_strerror(r));
 	if (j != NULL)
 		admin_job_free(j);

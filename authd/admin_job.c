@@ -20,7 +20,7 @@
 
 static const char *const admin_op_names[] = {
 	"setpass", "delete", "disable", "enable", "show", "list", "import",
-	"upgrade"
+	"upgrade", "rewrite"
 };
 
 /*
@@ -105,6 +105,9 @@ admin_work(void *arg)
 	case OP_UPGRADE:
 		admin_upgrade_work(j);
 		break;
+	case OP_REWRITE:
+		admin_rewrite_work(j);
+		break;
 	default:			/* the secret store's: admin_secret.c */
 		j->r = SK_ERR_INVAL;
 		break;
@@ -124,6 +127,7 @@ admin_job_free(struct admin_job *j)
 		sasldb_verifiers_clear(&j->recs[i].v);
 	}
 	free(j->recs);
+	free(j->err);
 	admin_upgrade_free(j);
 	sbuf_free(&j->pass);
 	sbuf_free(&j->out);
@@ -148,8 +152,11 @@ admin_done(void *arg)
 	if (j->streaming && j->chunk_ready && !c->closing &&
 	    lconn_send(c, &j->chunk) != SK_OK)
 		j->r = SK_ERR_LIMIT;
-	if (j->op == OP_UPGRADE) {
-		admin_upgrade_done(c, j);
+	if (j->op == OP_UPGRADE || j->op == OP_REWRITE) {
+		if (j->op == OP_UPGRADE)
+			admin_upgrade_done(c, j);
+		else
+			admin_rewrite_done(c, j);
 		admin_job_free(j);
 		lconn_release(c);
 		return;
@@ -267,6 +274,8 @@ admin_job_make(struct lconn *c, const struct line_fields *lf,
 		return admin_import_make(j, lf, why);
 	if (op == OP_UPGRADE)
 		return admin_upgrade_make(j, lf, why);
+	if (op == OP_REWRITE)
+		return admin_rewrite_make(j, why);
 	if ((user = line_str(lf, 2)) == NULL ||
 	    sasldb_split_user(user, c->a->conf.default_realm, j->authid,
 	    sizeof(j->authid), j->realm, sizeof(j->realm)) != SK_OK) {
@@ -291,6 +300,8 @@ admin_job_debug(struct lconn *c, unsigned long id, const char *name,
 		    ADMIN_KEY_PROPS : "");
 	else if (j->op == OP_IMPORT)
 		snprintf(what, sizeof(what), "%zu records", j->nrecs);
+	else if (j->op == OP_REWRITE)
+		what[0] = '\0';
 	else if (j->op == OP_UPGRADE)
 		snprintf(what, sizeof(what), "%zu users%s", j->nups,
 		    j->drop ? " drop" : "");

@@ -17,7 +17,7 @@
 
 enum admin_op {
 	OP_SETPASS, OP_DELETE, OP_DISABLE, OP_ENABLE, OP_SHOW, OP_LIST, OP_IMPORT,
-	OP_UPGRADE,
+	OP_UPGRADE, OP_REWRITE,
 	OP_SECRET_ADD, OP_SECRET_CHANGE, OP_SECRET_SET, OP_SECRET_DELETE, OP_SECRET_GRANT, OP_SECRET_LIST,
 	OP_SECRET_EXPORT, OP_SECRET_REKEY, OP_AGENT_START, OP_AGENT_STEP,
 	OP_AGENT_CANCEL
@@ -47,6 +47,7 @@ struct admin_job {
 	size_t nups, nups_cap;
 	int drop;
 	struct upgrade_counts uc;
+	char *err;			/* REWRITE: why it failed, for the log */
 	int r;
 	/* LIST: a chunk handed to the loop thread */
 	pthread_mutex_t mu;
@@ -84,6 +85,10 @@ int admin_upgrade_make(struct admin_job *j, const struct line_fields *lf,
 void admin_upgrade_work(struct admin_job *j);
 void admin_upgrade_done(struct lconn *c, const struct admin_job *j);
 void admin_upgrade_free(struct admin_job *j);
+/* REWRITE (admin_upgrade.c): root only; run on a worker, answered. */
+int admin_rewrite_make(struct admin_job *j, const char **why);
+void admin_rewrite_work(struct admin_job *j);
+void admin_rewrite_done(struct lconn *c, const struct admin_job *j);
 
 /* The secret store's commands (admin_secret.c), on the worker pool. */
 int admin_cmd_secret(struct lconn *c, const struct line_fields *lf,

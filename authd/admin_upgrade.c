@@ -3,7 +3,9 @@
  * SCRAM verifiers made from the plaintext that a Cyrus sasldb holds, for
  * the users the request names, on one worker (a client that sends several
  * requests at once keeps every worker busy), written in one transaction
- * (upgrade.h). Only names and counts reach the log; never a password.
+ * (upgrade.h); and REWRITE, which then writes the store anew so that the
+ * dropped plaintext leaves no byte behind (sasldb_rewrite), root only.
+ * Only names and counts reach the log; never a password.
  */
 #include <stdlib.h>
 
@@ -106,4 +108,43 @@ admin_upgrade_free(struct admin_job *j)
 		upgrade_user_clear(&j->ups[i]);
 	free(j->ups);
 	j->ups = NULL;
+}
+
+#define ADMIN_REWRITE_ERR_MAX	1024	/* sasldb_rewrite's message */
+
+/* REWRITE: for root alone, as it makes every reader wait. */
+int
+admin_rewrite_make(struct admin_job *j, const char **why)
+{
+	if (j->c->peer.uid != 0) {
+		*why = "rewrite is for root only";
+		return SK_ERR_DENIED;
+	}
+	if ((j->err = calloc(1, ADMIN_REWRITE_ERR_MAX)) == NULL)
+		return SK_ERR_NOMEM;
+	return SK_OK;
+}
+
+/* Worker thread: the store written anew; every reader and writer waits. */
+void
+admin_rewrite_work(struct admin_job *j)
+{
+	j->r = sasldb_rewrite(j->c->a->db, j->err, ADMIN_REWRITE_ERR_MAX);
+}
+
+/* Loop thread: one log line (no secret: a path at most), and the reply. */
+void
+admin_rewrite_done(struct lconn *c, const struct admin_job *j)
+{
+	log_info("admin: pid %ld uid %u: rewrite: %s%s%s", (long)c->peer.pid,
+	    (unsigned)c->peer.uid, j->r == SK_OK ? "ok, dropped secrets "
+	    "scrubbed" : sk_strerror(j->r), j->r != SK_OK && j->err[0] ?
+	    ": " : "", j->r != SK_OK ? j->err : "");
+	if (j->r == SK_OK) {
+		admin_ok(c, j->id, NULL, 0, NULL, 0);
+		return;
+	}
+	c->a->stats.admin_fail++;
+	admin_fail(c, j->id, ADMIN_FAIL_TEMP, "the store was not rewritten: "
+	    "see the log");
 }

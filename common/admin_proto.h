@@ -23,6 +23,10 @@
  *      (SCRAM verifiers made from each user's stored plaintext, which
  *      drop then removes; up to ADMIN_UPGRADE_USERS users, in one
  *      transaction; upgrade.h)
+ *   C: REWRITE <id>                S: OK <id>
+ *      (root only: the store written anew, so that no byte of a deleted
+ *      value survives in it or in its log; every reader and writer waits
+ *      meanwhile; sasldb.h's sasldb_rewrite)
  *   C: RELOAD  <id>                (as SIGHUP)
  *   C: STATS   <id>                S: OK <id> <name>=<value>...
  *   S: OK <id> [...] | FAIL <id> code=<code> reason=<text>
@@ -73,6 +77,7 @@
 #define ADMIN_CMD_LIST		"LIST"
 #define ADMIN_CMD_IMPORT	"IMPORT"
 #define ADMIN_CMD_UPGRADE	"UPGRADE"
+#define ADMIN_CMD_REWRITE	"REWRITE"
 #define ADMIN_CMD_RELOAD	"RELOAD"
 #define ADMIN_CMD_STATS		"STATS"
 #define ADMIN_CMD_SECRET_ADD	"SECRET-ADD"

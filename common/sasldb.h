@@ -91,6 +91,20 @@ void sasldb_close(struct sasldb *db);
  * until one of them, or another reopen, finds the file right again.
  */
 int sasldb_reopen(struct sasldb *db, char *err, size_t errlen);
+/*
+ * Writes the store anew, so that no byte of a deleted value survives in
+ * the file's free space or in the environment's log (saslpasswd -R,
+ * authd's REWRITE): every record is copied into a fresh file, given the
+ * old one's owner and mode, synced and renamed over it; the old log files
+ * and the old file's blocks are overwritten with zeros, then unlinked; a
+ * fresh environment is opened. Every reader and writer of the handle
+ * waits meanwhile, as for sasldb_reopen; the handle's lock keeps other
+ * writers out. A kill at any point leaves the old file or the new one,
+ * each whole; what was left to scrub is scrubbed at the next open. On
+ * failure err names the file and the step; the store stays on the old
+ * file unless the new one was switched in.
+ */
+int sasldb_rewrite(struct sasldb *db, char *err, size_t errlen);
 
 /*
  * Batches: between sasldb_batch_begin and sasldb_batch_commit, every write

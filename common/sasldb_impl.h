@@ -50,6 +50,11 @@ int sasldb_env_close(struct sasldb *db);
 int sasldb_env_reopen(struct sasldb *db, char *err, size_t errlen);
 void sasldb_put_clean_mark(struct sasldb *db);
 
+/* sasldb_rewrite.c: what a rewrite killed midway left, scrubbed (at open) */
+int sasldb_rewrite_leftovers(struct sasldb *db);
+/* Makes Berkeley DB wipe the memory it frees; once per process. */
+void sasldb_wipe_memory(void);
+
 /* sasldb_lock.c: threads, batches and the freshness check */
 DB_TXN *sasldb_txn(struct sasldb *db);
 int sasldb_read_begin(struct sasldb *db);

@@ -288,6 +288,17 @@ sasldb_lock_store(struct sasldb *db, const struct sasldb_open_opts *opts,
 	return r;
 }
 
+/* Scrubs what a rewrite killed midway left beside the file. */
+static int
+sasldb_open_leftovers(struct sasldb *db, char *err, size_t errlen)
+{
+	if (sasldb_rewrite_leftovers(db) == SK_OK)
+		return SK_OK;
+	sasldb_seterr(db, err, errlen, ": scrubbing what a rewrite left in "
+	    "%s: %s", db->envdir, strerror(errno));
+	return SK_ERR_IO;
+}
+
 int
 sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
     char *err, size_t errlen, char *holder_r, size_t holder_len)
@@ -296,6 +307,7 @@ sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
 	int r, e;
 
 	*db_r = NULL;
+	sasldb_wipe_memory();
 	if ((db = calloc(1, sizeof(*db))) == NULL)
 		return SK_ERR_NOMEM;
 	db->lockfd = -1;
@@ -307,6 +319,7 @@ sasldb_open(const struct sasldb_open_opts *opts, struct sasldb **db_r,
 	    (r = sasldb_envdir(db, err, errlen)) != SK_OK ||
 	    (r = sasldb_lock_store(db, opts, holder_r, holder_len, err,
 	    errlen)) != SK_OK ||
+	    (r = sasldb_open_leftovers(db, err, errlen)) != SK_OK ||
 	    (r = sasldb_env_open(db, err, errlen)) != SK_OK) {
 		e = errno;
 		sasldb_close(db);

@@ -1,8 +1,8 @@
 /*
  * admin_cmds.c: the requests of libsecret's admin client, one function
- * each (SETPASS, DELETE, DISABLE, ENABLE, SHOW, LIST, IMPORT, RELOAD,
- * STATS), on admin.c's request. A password is put only into wiping
- * buffers. Must never log, exit or raise SIGPIPE.
+ * each (SETPASS, DELETE, DISABLE, ENABLE, SHOW, LIST, IMPORT, REWRITE,
+ * RELOAD, STATS), on admin.c's request. A password is put only into
+ * wiping buffers. Must never log, exit or raise SIGPIPE.
  */
 #include <string.h>
 
@@ -150,6 +150,12 @@ sksecret_admin_import(struct sksecret_admin *ad, const char *const *records,
 	if (missing != NULL)
 		*missing = m;
 	return r;
+}
+
+SKS_API int
+sksecret_admin_rewrite(struct sksecret_admin *ad)
+{
+	return sks_admin_request(ad, ADMIN_CMD_REWRITE, NULL, NULL);
 }
 
 SKS_API int

@@ -43,12 +43,14 @@ usage(void)
 	    "       saslpasswd -s [-f sasldb | -S socket] [-u realm]\n"
 	    "       saslpasswd -U [-D] [-f sasldb | -S socket] [-u realm]"
 	    " [user ...]\n"
+	    "       saslpasswd -R [-f sasldb | -S socket]\n"
 	    "  -c  create (or change) the user      -d  delete the user\n"
 	    "  -p  read the password as one line from standard input\n"
 	    "  -n  store no plaintext userPassword  -P  store plaintext too\n"
 	    "  -l  list users  -L  list users with property names\n"
 	    "  -i  batch import   -s  interactive shell   -t  test a password\n"
 	    "  -U  hash stored plaintext in place   -D  with -U: drop it\n"
+	    "  -R  rewrite the store, scrubbing deleted data\n"
 	    "  -F  -i's format: saslkit (default), dovecot (passwd-file),"
 	    " shadow\n"
 	    "  -I  PBKDF2 iterations  -C  configuration file  -v  version\n"
@@ -285,7 +287,7 @@ parse_iter(const char *s)
 
 struct sp_flags {
 	int create, del, pipe, list, longlist, shell, test, have_iter;
-	int upgrade, drop, have_format;
+	int upgrade, drop, have_format, rewrite;
 	const char *import, *conffile, *app;
 	int have_file, have_socket;
 };
@@ -304,6 +306,8 @@ dispatch(struct sp_ctx *sp, const struct sp_flags *f, char *const *args,
 		return sp_cmd_list(sp, f->longlist);
 	if (f->upgrade)
 		return sp_cmd_upgrade(sp, args, nargs, f->drop);
+	if (f->rewrite)
+		return sp_cmd_rewrite(sp);
 	if (f->import)
 		return sp_cmd_import(sp, f->import);
 	if (f->shell)
@@ -400,7 +404,7 @@ main(int argc, char *argv[])
 	sp.plain = SASLDB_PLAIN_KEEP;
 	if ((c = secret_word(argc, argv)) > 0)
 		return secret_mode(&sp, c, argv, argc);
-	while ((c = getopt(argc, argv, "vpcdnPf:u:a:lLi:F:stI:C:S:hUD")) != -1) {
+	while ((c = getopt(argc, argv, "vpcdnPf:u:a:lLi:F:stI:C:S:hUDR")) != -1) {
 		switch (c) {
 		case 'v': version(); break;
 		case 'p': f.pipe = 1; break;
@@ -440,11 +444,12 @@ main(int argc, char *argv[])
 		case 'C': f.conffile = optarg; break;
 		case 'U': f.upgrade = 1; break;
 		case 'D': f.drop = 1; break;
+		case 'R': f.rewrite = 1; break;
 		default: usage();
 		}
 	}
 	modes = f.del + (f.list || f.longlist) + (f.import != NULL) + f.shell +
-	    f.test + f.upgrade;
+	    f.test + f.upgrade + f.rewrite;
 	if (modes > 1 || (f.create && modes > 0 && !f.import) ||
 	    (f.have_file && f.have_socket) || (f.drop && !f.upgrade) ||
 	    (f.upgrade && sp.plain != SASLDB_PLAIN_KEEP) ||

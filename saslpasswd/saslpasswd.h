@@ -86,6 +86,9 @@ int sp_cmd_import(struct sp_ctx *sp, const char *file);
 int sp_cmd_upgrade(struct sp_ctx *sp, char *const *users, size_t n,
     int drop);
 
+/* -R, and the end of -U -D: the store written anew (sasldb_rewrite). */
+int sp_cmd_rewrite(struct sp_ctx *sp);
+
 int sp_cmd_disable(struct sp_ctx *sp, const char *user, int disable);
 
 /*

@@ -3,9 +3,12 @@
  * plaintext, hashed in place: SCRAM verifiers made from each user's
  * stored plaintext (upgrade.h), through authd's UPGRADE request while it
  * runs, else on the file, with PBKDF2 on every core. Each group of users
- * is one transaction, so a kill leaves every user whole. Messages name
- * users and counts, never a password.
+ * is one transaction, so a kill leaves every user whole. With -D, and
+ * with -R alone, the store is then written anew (sasldb_rewrite), so that
+ * no byte of a dropped secret survives. Messages name users and counts,
+ * never a password.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -217,7 +220,8 @@ up_report(const struct upgrade_counts *c, int drop)
 
 /* Through authd: its UPGRADE request, every worker hashing. */
 static int
-up_online(struct sp_ctx *sp, struct up_names *l, int drop)
+up_online(struct sp_ctx *sp, struct up_names *l, int drop,
+    struct upgrade_counts *cp)
 {
 	struct sksecret_upgrade_counts sc;
 	struct upgrade_counts c;
@@ -231,6 +235,7 @@ up_online(struct sp_ctx *sp, struct up_names *l, int drop)
 	c.dropped = sc.dropped;
 	c.missing = sc.missing;
 	c.changed = sc.changed;
+	*cp = c;
 	if (r != SKSECRET_OK) {
 		log_error("upgrade stopped; done before it stopped: %lu upgraded, "
 		    "%lu plaintext dropped", c.upgraded, c.dropped);
@@ -244,11 +249,11 @@ sp_cmd_upgrade(struct sp_ctx *sp, char *const *users, size_t n, int drop)
 {
 	struct up_names l = { NULL, 0, 0 };
 	struct upgrade_counts c;
-	int r;
+	int r, rw;
 
 	memset(&c, 0, sizeof(c));
 	if ((r = up_named(sp, users, n, &l)) == 0 && sp->ad != NULL)
-		r = up_online(sp, &l, drop);
+		r = up_online(sp, &l, drop, &c);
 	else if (r == 0 && (r = sp_open(sp, 0)) == 0) {
 		r = n > 0 ? SK_OK : sasldb_list(sp->db, 0, up_names_list_fn,
 		    NULL, &l);
@@ -263,5 +268,31 @@ sp_cmd_upgrade(struct sp_ctx *sp, char *const *users, size_t n, int drop)
 			r = up_report(&c, drop);
 	}
 	up_names_free(&l);
+	/* what was dropped lingers in the bytes until the store is rewritten */
+	if (c.dropped > 0 && (rw = sp_cmd_rewrite(sp)) != 0 && r == 0)
+		r = rw;
 	return r;
+}
+
+int
+sp_cmd_rewrite(struct sp_ctx *sp)
+{
+	char err[PATH_MAX + 512];
+	int r;
+
+	if (sp->ad != NULL) {
+		if ((r = sksecret_admin_rewrite(sp->ad)) != SKSECRET_OK)
+			return sp_online_fail(sp, sp->admin_path, r);
+		printf("rewrote the store of authd (%s): dropped secrets "
+		    "scrubbed\n", sp->admin_path);
+	} else {
+		if ((r = sp_open(sp, 0)) != 0)
+			return r;
+		if ((r = sasldb_rewrite(sp->db, err, sizeof(err))) != SK_OK) {
+			log_error("%s", err);
+			return sp_exit_code(r);
+		}
+		printf("rewrote %s: dropped secrets scrubbed\n", sp->path);
+	}
+	return fflush(stdout) == EOF ? EXIT_IOERR : 0;
 }

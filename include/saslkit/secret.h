@@ -270,6 +270,14 @@ struct sksecret_upgrade_counts {
 int sksecret_admin_upgrade(struct sksecret_admin *ad,
     const char *const *users, size_t n, int flags,
     struct sksecret_upgrade_counts *out);
+/*
+ * Has authd write its store anew (since 1.2; root only, else
+ * SKSECRET_ERR_DENIED), so that no byte of a deleted value (a plaintext
+ * dropped by sksecret_admin_upgrade, a deleted user) survives in the file
+ * or in its log. Every reader and writer of authd waits meanwhile; every
+ * record is kept. Call it after SKSECRET_UPGRADE_DROP.
+ */
+int sksecret_admin_rewrite(struct sksecret_admin *ad);
 /* Reloads authd's configuration, as SIGHUP does. */
 int sksecret_admin_reload(struct sksecret_admin *ad);
 /* One call per counter, name and value, as authd gives them. */

@@ -3,14 +3,20 @@ place by saslpasswd -U [-D] (saslkit-migrate.7): through authd's admin
 socket and offline on the file; every user's PLAIN (Cyrus's testsaslauthd
 on the mux socket), LOGIN, SCRAM-SHA-1 and SCRAM-SHA-256 (libsasl2's
 client, build/tests/sasl_client, on the auth socket) before and after;
-Cyrus's sasldblistusers2 and the file's bytes after -D; a second run that
-has nothing to do; and authd killed with SIGKILL in the middle of a run."""
+Cyrus's sasldblistusers2 and the file's bytes after -D, which rewrites
+the store (no password of any user left in the file or in its
+environment, with no manual step); a second run that has nothing to do;
+authd serving logins while saslpasswd -R rewrites the store; and authd or
+saslpasswd killed with SIGKILL in the middle of an upgrade or a rewrite."""
 import concurrent.futures
 import itertools
 import os
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
+import threading
 import time
 
 import pytest
@@ -100,16 +106,18 @@ def left_in_bytes(a):
     return [u for u in USERS if PW[u].encode() in data]
 
 
-def rewrite(a):
-    """saslkit-migrate.7's last step, authd stopped: the file written anew
-    with Berkeley DB's own tools, holding only its live records, and the
-    old log removed."""
-    new = str(a.db) + ".new"
-    r = subprocess.run("umask 077 && db5.3_dump %s | db5.3_load %s && "
-                       "mv %s %s && rm -r %s.saslkit" % (a.db, new, new, a.db,
-                                                          a.db),
-                       shell=True, capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr
+def rewrite(a, online=True, **env):
+    """saslpasswd -R: the store written anew, through authd or on the file;
+    env adds to the environment (the crash test hook)."""
+    where = ["-S", str(a.admin)] if online else ["-f", str(a.db)]
+    return run([SASLPASSWD, *where, "-R"], timeout=120,
+               env=dict(os.environ, SASLKIT_CONFDIR="/nonexistent", **env))
+
+
+def rewrote(r, a, online=True):
+    """Did the run say that it rewrote the store?"""
+    where = "the store of authd (%s)" % a.admin if online else str(a.db)
+    return "rewrote %s: dropped secrets scrubbed" % where in r.stdout
 
 
 @pytest.fixture
@@ -138,13 +146,21 @@ def test_online_upgrade_keeps_every_login(store):
     assert again.returncode == 0 and "nothing to do" in again.stdout
     assert counts(again) == (0, NUSERS, 1, None)
     # -D drops the plaintext; the logins go on
+    assert len(left_in_bytes(a)) == NUSERS
     d = upgrade(a, "-D")
     assert d.returncode == 0, d.stderr
     assert counts(d) == (0, NUSERS, 1, NUSERS)
     assert all("userPassword" not in p for p in props(a.db).values())
+    # -D ended by rewriting the store: no password is left in any byte,
+    # and authd serves on from the new file
+    assert rewrote(d, a), d.stdout
+    assert left_in_bytes(a) == []
+    assert "rewrite: ok" in a.logtext()
+    assert mech_ok(a, "SCRAM-SHA-256", USERS[0], PW[USERS[0]])
+    assert set(props(a.db)) == set(USERS + [NOPLAIN])
     assert failing(a) == []
     last = upgrade(a, "-D")
-    assert "nothing to do" in last.stdout
+    assert "nothing to do" in last.stdout and not rewrote(last, a)
     assert counts(last) == (0, 0, NUSERS + 1, 0)
     assert "upgrade" in a.logtext() and "-pw" not in a.logtext()
 
@@ -156,13 +172,15 @@ def test_offline_upgrade_and_drop(store):
     assert r.returncode == 0 and counts(r) == (1, 0, 1, None), r.stderr
     miss = upgrade(a, "nobody-here", online=False)
     assert miss.returncode == 67 and "do not exist" in miss.stderr
+    assert len(left_in_bytes(a)) == NUSERS
     r = upgrade(a, "-D", online=False)
     assert r.returncode == 0, r.stderr
     assert counts(r) == (NUSERS - 1, 1, 1, NUSERS)
     assert all("userPassword" not in p for p in props(a.db).values())
-    # deleted values linger in free space and in the log until rewritten
-    rewrite(a)
+    # -D rewrote the file: no password in its bytes nor in its environment
+    assert rewrote(r, a, online=False), r.stdout
     assert left_in_bytes(a) == []
+    assert set(props(a.db)) == set(USERS + [NOPLAIN])
     assert all("userPassword" not in p for p in props(a.db).values())
     again = upgrade(a, "-D", online=False)
     assert "nothing to do" in again.stdout
@@ -218,3 +236,127 @@ def test_kill_9_mid_upgrade_leaves_users_whole(store):
     assert counts(r) == (NUSERS - len(done), 0, len(done) + 1,
                          NUSERS - len(done))
     assert failing(a, ("PLAIN",)) == []
+
+
+def test_rewrite_while_authd_serves(store):
+    """saslpasswd -R, again and again, while clients log in: every login
+    succeeds (readers wait for the rewrite, they are not refused)."""
+    a = store.start()
+    r = upgrade(a, "-D")
+    assert r.returncode == 0 and rewrote(r, a), r.stdout + r.stderr
+    results = []
+
+    def rewrites():
+        for _ in range(8):
+            results.append(rewrite(a))
+    t = threading.Thread(target=rewrites)
+    t.start()
+    users = USERS[:12]
+    bad = []
+    while t.is_alive():
+        bad += failing(a, ("PLAIN", "SCRAM-SHA-256"), users)
+    t.join()
+    assert bad == []
+    assert all(x.returncode == 0 and rewrote(x, a) for x in results), \
+        [x.stderr for x in results]
+    assert a.logtext().count("rewrite: ok") >= 9
+    # a login right after the last rewrite
+    assert mech_ok(a, "SCRAM-SHA-256", USERS[3], PW[USERS[3]])
+    assert plain_ok(a, USERS[4], PW[USERS[4]])
+    assert left_in_bytes(a) == []
+
+
+REWRITE_STEPS = ("copying", "copied", "retired", "renamed")
+
+
+def opens_with_everyone(a):
+    """Cyrus's tool reads every user from the file as it is, and authd
+    (started again) logs every one of a sample in."""
+    assert set(props(a.db)) == set(USERS + [NOPLAIN])
+    a.start()
+    assert failing(a, ("PLAIN", "SCRAM-SHA-256"), USERS[::25] + [NOPLAIN]) \
+        == []
+
+
+@pytest.mark.parametrize("step", REWRITE_STEPS)
+def test_kill_9_authd_mid_rewrite(store, step):
+    """authd killed (SIGKILL, by the test hook) at each step of REWRITE:
+    the store opens with every user, and a rewrite then finishes."""
+    a = store
+    assert upgrade(a, "-D", online=False).returncode == 0
+    os.environ["SASLKIT_TEST_REWRITE_KILL"] = step
+    try:
+        a.start()
+    finally:
+        del os.environ["SASLKIT_TEST_REWRITE_KILL"]
+    r = rewrite(a)
+    assert r.returncode != 0
+    assert a.proc.wait(timeout=20) == -signal.SIGKILL
+    opens_with_everyone(a)
+    r = rewrite(a)
+    assert r.returncode == 0 and rewrote(r, a), r.stderr
+    assert failing(a, ("SCRAM-SHA-1",), USERS[::40]) == []
+
+
+def test_kill_9_saslpasswd_mid_rewrite(store, tmp_path):
+    """saslpasswd -R on the file, killed at each step, on a copy of the
+    same store each time: it opens with every user."""
+    a = store
+    r = upgrade(a, USERS[0], online=False)
+    assert r.returncode == 0, r.stderr
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    shutil.copy2(a.db, saved / "sasldb2")
+    shutil.copytree(str(a.db) + ".saslkit", saved / "sasldb2.saslkit")
+    for step in REWRITE_STEPS:
+        shutil.copy2(saved / "sasldb2", a.db)
+        shutil.rmtree(str(a.db) + ".saslkit")
+        shutil.copytree(saved / "sasldb2.saslkit", str(a.db) + ".saslkit")
+        r = rewrite(a, online=False, SASLKIT_TEST_REWRITE_KILL=step)
+        assert r.returncode == -signal.SIGKILL, (step, r.stderr)
+        assert set(props(a.db)) == set(USERS + [NOPLAIN]), step
+        t = run([SASLPASSWD, "-f", str(a.db), "-u", REALM, "-t", "-p",
+                 USERS[0]], input=PW[USERS[0]] + "\n")
+        assert t.returncode == 0, (step, t.stderr)
+    opens_with_everyone(a)
+
+
+# REWRITE as another user, a member of admin_socket_group
+_REWRITE_AS = r"""
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(20)
+s.connect(sys.argv[1])
+s.sendall(b"VERSION\t1\t0\nREWRITE\t1\n")
+buf = b""
+while b"\t1\t" not in buf or not buf.endswith(b"\n"):
+    c = s.recv(4096)
+    if not c:
+        break
+    buf += c
+print(buf.decode())
+"""
+
+
+def test_rewrite_is_for_root_only(store):
+    """A member of admin_socket_group is refused REWRITE; root is not."""
+    a = store
+    d = tempfile.mkdtemp(prefix="sk-rw-", dir="/tmp")
+    try:
+        os.chmod(d, 0o755)
+        a.keys.update(admin_socket=os.path.join(d, "admin"),
+                      admin_socket_group="nogroup")
+        a.admin = a.keys["admin_socket"]
+        a.start()
+        r = subprocess.run(["/usr/bin/python3", "-c", _REWRITE_AS, a.admin],
+                           user="nobody", group="nogroup", extra_groups=[],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        assert "FAIL\t1\tcode=denied\treason=rewrite is for root only" in \
+            r.stdout, r.stdout
+        assert "rewrite: ok" not in a.logtext()
+        r = rewrite(a)
+        assert r.returncode == 0 and rewrote(r, a), r.stderr
+    finally:
+        a.stop()
+        shutil.rmtree(d, ignore_errors=True)
