@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,6 @@
 #include "saslpasswd.h"
 
 #define IMPORT_BATCH 1000	/* records per transaction */
-#define IMPORT_THREADS_MAX 16	/* PBKDF2 workers */
 
 /* stdio's buffer for the import, wiped when the import ends */
 static char import_iobuf[65536];
@@ -128,50 +126,20 @@ struct import_job {
 	struct import_record rec;
 	unsigned long lineno;
 	struct sasldb_verifiers v;
+	unsigned iterations;
 	int r;
 };
 
-struct import_pool {
-	struct import_job *jobs;
-	size_t n;
-	size_t next;		/* taken atomically by the workers */
-	unsigned iterations;
-};
-
-/* Computes the verifiers of the batch's passwords, job by job. */
-static void *
-import_worker(void *arg)
-{
-	struct import_pool *p = arg;
-	size_t i;
-
-	while ((i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < p->n) {
-		struct import_job *j = &p->jobs[i];
-
-		if (j->rec.action == IMPORT_PASSWORD ||
-		    j->rec.action == IMPORT_PLAINTEXT)
-			j->r = sasldb_make_verifiers((const char *)j->rec.password.data,
-			    j->rec.password.len, p->iterations, &j->v);
-	}
-	return NULL;
-}
-
-/* Runs PBKDF2 for a batch on every core. */
+/* One record's verifiers, when it has a password (parallel_run). */
 static void
-import_make_verifiers(struct import_job *jobs, size_t n, unsigned iterations)
+import_hash_one(size_t i, void *arg)
 {
-	struct import_pool pool = { jobs, n, 0, iterations };
-	pthread_t th[IMPORT_THREADS_MAX];
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nth = cores < 1 ? 1 : cores > IMPORT_THREADS_MAX ?
-	    IMPORT_THREADS_MAX : (size_t)cores, i, started = 0;
+	struct import_job *j = (struct import_job *)arg + i;
 
-	for (i = 1; i < nth; i++)
-		if (pthread_create(&th[started], NULL, import_worker, &pool) == 0)
-			started++;
-	import_worker(&pool);
-	for (i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	if (j->rec.action == IMPORT_PASSWORD ||
+	    j->rec.action == IMPORT_PLAINTEXT)
+		j->r = sasldb_make_verifiers((const char *)j->rec.password.data,
+		    j->rec.password.len, j->iterations, &j->v);
 }
 
 /* Applies one parsed record inside the open batch. */
@@ -254,7 +222,9 @@ import_run(struct sp_ctx *sp, FILE *fp, const char *name, unsigned long records)
 	sbuf_init(&line, IMPORT_LINE_MAX);
 	while (r == SK_OK && (n = import_fill(fp, sp->format, &line, jobs,
 	    &lineno)) > 0) {
-		import_make_verifiers(jobs, n, sp->iterations);
+		for (i = 0; i < n; i++)
+			jobs[i].iterations = sp->iterations;
+		parallel_run(n, import_hash_one, jobs);
 		if ((r = import_write(sp, jobs, n, name)) == SK_OK)
 			done += n;
 		for (i = 0; i < n; i++)

@@ -115,4 +115,8 @@ int sp_online_users(struct sp_ctx *sp, int (*fn)(const char *, const char *,
 /* The interactive shell (-s). */
 int sp_shell(struct sp_ctx *sp);
 
+/* parallel.c: fn(i, arg) for i in 0..n-1, on every core */
+typedef void parallel_fn(size_t i, void *arg);
+void parallel_run(size_t n, parallel_fn *fn, void *arg);
+
 #endif

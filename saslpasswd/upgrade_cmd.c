@@ -9,7 +9,6 @@
  * never a password.
  */
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +23,6 @@
 #include "upgrade.h"
 
 #define UPGRADE_GROUP		256	/* users per transaction, offline */
-#define UPGRADE_THREADS_MAX	16	/* PBKDF2 workers */
 
 /* The users of one offline run: those named, or every one in the file. */
 struct up_names {
@@ -68,40 +66,18 @@ up_names_free(struct up_names *l)
 	free(l->v);
 }
 
-/* A group's PBKDF2, shared by the threads: each takes the next user. */
-struct up_pool {
+struct up_hash {
 	struct upgrade_user *us;
-	size_t n, next;
 	unsigned iterations;
 };
 
-static void *
-up_worker(void *arg)
-{
-	struct up_pool *p = arg;
-	size_t i;
-
-	while ((i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) < p->n)
-		upgrade_hash(&p->us[i], p->iterations);
-	return NULL;
-}
-
-/* Runs PBKDF2 for a group on every core. */
+/* One user's PBKDF2 (parallel_run). */
 static void
-up_hash_all(struct upgrade_user *us, size_t n, unsigned iterations)
+up_hash_one(size_t i, void *arg)
 {
-	struct up_pool pool = { us, n, 0, iterations };
-	pthread_t th[UPGRADE_THREADS_MAX];
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nth = cores < 1 ? 1 : cores > UPGRADE_THREADS_MAX ?
-	    UPGRADE_THREADS_MAX : (size_t)cores, i, started = 0;
+	struct up_hash *h = arg;
 
-	for (i = 1; i < nth && i < n; i++)
-		if (pthread_create(&th[started], NULL, up_worker, &pool) == 0)
-			started++;
-	up_worker(&pool);
-	for (i = 0; i < started; i++)
-		pthread_join(th[i], NULL);
+	upgrade_hash(&h->us[i], h->iterations);
 }
 
 /* One group on the file: looked at, hashed, written in one transaction. */
@@ -116,7 +92,9 @@ up_group(struct sp_ctx *sp, char **names, size_t n, struct upgrade_user *us,
 		if ((r = upgrade_user_set(&us[i], names[i], sp->realm)) == SK_OK)
 			r = upgrade_look(sp->db, &us[i]);
 	if (r == SK_OK) {
-		up_hash_all(us, n, sp->iterations);
+		struct up_hash h = { us, sp->iterations };
+
+		parallel_run(n, up_hash_one, &h);
 		r = upgrade_write(sp->db, us, n, drop, c);
 	}
 	for (i = 0; i < n; i++)
