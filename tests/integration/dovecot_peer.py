@@ -72,9 +72,10 @@ TRACED_CONF = """import_environment = TZ ASAN_OPTIONS=detect_leaks=0
 
 class Dovecot:
     """dovecot -F -c CONF under d; with traced, under strace -f, which
-    writes the files that its processes open to d/trace."""
+    writes the files that its processes open to d/trace. extra is more
+    configuration, after CONF; "{d}" in it is d."""
 
-    def __init__(self, d, auth_socket, timeout=3, traced=False):
+    def __init__(self, d, auth_socket, timeout=3, traced=False, extra=""):
         for prog in ("/usr/sbin/dovecot", "/usr/lib/dovecot/imap",
                      "/usr/lib/dovecot/pop3", "/usr/bin/doveadm"):
             if not os.access(prog, os.X_OK):
@@ -91,6 +92,7 @@ class Dovecot:
                                 timeout=timeout)
         if traced:
             self.text += TRACED_CONF
+        self.text += extra.replace("{d}", str(self.dir))
         self.traced = traced
         self.proc = self.out = None
 
