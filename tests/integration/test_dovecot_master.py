@@ -139,3 +139,114 @@ def test_imap_login_and_plain(both):
     assert wait_for(lambda: len(re.findall(
         r"imap\(alice@example\.org\)<\d+><[^>]+>: Info: Disconnected: "
         r"Logged out", dv.logtext())) == 2)
+
+
+def gsasl_imap(dv, mech, user, pw):
+    """gsasl's IMAP logon with mech: the CompletedProcess."""
+    return subprocess.run(
+        ["gsasl", "--connect=127.0.0.1:%d" % dv.imap, "--imap",
+         "--no-starttls", "--no-cb", "-m", mech, "-a", user, "-z", user,
+         "-p", pw], stdin=subprocess.DEVNULL, capture_output=True,
+        text=True, timeout=30)
+
+
+def test_imap_scram_and_cram(both):
+    a, dv = both
+    for mech in ("SCRAM-SHA-256", "SCRAM-SHA-1"):
+        r = gsasl_imap(dv, mech, "alice", "alice-pw")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "authentication finished" in r.stderr + r.stdout
+    r = gsasl_imap(dv, "CRAM-MD5", "carol", "carol-pw")
+    assert r.returncode == 0, r.stdout + r.stderr
+    # imaplib's CRAM-MD5, then the session works
+    m = IMAP(dv.imap)
+    assert m.login_cram_md5("carol", "carol-pw")[0] == "OK"
+    imap_session(m)
+    # wrong passwords, a disabled user, and CRAM-MD5 without plaintext
+    for mech, user, pw in (("SCRAM-SHA-256", "alice", "wrong"),
+                           ("SCRAM-SHA-256", "dave", "dave-pw"),
+                           ("CRAM-MD5", "carol", "wrong"),
+                           ("CRAM-MD5", "alice", "alice-pw")):
+        r = gsasl_imap(dv, mech, user, pw)
+        assert r.returncode != 0, (mech, user, r.stdout + r.stderr)
+    log = a.logtext()
+    for mech, user in (("SCRAM-SHA-256", "alice"), ("SCRAM-SHA-1", "alice"),
+                       ("CRAM-MD5", "carol")):
+        assert re.search(r"master: pid \d+: login \d+\.\d+ handed over: "
+                         r"user=%s@example.org mech=%s service=imap "
+                         r"rip=127\.0\.0\.1\n" % (user, mech), log), mech
+        assert ("auth ok: user=%s@example.org mech=%s service=imap "
+                "rip=127.0.0.1 via=auth\n" % (user, mech)) in log
+    assert ("auth ok: user=carol@example.org mech=CRAM-MD5 service=imap "
+            "rip=%s via=auth\n" % CLIENT_IP) in log
+    for mech, user in (("SCRAM-SHA-256", "alice"), ("SCRAM-SHA-256", "dave"),
+                       ("CRAM-MD5", "carol"), ("CRAM-MD5", "alice")):
+        assert re.search("auth fail: user=%s@example.org mech=%s "
+                         "service=imap rip=127.0.0.1 via=auth" % (user, mech),
+                         log), (mech, user)
+    assert log.count("handed over") == 4
+    assert wait_for(lambda: "imap-login: Info: Login: user=<alice@example."
+                    "org>, method=SCRAM-SHA-256" in dv.logtext())
+    assert wait_for(lambda: re.search(
+        r"imap\(carol@example\.org\)<\d+><[^>]+>: Info: Disconnected: "
+        r"Logged out", dv.logtext()))
+
+
+def test_imap_failures(both):
+    a, dv = both
+    for user, pw in (("alice", "wrong"), ("dave", "dave-pw"),
+                     ("nosuch", "wrong")):
+        m = IMAP(dv.imap)
+        with pytest.raises(imaplib.IMAP4.error) as e:
+            m.login(user, pw)
+        assert "AUTHENTICATIONFAILED" in str(e.value)
+        m.shutdown()
+    log = a.logtext()
+    assert "auth fail: user=dave@example.org mech=PLAIN service=imap " \
+        "rip=%s via=auth disabled\n" % CLIENT_IP in log
+    assert "handed over" not in log
+
+
+def pop3_cram(p, user, pw):
+    """POP3 AUTH CRAM-MD5 by hand (poplib has none): the server's reply."""
+    chal = p._shortcmd("AUTH CRAM-MD5")
+    assert chal.startswith(b"+ ")
+    digest = hmac.new(pw.encode(), base64.b64decode(chal[2:]),
+                      hashlib.md5).hexdigest()
+    return p._shortcmd(base64.b64encode(
+        ("%s %s" % (user, digest)).encode()).decode())
+
+
+def test_pop3(both):
+    a, dv = both
+    p = POP3(dv.pop3)
+    p.user("alice")
+    assert p.pass_("alice-pw").startswith(b"+OK")
+    assert p.stat() == (0, 0)
+    p.quit()
+    p = POP3(dv.pop3)
+    assert pop3_cram(p, "carol", "carol-pw").startswith(b"+OK")
+    assert p.stat() == (0, 0)
+    p.quit()
+    for user, pw in (("alice", "wrong"), ("dave", "dave-pw")):
+        p = POP3(dv.pop3)
+        p.user(user)
+        with pytest.raises(poplib.error_proto) as e:
+            p.pass_(pw)
+        assert b"[AUTH] Authentication failed" in e.value.args[0]
+        p.close()
+    p = POP3(dv.pop3)
+    with pytest.raises(poplib.error_proto):
+        pop3_cram(p, "carol", "wrong")
+    p.close()
+    log = a.logtext()
+    for mech, user in (("PLAIN", "alice"), ("CRAM-MD5", "carol")):
+        assert re.search(r"master: pid \d+: login \d+\.\d+ handed over: "
+                         r"user=%s@example.org mech=%s service=pop3 "
+                         r"rip=%s\n" % (user, mech, re.escape(CLIENT_IP)),
+                         log), mech
+    assert "auth fail: user=dave@example.org mech=PLAIN service=pop3 " \
+        "rip=%s via=auth disabled\n" % CLIENT_IP in log
+    assert wait_for(lambda: re.search(
+        r"pop3\(carol@example\.org\)<\d+><[^>]+>: Info: Disconnected: "
+        r"Logged out", dv.logtext()))
