@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from authd_fixture import AdminClient, Authd
+from authd_fixture import AdminClient, Authd, LineClient
 from conftest import sp
 from dovecot_peer import Dovecot
 
@@ -250,3 +250,134 @@ def test_pop3(both):
     assert wait_for(lambda: re.search(
         r"pop3\(carol@example\.org\)<\d+><[^>]+>: Info: Disconnected: "
         r"Logged out", dv.logtext()))
+
+
+@pytest.fixture
+def master_authd():
+    """authd alone, its master socket open to everyone at the file's
+    level (0666), so that only its own peer check keeps others out."""
+    d = Path(tempfile.mkdtemp(prefix="saslkit-master.", dir="/tmp"))
+    os.chmod(d, 0o755)
+    a = Authd(d, mux_socket="", master_socket=str(d / "master"),
+              master_socket_mode="0666", penalty_base_ms="0")
+    a.master = d / "master"
+    assert sp(a.db, "-p", "-c", "alice", input="alice-pw\n").returncode == 0
+    a.start()
+    yield a
+    a.stop()
+    shutil.rmtree(d)
+
+
+class Login(LineClient):
+    """A login process on the auth socket: VERSION, CPID (by default our
+    pid), then the server's handshake, whose SPID and COOKIE it keeps."""
+
+    def __init__(self, path, cpid=None):
+        super().__init__(path)
+        self.cpid = os.getpid() if cpid is None else cpid
+        self.send("VERSION\t1\t2\nCPID\t%d" % self.cpid)
+        while (f := self.line())[0] != "DONE":
+            if f[0] in ("SPID", "COOKIE"):
+                setattr(self, f[0].lower(), f[1])
+
+    def plain(self, rid, user="alice", pw="alice-pw"):
+        self.send("AUTH\t%d\tPLAIN\tservice=imap\trip=192.0.2.9\tresp=%s"
+                  % (rid, base64.b64encode(b"\0%s\0%s" % (
+                      user.encode(), pw.encode())).decode()))
+        return self.line()
+
+
+class Master(LineClient):
+    """Dovecot's imap on the master socket."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        assert self.line() == ["VERSION", "1", "1"]
+        self.spid = self.line()
+        self.send("VERSION\t1\t1")
+        self.next_id = 1
+
+    def request(self, cpid, client_id, cookie, *params):
+        rid = self.next_id
+        self.next_id += 1
+        self.send("\t".join(["REQUEST", str(rid), str(cpid), str(client_id),
+                             cookie, *params]))
+        f = self.line()
+        assert f is not None and f[1] == str(rid), f
+        return f
+
+
+def test_master_forged_requests(master_authd):
+    a = master_authd
+    lg = Login(a.auth)
+    m = Master(a.master)
+    assert m.spid == ["SPID", lg.spid]
+    assert lg.plain(1)[:3] == ["OK", "1", "user=alice@example.org"]
+    other = "%032x" % (int(lg.cookie, 16) ^ 1)
+    assert m.request(lg.cpid, 1, other)[0] == "FAIL"           # cookie
+    assert m.request(lg.cpid + 1, 1, lg.cookie)[0] == "FAIL"   # client pid
+    assert m.request(lg.cpid, 2, lg.cookie)[0] == "FAIL"       # AUTH id
+    # the real one, as Dovecot's imap sends it
+    f = m.request(lg.cpid, 1, lg.cookie, "session_pid=%d" % os.getpid(),
+                  "request_auth_token")
+    assert f[0] == "USER" and f[2:] == ["alice@example.org",
+                                        "auth_mech=PLAIN"], f
+    assert m.request(lg.cpid, 1, lg.cookie)[0] == "FAIL"       # replayed
+    # a session_pid other than the asker's burns the login
+    assert lg.plain(2)[0] == "OK"
+    assert m.request(lg.cpid, 2, lg.cookie, "session_pid=1")[0] == "FAIL"
+    assert m.request(lg.cpid, 2, lg.cookie)[0] == "FAIL"
+    # a cancelled login, a failed one, and one of a closed connection
+    assert lg.plain(3)[0] == "OK"
+    lg.send("CANCEL\t3")
+    assert lg.plain(4, pw="wrong")[0] == "FAIL"
+    assert lg.plain(5)[0] == "OK"
+    cookie = lg.cookie
+    lg.close()
+    for rid in (3, 4, 5):
+        assert m.request(os.getpid(), rid, cookie)[0] == "FAIL", rid
+    # a CPID that is not the peer's own pid keeps nothing
+    lg = Login(a.auth, cpid=1)
+    assert lg.plain(1)[0] == "OK"
+    assert m.request(1, 1, lg.cookie)[0] == "FAIL"
+    # userdb lookups are Dovecot's own auth's
+    m.send("USER\t99\talice\tservice=lmtp")
+    f = m.line()
+    assert f[:2] == ["FAIL", "99"] and f[2].startswith("reason=")
+    # a broken REQUEST ends the connection
+    m.send("REQUEST\t100\t%d\t1\tnot-hex" % os.getpid())
+    assert m.line() is None
+    log = a.logtext()
+    assert log.count("refused: wrong cookie") == 1
+    assert log.count("refused: no auth connection of that client pid") == 5
+    assert log.count("refused: no such login") == 3
+    assert log.count("refused: session_pid is not the asking process") == 1
+    assert log.count("handed over: user=alice@example.org mech=PLAIN "
+                     "service=imap rip=192.0.2.9\n") == 1
+    assert "master: pid %d: protocol error: REQUEST: invalid arguments" \
+        % os.getpid() in log
+    assert cookie not in log
+
+
+def test_master_refuses_others(master_authd):
+    """Only root (or master_socket_group) may ask, whatever the file's
+    mode; a client that asks before its VERSION is cut off."""
+    a = master_authd
+    r = subprocess.run(
+        ["/usr/bin/python3", "-c",
+         "import socket,sys; s=socket.socket(socket.AF_UNIX); "
+         "s.connect(sys.argv[1]); s.settimeout(10); "
+         "print(repr(s.recv(100)))", str(a.master)],
+        user="nobody", group="nogroup", extra_groups=[],
+        capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stdout.strip() == "b''", r
+    assert wait_for(lambda: re.search(r"master: refused pid \d+ uid 65534: "
+                                      r"not root nor in group 0",
+                                      a.logtext()))
+    m = LineClient(a.master)
+    assert m.line() == ["VERSION", "1", "1"]
+    m.line()
+    m.send("REQUEST\t1\t1\t1\t%s" % ("00" * 16))
+    assert m.line() is None
+    assert "master: pid %d: protocol error: REQUEST: not allowed in this " \
+        "state" % os.getpid() in a.logtext()
