@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from authd_fixture import AdminClient, assert_log_clean
 from conftest import BUILD, show_log_on_failure
 from postfix_peer import free_port, wait_port
 
@@ -172,3 +173,25 @@ class Dovecot:
     def doveadm(self, *args):
         return subprocess.run(["doveadm", "-c", str(self.conf), *args],
                               capture_output=True, text=True, timeout=30)
+
+
+def serve_both(d, a, dv, disable=("dave",)):
+    """Starts authd a, disables the users in disable, starts Dovecot dv
+    and yields (a, dv); then stops both whatever failed (no Dovecot
+    process may be left), checks Dovecot's log holds no password, and
+    removes d."""
+    a.start()
+    try:
+        c = AdminClient(a.admin)
+        for user in disable:
+            assert c.request("DISABLE", user)[1][0] == "OK"
+        c.close()
+        dv.start()
+        yield a, dv
+    finally:
+        try:
+            dv.stop()
+        finally:
+            a.stop()
+            assert_log_clean(dv.logtext())
+            shutil.rmtree(d)

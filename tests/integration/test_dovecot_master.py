@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from authd_fixture import AdminClient, Authd, LineClient
+from authd_fixture import Authd, LineClient
 from conftest import sp
-from dovecot_peer import Dovecot
+from dovecot_peer import Dovecot, serve_both
 
 CLIENT_IP = "127.0.0.2"
 MECH_LIST = "SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 PLAIN LOGIN"
@@ -90,19 +90,7 @@ def both():
                   input=user + "-pw\n").returncode == 0
     dv = Dovecot(d / "dovecot", a.auth, extra=MASTER_CONF.format(
         d="{d}", auth=a.auth, master=a.master))
-    a.start()
-    try:
-        c = AdminClient(a.admin)
-        assert c.request("DISABLE", "dave")[1][0] == "OK"
-        c.close()
-        dv.start()
-        yield a, dv
-    finally:
-        try:
-            dv.stop()
-        finally:
-            a.stop()
-            shutil.rmtree(d)
+    yield from serve_both(d, a, dv)
 
 
 def wait_for(what, timeout=10):
