@@ -218,6 +218,7 @@ FUZZ_WITH =
 $(BF)/fuzz_mux: FUZZ_WITH = authd/mux_proto.c
 $(BF)/fuzz_plugin_parse: FUZZ_WITH = plugin/parse.c
 $(BF)/fuzz_checkpw: FUZZ_WITH = checkpw/input.c
+$(BF)/fuzz_master: FUZZ_WITH = authd/master_proto.c
 .SECONDEXPANSION:
 $(BF)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(COMMON_SRC) \
 		$(LIBSECRET_SRC) $$(FUZZ_WITH) $(HEADERS)

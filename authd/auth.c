@@ -17,6 +17,7 @@
 #include "auth_conn.h"
 #include "err.h"
 #include "log.h"
+#include "pwscheme.h"
 #include "verb.h"
 
 /* The states of a connection, as the client's commands move it */
@@ -28,6 +29,7 @@ static unsigned long auth_cuid;
 
 static int auth_cmd_version(struct auth_conn *ac, struct line_fields *lf);
 static int auth_cmd_cpid(struct auth_conn *ac, struct line_fields *lf);
+static int auth_cmd_cancel_login(struct auth_conn *ac, struct line_fields *lf);
 static int auth_cmd_lookup(struct auth_conn *ac, struct line_fields *lf);
 static int auth_cmd_agent_start(struct auth_conn *ac, struct line_fields *lf);
 static int auth_cmd_agent_step(struct auth_conn *ac, struct line_fields *lf);
@@ -49,7 +51,7 @@ static const struct auth_cmd {
 	    auth_cmd_auth, AUTH_ST_SERVING },
 	{ { AUTH_CMD_CONT, AUTH_ST_SERVING, 0, 2 }, auth_cmd_cont, 0 },
 	{ { AUTH_CMD_CANCEL, AUTH_ST_READY | AUTH_ST_SERVING, 0, 1 },
-	    auth_cmd_cancel, 0 },
+	    auth_cmd_cancel_login, 0 },
 	{ { AUTH_CMD_LOOKUP, AUTH_ST_READY | AUTH_ST_SERVING, 0, 2 },
 	    auth_cmd_lookup, 0 },
 	{ { AUTH_CMD_AGENT_START, AUTH_ST_READY | AUTH_ST_SERVING, 0, 3 },
@@ -118,10 +120,9 @@ static void
 auth_handshake(struct auth_conn *ac)
 {
 	const char *p = ac->c->a->sasl_mechs, *name;
-	unsigned char cookie[AUTH_PROTO_COOKIE_LEN];
 	char hex[2 * AUTH_PROTO_COOKIE_LEN + 1], canon[AUTH_PROTO_MECH_MAX + 1];
 	struct sbuf b;
-	size_t i, n;
+	size_t n;
 
 	if (ac->handshaken)
 		return;
@@ -141,9 +142,9 @@ auth_handshake(struct auth_conn *ac)
 	}
 	auth_put_num(&b, AUTH_CMD_SPID, (unsigned long)getpid());
 	auth_put_num(&b, AUTH_CMD_CUID, ++auth_cuid);
-	RAND_bytes(cookie, sizeof(cookie));
-	for (i = 0; i < sizeof(cookie); i++)
-		snprintf(hex + 2 * i, 3, "%02x", cookie[i]);
+	/* kept: the master socket's REQUEST names this connection by it */
+	ac->has_cookie = RAND_bytes(ac->cookie, sizeof(ac->cookie)) == 1;
+	pwscheme_hex(ac->cookie, sizeof(ac->cookie), hex);
 	line_put_cmd(&b, AUTH_CMD_COOKIE);
 	line_put_str(&b, hex);
 	line_end(&b);
@@ -181,7 +182,10 @@ auth_cmd_version(struct auth_conn *ac, struct line_fields *lf)
 	return 0;
 }
 
-/* CPID <pid>: the client's process, a number. */
+/*
+ * CPID <pid>: the client's process, a number; Dovecot's login processes
+ * name their connection by it on the master socket.
+ */
 static int
 auth_cmd_cpid(struct auth_conn *ac, struct line_fields *lf)
 {
@@ -191,7 +195,19 @@ auth_cmd_cpid(struct auth_conn *ac, struct line_fields *lf)
 		return -1;
 	log_debug("auth: pid %ld: client CPID %lu", (long)ac->c->peer.pid,
 	    pid);
+	master_login_listen(ac, pid);
 	return 0;
+}
+
+/* CANCEL ends a kept login too, as in Dovecot (master_login.c). */
+static int
+auth_cmd_cancel_login(struct auth_conn *ac, struct line_fields *lf)
+{
+	unsigned long id;
+
+	if (line_id(line_str(lf, 1), &id) == 0)
+		master_login_drop(ac, id);
+	return auth_cmd_cancel(ac, lf);
 }
 
 /* The secret store's commands: agent_cmd.c's, on this connection's set. */
@@ -285,6 +301,7 @@ auth_closed(struct lconn *c)
 	while (ac->reqs != NULL)
 		auth_req_free(ac->reqs);
 	agent_close_all(&ac->agents);
+	master_login_forget(ac);
 	if (ac->hs_wait != NULL)
 		event_free(ac->hs_wait);
 	free(ac);

@@ -113,7 +113,7 @@ auth_answer_cont(struct auth_req *r)
 /*
  * OK id user=<user> [auth_user=<authcid>] [resp=<b64>]: auth_user only
  * when the authentication id is not user; the final server data goes
- * with it.
+ * with it. The login is kept for the master socket's REQUEST.
  */
 static void
 auth_answer_ok(struct auth_req *r)
@@ -136,9 +136,10 @@ auth_answer_ok(struct auth_req *r)
 		ok = b64_encode_sbuf(r->out.data, r->out.len, &fin) == SK_OK &&
 		    line_put_kv_str(&b, AUTH_KEY_RESP,
 		    (const char *)fin.data) == SK_OK;
-	if (ok && line_end(&b) == SK_OK)
+	if (ok && line_end(&b) == SK_OK) {
 		lconn_send(r->ac->c, &b);
-	else
+		master_login_keep(r, user, authcid);
+	} else
 		auth_reply(r->ac->c, AUTH_CMD_FAIL, r->id, AUTH_KEY_CODE,
 		    AUTH_FAIL_TEMP, NULL, NULL);
 	sbuf_free(&fin);

@@ -23,6 +23,7 @@
 
 struct auth_req;
 struct agent_req;
+struct master_login;
 
 /*
  * The agent exchanges and lookups of one connection (agent_req.c): on the
@@ -47,6 +48,14 @@ struct auth_conn {
 	struct auth_req *reqs;
 	unsigned nreqs;
 	struct agent_set agents;	/* agent exchanges, lookups */
+	/* Dovecot's post-login step, for the master socket (master_login.c) */
+	unsigned long cpid;		/* CPID, kept when it is the peer's pid */
+	unsigned char cookie[AUTH_PROTO_COOKIE_LEN];	/* sent as COOKIE */
+	int has_cookie;
+	struct master_login *logins;	/* newest first */
+	unsigned nlogins;
+	struct auth_conn *lnext, *lprev;	/* connections that keep logins */
+	int listed;
 };
 
 struct auth_req {
@@ -125,6 +134,38 @@ void auth_reply(struct lconn *c, const char *cmd, unsigned long id,
     const char *k1, const char *v1, const char *k2, const char *v2);
 /* Logs the attempt's result in the form of verify_log. */
 void auth_log(struct auth_req *r, int result);
+
+/*
+ * The logins kept for the master socket (master_login.c): a successful
+ * exchange's user, for one REQUEST within MASTER_LOGIN_TTL_S, on a
+ * connection whose CPID is its peer's pid. Loop thread.
+ */
+struct master_login {
+	struct master_login *next;
+	unsigned long id;		/* the AUTH id */
+	long long at_ms;		/* when OK was sent, monotonic */
+	char user[AUTH_PROTO_FIELD_MAX + 1];
+	char authcid[AUTH_PROTO_FIELD_MAX + 1];	/* "": the same as user */
+	char mech[AUTH_PROTO_MECH_MAX + 1];
+	char service[AUTH_PROTO_SERVICE_MAX + 1];
+	char rip[AUTH_PROTO_IP_MAX + 1];
+};
+/* After CPID: the connection keeps logins if cpid is its peer's pid. */
+void master_login_listen(struct auth_conn *ac, unsigned long cpid);
+/* After OK: r's login is kept (when the master socket is on). */
+void master_login_keep(struct auth_req *r, const char *user,
+    const char *authcid);
+/* CANCEL id, or the connection's end: the login(s) go. */
+void master_login_drop(struct auth_conn *ac, unsigned long id);
+void master_login_forget(struct auth_conn *ac);
+/*
+ * The master socket's REQUEST: the login that q names, taken (it cannot
+ * be asked for again) into *out: SK_OK; else SK_ERR_NOTFOUND, and *why
+ * says which of client, cookie or login was not found, for the log.
+ */
+struct master_request;
+int master_login_take(const struct master_request *q,
+    struct master_login *out, const char **why);
 
 /*
  * Channel binding (auth_cbind.c): -1 when a -PLUS exchange cannot bind,

@@ -41,6 +41,9 @@ struct authd_conf {
 	const char *admin_socket;	/* NULL: the listener is off */
 	mode_t admin_mode;
 	gid_t admin_gid;
+	const char *master_socket;	/* Dovecot's auth-master; NULL: off */
+	mode_t master_mode;
+	gid_t master_gid;
 	unsigned scram_iterations;
 	int upgrade_hashes;		/* imported hashes become verifiers */
 	unsigned penalty_base_ms;	/* 0: no penalties */
@@ -203,6 +206,11 @@ int accept_peer(struct authd *a, int lfd, const char *name, gid_t group,
 struct llistener;
 struct llistener *admin_listener_new(struct authd *a, int fd);
 struct llistener *auth_listener_new(struct authd *a, int fd);
+/*
+ * The master listener (master_proto.h): Dovecot's imap and pop3 finish
+ * the logins of the auth listener there.
+ */
+struct llistener *master_listener_new(struct authd *a, int fd);
 
 /*
  * Makes a listening UNIX socket: a stale one is replaced, a live one (of

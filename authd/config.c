@@ -162,6 +162,12 @@ const struct conf_key authd_conf_keys[] = {
 	    CONF_RESTART, NULL },
 	{ "admin_socket_group", CONF_CUSTOM, F(admin_gid), 0, 0, "root",
 	    CONF_RESTART, conf_group },
+	{ "master_socket", CONF_PATH, F(master_socket), 0, 0, NULL,
+	    CONF_EMPTY_OFF | CONF_RESTART, NULL },
+	{ "master_socket_mode", CONF_MODE, F(master_mode), 0, 0777, "0600",
+	    CONF_RESTART, NULL },
+	{ "master_socket_group", CONF_CUSTOM, F(master_gid), 0, 0, "root",
+	    CONF_RESTART, conf_group },
 	/* NULL default: one per core (authd_conf_derive) */
 	{ "workers", CONF_UINT, F(workers), 1, AUTHD_WORKERS_MAX, NULL,
 	    CONF_RESTART, NULL },

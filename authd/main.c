@@ -40,6 +40,8 @@ static struct llistener *authl;
 static struct ulistener *smapl;
 static int smap_fd = -1;
 static int auth_fd = -1;
+static struct llistener *masterl;
+static int master_fd = -1;
 static struct event *drain;	/* polls for the end of in-flight work */
 static const char *conffile = AUTHD_DEFAULT_CONF;
 static char conffile_abs[PATH_MAX];
@@ -119,6 +121,8 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	admin = NULL;
 	llistener_free(authl);
 	authl = NULL;
+	llistener_free(masterl);
+	masterl = NULL;
 	/* idle clients go now; those with a request go once it is answered */
 	lconn_close_all(&authd);
 	mux_close_idle(&authd);
@@ -205,6 +209,12 @@ start_listeners(void)
 	if (smap_fd != -1 && (smapl = smap_listener_new(&authd, smap_fd)) ==
 	    NULL)
 		fatal("cannot listen on %s", authd.conf.secrets_socket);
+	if (master_fd != -1 &&
+	    (masterl = master_listener_new(&authd, master_fd)) == NULL)
+		fatal("cannot listen on %s", authd.conf.master_socket);
+	if (master_fd != -1)
+		log_info("master socket %s: Dovecot's imap and pop3 finish "
+		    "logins there", authd.conf.master_socket);
 	log_info("mechanisms: %s", authd.sasl_mechs);
 	if (smap_fd != -1)
 		log_info("secret store %s, socketmap %s",
@@ -227,6 +237,7 @@ stop_all(int pidfd, struct event **sigs, size_t nsigs)
 	ulistener_free(mux);
 	llistener_free(admin);
 	llistener_free(authl);
+	llistener_free(masterl);
 	ulistener_free(smapl);
 	if (smap_fd != -1)
 		unlink(authd.conf.secrets_socket);
@@ -236,6 +247,8 @@ stop_all(int pidfd, struct event **sigs, size_t nsigs)
 		unlink(authd.conf.mux_socket);
 	if (authd.conf.admin_socket != NULL)
 		unlink(authd.conf.admin_socket);
+	if (authd.conf.master_socket != NULL)
+		unlink(authd.conf.master_socket);
 	close_store_at_exit();
 	pidfile_close(authd.conf.pidfile, pidfd);
 	for (i = 0; i < nsigs; i++)
@@ -295,6 +308,8 @@ main(int argc, char *argv[])
 	    authd.conf.auth_mode, authd.conf.auth_gid);
 	admin_fd = bind_socket("admin_socket", authd.conf.admin_socket,
 	    authd.conf.admin_mode, authd.conf.admin_gid);
+	master_fd = bind_socket("master_socket", authd.conf.master_socket,
+	    authd.conf.master_mode, authd.conf.master_gid);
 	if (authd.secrets != NULL)
 		smap_fd = bind_socket("secrets_socket",
 		    authd.conf.secrets_socket, authd.conf.secrets_mode, 0);

@@ -151,9 +151,9 @@ void
 authd_make_rundirs(const struct authd_conf *c)
 {
 	const char *const keys[] = { "pidfile", "auth_socket", "mux_socket",
-	    "admin_socket" };
+	    "admin_socket", "master_socket" };
 	const char *paths[] = { c->pidfile, c->auth_socket, c->mux_socket,
-	    c->admin_socket };
+	    c->admin_socket, c->master_socket };
 	char err[1024];
 	size_t i;
 	int made, r;

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from authd_fixture import AdminClient, assert_log_clean
 from conftest import BUILD, show_log_on_failure
 from postfix_peer import free_port, wait_port
 
@@ -72,9 +73,10 @@ TRACED_CONF = """import_environment = TZ ASAN_OPTIONS=detect_leaks=0
 
 class Dovecot:
     """dovecot -F -c CONF under d; with traced, under strace -f, which
-    writes the files that its processes open to d/trace."""
+    writes the files that its processes open to d/trace. extra is more
+    configuration, after CONF; "{d}" in it is d."""
 
-    def __init__(self, d, auth_socket, timeout=3, traced=False):
+    def __init__(self, d, auth_socket, timeout=3, traced=False, extra=""):
         for prog in ("/usr/sbin/dovecot", "/usr/lib/dovecot/imap",
                      "/usr/lib/dovecot/pop3", "/usr/bin/doveadm"):
             if not os.access(prog, os.X_OK):
@@ -91,6 +93,7 @@ class Dovecot:
                                 timeout=timeout)
         if traced:
             self.text += TRACED_CONF
+        self.text += extra.replace("{d}", str(self.dir))
         self.traced = traced
         self.proc = self.out = None
 
@@ -170,3 +173,25 @@ class Dovecot:
     def doveadm(self, *args):
         return subprocess.run(["doveadm", "-c", str(self.conf), *args],
                               capture_output=True, text=True, timeout=30)
+
+
+def serve_both(d, a, dv, disable=("dave",)):
+    """Starts authd a, disables the users in disable, starts Dovecot dv
+    and yields (a, dv); then stops both whatever failed (no Dovecot
+    process may be left), checks Dovecot's log holds no password, and
+    removes d."""
+    a.start()
+    try:
+        c = AdminClient(a.admin)
+        for user in disable:
+            assert c.request("DISABLE", user)[1][0] == "OK"
+        c.close()
+        dv.start()
+        yield a, dv
+    finally:
+        try:
+            dv.stop()
+        finally:
+            a.stop()
+            assert_log_clean(dv.logtext())
+            shutil.rmtree(d)

@@ -1,6 +1,6 @@
 """The contract headers are the only place where a protocol's names are
 spelled: every string #define of common/auth_proto.h, common/admin_proto.h
-authd/mux_proto.h and common/smap_proto.h (command and parameter names, options, STATS names,
+authd/mux_proto.h, authd/master_proto.h and common/smap_proto.h (command and parameter names, options, STATS names,
 FAIL codes, MECH flags, mux replies). A side of a protocol, authd,
 libsecret or saslpasswd, that spells one of them as a string literal
 fails this test: it must use the header's name, so that the two sides
@@ -15,7 +15,8 @@ import re
 from conftest import ROOT
 
 HEADERS = ["common/auth_proto.h", "common/admin_proto.h",
-           "authd/mux_proto.h", "common/smap_proto.h"]
+           "authd/mux_proto.h", "authd/master_proto.h",
+           "common/smap_proto.h"]
 SIDES = ["authd", "libsecret", "saslpasswd"]
 
 DEFINE = re.compile(r'^\s*#\s*define\s+(\w+)\s+"((?:[^"\\]|\\.)*)"', re.M)

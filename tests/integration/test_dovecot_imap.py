@@ -6,7 +6,6 @@ import itertools
 import os
 import poplib
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from authd_fixture import AdminClient, Authd, assert_log_clean
+from authd_fixture import Authd
 from conftest import sp
-from dovecot_peer import CHECKPASSWORD, Dovecot
+from dovecot_peer import CHECKPASSWORD, Dovecot, serve_both
 
 # the client's own loopback address, not the server's: authd must log it
 CLIENT_IP = "127.0.0.2"
@@ -66,21 +65,7 @@ def start_both(traced):
     assert sp(a.db, "-c", "alice", input="alice-pw\n").returncode == 0
     assert sp(a.db, "-c", "dave", input="dave-pw\n").returncode == 0
     dv = Dovecot(d / "dovecot", a.auth, traced=traced)
-    a.start()
-    try:
-        c = AdminClient(a.admin)
-        assert c.request("DISABLE", "dave")[1][0] == "OK"
-        c.close()
-        dv.start()
-        yield a, dv
-    finally:
-        # everything started is stopped, whatever failed
-        try:
-            dv.stop()
-        finally:
-            a.stop()
-            assert_log_clean(dv.logtext())
-            shutil.rmtree(d)
+    yield from serve_both(d, a, dv)
 
 
 @pytest.fixture
