@@ -101,8 +101,8 @@ sp_cmd_set(struct sp_ctx *sp, const char *user, const char *pass,
 	}
 	/* refuse a bad password before the file is created or opened */
 	if (passlen > SASLDB_PASS_MAX || memchr(pass, '\0', passlen) != NULL) {
-		log_error("password too long or has a NUL byte: nothing was "
-		    "changed");
+		log_error("password too long or has a NUL byte: "
+		    "nothing was changed");
 		return EXIT_DATAERR;
 	}
 	if (sp->ad != NULL) {
