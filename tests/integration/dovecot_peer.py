@@ -89,7 +89,8 @@ class Dovecot:
         self.trace = self.dir / "trace"
         self.imap, self.pop3 = free_port(), free_port()
         self.text = CONF.format(d=self.dir, imap=self.imap, pop3=self.pop3,
-                                checkpw=CHECKPASSWORD, auth=auth_socket,
+                                checkpw=self.dir / "checkpassword",
+                                auth=auth_socket,
                                 timeout=timeout)
         if traced:
             self.text += TRACED_CONF
@@ -99,6 +100,10 @@ class Dovecot:
 
     def start(self):
         self.dir.mkdir(mode=0o755, exist_ok=True)
+        # a copy beside the config: Dovecot's auth process (user dovecot)
+        # cannot reach the build tree of a clone in a 0700 directory
+        shutil.copy(CHECKPASSWORD, self.dir / "checkpassword")
+        os.chmod(self.dir / "checkpassword", 0o755)
         (self.dir / "mail").mkdir()
         shutil.chown(self.dir / "mail", "nobody", "nogroup")
         self.conf.write_text(self.text)

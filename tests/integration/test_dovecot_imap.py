@@ -198,7 +198,7 @@ def test_dovecot_never_opens_the_sasldb(traced_dovecot):
     dv.stop()
     trace = dv.tracetext()
     # the trace did follow the passdb's processes to authd's socket
-    assert 'execve("%s"' % CHECKPASSWORD in trace
+    assert 'execve("%s"' % (dv.dir / "checkpassword") in trace
     assert str(a.auth) in trace
     assert "/usr/lib/dovecot/checkpassword-reply" in trace
     assert str(a.db) not in trace
