@@ -117,20 +117,36 @@ import_parse_hash(const char *act, size_t alen, const char *t2,
 	return SK_OK;
 }
 
+/*
+ * What every format does first: clears rec, drops a CR before the end
+ * and refuses a NUL. 1 with *end set when the line has a record to parse,
+ * SK_OK (0) for a blank or comment line, or the error.
+ */
+int
+import_line_begin(const char *line, size_t len, struct import_record *rec,
+    const char **end, char *err, size_t errlen)
+{
+	*end = line + len;
+	import_record_clear(rec);
+	if (len > 0 && line[len - 1] == '\r')
+		(*end)--;
+	if (*end == line || line[0] == '#')
+		return SK_OK;
+	if (memchr(line, '\0', (size_t)(*end - line)) != NULL)
+		return import_fail(err, errlen, "NUL byte in line");
+	return 1;
+}
+
 int
 import_parse_line(const char *line, size_t len, struct import_record *rec,
     char *err, size_t errlen)
 {
-	const char *end = line + len, *t1, *t2, *t3, *act;
+	const char *end, *t1, *t2, *t3, *act;
 	size_t alen;
+	int r;
 
-	import_record_clear(rec);
-	if (len > 0 && line[len - 1] == '\r')
-		end--;
-	if (end == line || line[0] == '#')
-		return SK_OK;
-	if (memchr(line, '\0', (size_t)(end - line)) != NULL)
-		return import_fail(err, errlen, "NUL byte in line");
+	if ((r = import_line_begin(line, len, rec, &end, err, errlen)) <= 0)
+		return r;
 	if ((t1 = memchr(line, '\t', (size_t)(end - line))) == NULL)
 		return import_fail(err, errlen, "expected user TAB action");
 	if (import_field(line, t1, rec->user, sizeof(rec->user)) != SK_OK)

@@ -80,6 +80,8 @@ int import_format_record(const struct import_record *rec, struct sbuf *out);
 int import_field(const char *p, const char *end, char *out, size_t outsz);
 /* Shared by import*.c: err gets msg; returns SK_ERR_FORMAT. */
 int import_fail(char *err, size_t errlen, const char *msg);
+int import_line_begin(const char *line, size_t len, struct import_record *rec,
+    const char **end, char *err, size_t errlen);
 /*
  * Reads one line into line (a bounded buffer, at most IMPORT_LINE_MAX bytes).
  * Returns SK_OK, SK_ERR_NOTFOUND at end of input, SK_ERR_LIMIT for a longer

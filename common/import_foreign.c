@@ -183,20 +183,15 @@ int
 import_parse_fmt(enum import_format f, const char *line, size_t len,
     struct import_record *rec, char *err, size_t errlen)
 {
-	const char *end = line + len;
+	const char *end;
 	int r;
 
 	if (errlen > 0)
 		err[0] = '\0';
 	if (f == IMPORT_FMT_SASLKIT)
 		return import_parse_line(line, len, rec, err, errlen);
-	import_record_clear(rec);
-	if (len > 0 && line[len - 1] == '\r')
-		end--;
-	if (end == line || line[0] == '#')
-		return SK_OK;
-	if (memchr(line, '\0', (size_t)(end - line)) != NULL)
-		return import_fail(err, errlen, "NUL byte in line");
+	if ((r = import_line_begin(line, len, rec, &end, err, errlen)) <= 0)
+		return r;
 	r = f == IMPORT_FMT_DOVECOT ? dovecot_line(line, end, rec, err, errlen) :
 	    shadow_line(line, end, rec, err, errlen);
 	if (r != SK_OK || rec->action == IMPORT_SKIP) {
