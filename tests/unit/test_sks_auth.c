@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,6 +26,7 @@ struct peer {
 	int fd;				/* authd's end */
 	struct sksecret_auth *a;
 	int status;			/* of the last callback, -1 for none */
+	char user[64], auth_user[64];	/* of the last SUCCESS */
 };
 
 static void
@@ -57,8 +59,15 @@ static void
 on_result(struct sksecret_req *req, const struct sksecret_result *res,
     void *arg)
 {
+	struct peer *p = arg;
+
 	(void)req;
-	((struct peer *)arg)->status = res->status;
+	p->status = res->status;
+	if (res->status == SKSECRET_SUCCESS) {
+		snprintf(p->user, sizeof(p->user), "%s", res->user);
+		snprintf(p->auth_user, sizeof(p->auth_user), "%s",
+		    res->auth_user != NULL ? res->auth_user : "(null)");
+	}
 }
 
 /* Starts a PLAIN exchange for service; its result code. */
@@ -111,6 +120,27 @@ test_handshake_then_answers(void **state)
 	peer_close(&p);
 }
 
+/* OK's auth_user (a proxy login): given apart from user, NULL without. */
+static void
+test_ok_auth_user(void **state)
+{
+	struct peer p;
+
+	(void)state;
+	peer_open(&p);
+	assert_int_equal(start(&p, "smtp"), SKSECRET_OK);
+	assert_int_equal(start(&p, "smtp"), SKSECRET_OK);
+	assert_int_equal(peer_say(&p, "VERSION\t1\t4\nMECH\tPLAIN\n"
+	    "SPID\t7\nCUID\t1\nCOOKIE\tab\nDONE\n"
+	    "OK\t1\tuser=bob@x\tauth_user=alice@x\n"), SKSECRET_OK);
+	assert_string_equal(p.user, "bob@x");
+	assert_string_equal(p.auth_user, "alice@x");
+	assert_int_equal(peer_say(&p, "OK\t2\tuser=carol@x\n"), SKSECRET_OK);
+	assert_string_equal(p.user, "carol@x");
+	assert_string_equal(p.auth_user, "(null)");
+	peer_close(&p);
+}
+
 /* A script that breaks the order: the connection ends, the exchange hears. */
 static void
 broken(const char *script)
@@ -145,6 +175,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_service_limit),
 		cmocka_unit_test(test_handshake_then_answers),
+		cmocka_unit_test(test_ok_auth_user),
 		cmocka_unit_test(test_lines_out_of_place),
 	};
 
